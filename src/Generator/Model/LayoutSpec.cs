@@ -1,0 +1,40 @@
+namespace GqaGen.Generator.Model;
+
+/// <summary>
+/// Everything the emitter needs to generate kernels for one annotated type.
+/// </summary>
+/// <remarks>
+/// This is the incremental pipeline's cache boundary: it holds only strings, ints and value-equal arrays,
+/// never an ISymbol, SyntaxNode, Compilation or Location, so an edit that leaves the layout unchanged
+/// compares equal and skips emission.
+/// </remarks>
+/// <param name="Namespace">The type's namespace, or an empty string for the global namespace.</param>
+/// <param name="ContainingTypes">Declarations of the enclosing types, outermost first (e.g. "partial class Models").</param>
+/// <param name="TypeKeyword">"class", "struct", "record" or "record struct".</param>
+/// <param name="TypeName">The annotated type's simple name.</param>
+/// <param name="Heads">Query heads, H.</param>
+/// <param name="KvGroups">K/V heads, G.</param>
+/// <param name="HeadDim">Elements per head, d.</param>
+internal sealed record LayoutSpec(
+    string Namespace,
+    EquatableArray<string> ContainingTypes,
+    string TypeKeyword,
+    string TypeName,
+    int Heads,
+    int KvGroups,
+    int HeadDim)
+{
+    public int HeadsPerGroup => Heads / KvGroups;
+
+    /// <summary>The fully qualified name used in hint names and comments, e.g. "Models.Llama3_8B".</summary>
+    public string FullName
+    {
+        get
+        {
+            string prefix = Namespace.Length == 0 ? "" : Namespace + ".";
+            foreach (string containing in ContainingTypes)
+                prefix += containing.Substring(containing.LastIndexOf(' ') + 1) + ".";
+            return prefix + TypeName;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel;
+
+namespace GqaGen;
+
+/// <summary>
+/// Argument checks shared by the generated, generic and reference kernels, so that every kernel rejects
+/// bad input with the same message naming the expected and actual sizes.
+/// </summary>
+/// <remarks>Public because generated code in user assemblies calls it; not meant to be called directly.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class GqaGuard
+{
+    /// <summary>Checks the arguments of a decode call against <paramref name="shape"/>.</summary>
+    public static void CheckDecode(GqaShape shape, ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp)
+    {
+        CheckCache(shape, cache, layer);
+        CheckLength(nameof(query), query.Length, shape.QueryLength, shape, "Heads × HeadDim");
+        CheckLength(nameof(output), output.Length, shape.QueryLength, shape, "Heads × HeadDim");
+        if (!logSumExp.IsEmpty)
+            CheckLength(nameof(logSumExp), logSumExp.Length, shape.Heads, shape, "Heads (or empty)");
+        if (positions.End > cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(positions), positions,
+                $"Positions {positions} reach past the cache capacity {cache.Capacity}; the last readable position is {cache.Capacity - 1}.");
+    }
+
+    /// <summary>Checks the arguments of an append call against <paramref name="shape"/>.</summary>
+    public static void CheckAppend(GqaShape shape, KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        CheckCache(shape, cache, layer);
+        if ((uint)position >= (uint)cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(position), position,
+                position < 0
+                    ? $"Position {position} is negative."
+                    : $"Position {position} is past the cache capacity {cache.Capacity} (positions 0 to {cache.Capacity - 1}); create the cache with a larger capacity.");
+        CheckLength(nameof(key), key.Length, shape.KvLength, shape, "KvGroups × HeadDim");
+        CheckLength(nameof(value), value.Length, shape.KvLength, shape, "KvGroups × HeadDim");
+    }
+
+    private static void CheckCache(GqaShape shape, KvCache cache, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ObjectDisposedException.ThrowIf(cache.IsDisposed, cache);
+        if (cache.Shape != shape)
+            throw new ArgumentException($"The cache holds layout ({cache.Shape}) but the kernel expects ({shape}).", nameof(cache));
+        if (cache.ElementType != KvElementType.Float32)
+            throw new NotSupportedException($"The cache stores {cache.ElementType}; this kernel reads {KvElementType.Float32} caches only.");
+        if ((uint)layer >= (uint)cache.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Layer {layer} does not exist: the cache has {cache.Layers} layer(s), 0 to {cache.Layers - 1}.");
+    }
+
+    private static void CheckLength(string name, int actual, int expected, GqaShape shape, string formula)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{name} has {actual} elements; expected {expected} ({formula} for {shape}).", name);
+    }
+}

@@ -1,0 +1,25 @@
+namespace GqaGen;
+
+/// <summary>
+/// A decode-attention kernel for one fixed layout. The GqaGen generator implements it on every
+/// <see cref="GqaLayoutAttribute"/> type, so runtime code written as <c>Run&lt;TLayout&gt;() where TLayout : IGqaKernel</c>
+/// calls the generated code directly: static abstract members are resolved at JIT time, with no virtual call.
+/// </summary>
+public interface IGqaKernel
+{
+    /// <summary>The layout the kernel was generated for.</summary>
+    static abstract GqaShape Shape { get; }
+
+    /// <summary>The instruction-set path <see cref="Decode(ReadOnlySpan{float}, KvCache, int, KvRange, Span{float}, Span{float})"/> takes on this machine.</summary>
+    static abstract GqaKernelPath ActivePath { get; }
+
+    /// <summary>Writes one token's keys and values (each <c>KvGroups × HeadDim</c> floats) at <paramref name="position"/> of <paramref name="layer"/>.</summary>
+    static abstract void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value);
+
+    /// <summary>
+    /// Attends one query token (<c>Heads × HeadDim</c> floats) over the cached positions in <paramref name="positions"/>
+    /// and writes <c>Heads × HeadDim</c> outputs; when <paramref name="logSumExp"/> is not empty it receives, per head,
+    /// the log of the softmax denominator (for merging split-KV partial results).
+    /// </summary>
+    static abstract void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp);
+}

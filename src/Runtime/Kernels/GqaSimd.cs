@@ -1,0 +1,189 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GqaGen.Kernels;
+
+/// <summary>
+/// Vector building blocks shared by the generated and generic kernels: tile reductions that turn one
+/// accumulator per position into a vector of scores, the online-softmax step, and tail masks.
+/// </summary>
+/// <remarks>
+/// Public because generated code in user assemblies calls it; not meant to be called directly. Every method
+/// is correct on any hardware: where the instruction it is written for is missing it falls back to
+/// portable vector code, so a path can be exercised on any machine.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class GqaSimd
+{
+    /// <summary>
+    /// Effectively computes <c>result[i] = Sum(a_i)</c> for sixteen accumulators: the horizontal sums of a
+    /// tile of sixteen dot products, in 45 shuffles and adds instead of sixteen separate reductions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sum16(
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7,
+        Vector512<float> a8, Vector512<float> a9, Vector512<float> a10, Vector512<float> a11,
+        Vector512<float> a12, Vector512<float> a13, Vector512<float> a14, Vector512<float> a15)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            return Vector512.Create(
+                Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3),
+                Vector512.Sum(a4), Vector512.Sum(a5), Vector512.Sum(a6), Vector512.Sum(a7),
+                Vector512.Sum(a8), Vector512.Sum(a9), Vector512.Sum(a10), Vector512.Sum(a11),
+                Vector512.Sum(a12), Vector512.Sum(a13), Vector512.Sum(a14), Vector512.Sum(a15));
+        }
+
+        // The tree leaves element 4i+e holding input 4e+i (a 4×4 transpose), so feed the inputs transposed.
+        // Levels 1-2 fold 128-bit lanes across registers, levels 3-4 fold elements within lanes.
+        Vector512<float> q0 = FoldLanes(FoldHalves(a0, a4), FoldHalves(a8, a12));
+        Vector512<float> q1 = FoldLanes(FoldHalves(a1, a5), FoldHalves(a9, a13));
+        Vector512<float> q2 = FoldLanes(FoldHalves(a2, a6), FoldHalves(a10, a14));
+        Vector512<float> q3 = FoldLanes(FoldHalves(a3, a7), FoldHalves(a11, a15));
+        return FoldElementPairs(FoldElementHalves(q0, q1), FoldElementHalves(q2, q3));
+
+        // [x.L0+x.L2, x.L1+x.L3, y.L0+y.L2, y.L1+y.L3] (Lk: 128-bit lane k).
+        static Vector512<float> FoldHalves(Vector512<float> x, Vector512<float> y)
+            => Avx512F.Shuffle4x128(x, y, 0x44) + Avx512F.Shuffle4x128(x, y, 0xEE);
+
+        // [x.L0+x.L1, x.L2+x.L3, y.L0+y.L1, y.L2+y.L3]: lane k now holds four partial sums of one input.
+        static Vector512<float> FoldLanes(Vector512<float> x, Vector512<float> y)
+            => Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
+
+        // Per lane: [x0+x2, x1+x3, y0+y2, y1+y3].
+        static Vector512<float> FoldElementHalves(Vector512<float> x, Vector512<float> y)
+            => Avx512F.Shuffle(x, y, 0x44) + Avx512F.Shuffle(x, y, 0xEE);
+
+        // Per lane: [x0+x1, x2+x3, y0+y1, y2+y3].
+        static Vector512<float> FoldElementPairs(Vector512<float> x, Vector512<float> y)
+            => Avx512F.Shuffle(x, y, 0x88) + Avx512F.Shuffle(x, y, 0xDD);
+    }
+
+    /// <summary>Effectively computes <c>result[i] = Sum(a_i)</c> for eight 256-bit accumulators (21 shuffles and adds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sum8(
+        Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+    {
+        if (!Avx.IsSupported)
+        {
+            return Vector256.Create(
+                Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3),
+                Vector256.Sum(a4), Vector256.Sum(a5), Vector256.Sum(a6), Vector256.Sum(a7));
+        }
+
+        // The tree leaves element 4i+e holding input 2e+i, so feed the inputs in that order.
+        Vector256<float> p0 = FoldLanes(a0, a4);
+        Vector256<float> p1 = FoldLanes(a1, a5);
+        Vector256<float> p2 = FoldLanes(a2, a6);
+        Vector256<float> p3 = FoldLanes(a3, a7);
+        return FoldElementPairs(FoldElementHalves(p0, p1), FoldElementHalves(p2, p3));
+
+        // [x.L0+x.L1, y.L0+y.L1]: lane 0 holds four partial sums of x, lane 1 of y.
+        static Vector256<float> FoldLanes(Vector256<float> x, Vector256<float> y)
+            => Avx.Permute2x128(x, y, 0x20) + Avx.Permute2x128(x, y, 0x31);
+
+        static Vector256<float> FoldElementHalves(Vector256<float> x, Vector256<float> y)
+            => Avx.Shuffle(x, y, 0x44) + Avx.Shuffle(x, y, 0xEE);
+
+        static Vector256<float> FoldElementPairs(Vector256<float> x, Vector256<float> y)
+            => Avx.Shuffle(x, y, 0x88) + Avx.Shuffle(x, y, 0xDD);
+    }
+
+    /// <summary>
+    /// One online-softmax step for a tile of scores: raises the running maximum to cover the tile, returns
+    /// <c>exp(score - max)</c> per lane, rescales the running sum and reports in <paramref name="alpha"/> the factor
+    /// by which earlier accumulated outputs must be multiplied. Lanes holding −∞ (masked positions) give 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SoftmaxStep(Vector512<float> scores, ref float runningMax, ref float runningSum, out float alpha)
+    {
+        Vector256<float> max256 = Vector256.Max(scores.GetLower(), scores.GetUpper());
+        float newMax = MathF.Max(runningMax, HorizontalMax(Vector128.Max(max256.GetLower(), max256.GetUpper())));
+        alpha = MathF.Exp(runningMax - newMax);
+        Vector512<float> p = Vector512.Exp(scores - Vector512.Create(newMax));
+        runningSum = runningSum * alpha + Vector512.Sum(p);
+        runningMax = newMax;
+        return p;
+    }
+
+    /// <inheritdoc cref="SoftmaxStep(Vector512{float}, ref float, ref float, out float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SoftmaxStep(Vector256<float> scores, ref float runningMax, ref float runningSum, out float alpha)
+    {
+        float newMax = MathF.Max(runningMax, HorizontalMax(Vector128.Max(scores.GetLower(), scores.GetUpper())));
+        alpha = MathF.Exp(runningMax - newMax);
+        Vector256<float> p = Vector256.Exp(scores - Vector256.Create(newMax));
+        runningSum = runningSum * alpha + Vector256.Sum(p);
+        runningMax = newMax;
+        return p;
+    }
+
+    /// <summary>
+    /// The scalar online-softmax step over <paramref name="scores"/>, in place: each score becomes
+    /// <c>exp(score - max)</c>; returns the factor for earlier outputs.
+    /// </summary>
+    public static float SoftmaxStep(Span<float> scores, ref float runningMax, ref float runningSum)
+    {
+        float newMax = runningMax;
+        foreach (float s in scores)
+            newMax = MathF.Max(newMax, s);
+
+        float alpha = MathF.Exp(runningMax - newMax);
+        float sum = 0;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = MathF.Exp(scores[i] - newMax);
+            sum += scores[i];
+        }
+
+        runningSum = runningSum * alpha + sum;
+        runningMax = newMax;
+        return alpha;
+    }
+
+    /// <summary>A mask whose first <paramref name="count"/> lanes are all ones: selects the valid positions of a partial tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FirstLanes512(int count)
+        => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
+    /// <inheritdoc cref="FirstLanes512(int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FirstLanes256(int count)
+        => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+
+    /// <summary>
+    /// A mask keeping the last <paramref name="count"/> lanes: for a head of d elements the last vector is loaded
+    /// at <c>d - 16</c>, overlapping the previous one, and only its last <c>d % 16</c> lanes are new.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LastLanes512(int count)
+        => Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(Vector512<float>.Count - count)).AsSingle();
+
+    /// <inheritdoc cref="LastLanes512(int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LastLanes256(int count)
+        => Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(Vector256<float>.Count - count)).AsSingle();
+
+    /// <summary>Writes the final outputs of one head: divides by the softmax sum and records log-sum-exp.</summary>
+    public static void FinishHead(Span<float> output, float runningMax, float runningSum, Span<float> logSumExp, int head)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(output, 1f / runningSum, output);
+        if (!logSumExp.IsEmpty)
+            logSumExp[head] = runningMax + MathF.Log(runningSum);
+    }
+
+    /// <summary>Writes the result of attending over no position: zero outputs and a log-sum-exp of −∞.</summary>
+    public static void FinishEmpty(Span<float> output, Span<float> logSumExp)
+    {
+        output.Clear();
+        logSumExp.Fill(float.NegativeInfinity);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector128<float> v)
+        => MathF.Max(MathF.Max(v.GetElement(0), v.GetElement(1)), MathF.Max(v.GetElement(2), v.GetElement(3)));
+}
