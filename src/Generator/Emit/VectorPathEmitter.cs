@@ -1,27 +1,37 @@
+using System.Collections.Generic;
+
 namespace GqaGen.Generator.Emit;
 
 /// <summary>
-/// Emits one SIMD decode path (AVX-512 or AVX2) for a layout: the per-group tile loop, the unrolled score
-/// tile and the register-blocked value accumulation, with every size a constant.
+/// Emits one SIMD decode path (AVX-512 or AVX2) for a layout: the per-group block loop, score tiles that
+/// cover several heads and positions at once, and value accumulation that feeds each V vector to several
+/// heads, with every size a constant and every loop over the head dimension unrolled.
 /// </summary>
 internal static class VectorPathEmitter
 {
-    public static void Emit(SourceWriter w, VectorPlan plan, int headsPerGroup)
+    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+    private const string Marshal = "global::System.Runtime.InteropServices.MemoryMarshal";
+    private const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+
+    public static void Emit(SourceWriter w, VectorPlan plan)
     {
         string V = plan.VectorType;
+        int block = plan.BlockPositions;
         int tile = plan.Width;
 
-        w.Line($"/// <summary>The {plan.Name} path: positions in tiles of {tile}; see the type's remarks for the vector plan.</summary>");
+        w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.</summary>");
         using (w.Block($"internal static void Decode{plan.Name}(global::System.ReadOnlySpan<float> query, global::System.ReadOnlySpan<float> keys, global::System.ReadOnlySpan<float> values, int capacity, global::GqaGen.KvRange positions, global::System.Span<float> output, global::System.Span<float> logSumExp)"))
         {
             w.Line("int count = positions.Length;");
             w.Line("global::System.Span<float> runningMax = stackalloc float[HeadsPerGroup];");
             w.Line("global::System.Span<float> runningSum = stackalloc float[HeadsPerGroup];");
-            w.Line($"global::System.Span<float> probabilities = stackalloc float[{tile}];");
-            w.Line("// A partial last tile is copied here so that every K read stays inside the rows in range.");
-            w.Line($"global::System.Span<float> partialKeys = count % {tile} == 0 ? default : stackalloc float[{tile} * HeadDim];");
+            w.Line("global::System.Span<float> alphas = stackalloc float[HeadsPerGroup];");
+            w.Line($"// The block's scores, turned in place into softmax weights: (head, position), {block} positions per head.");
+            w.Line($"global::System.Span<float> weights = stackalloc float[HeadsPerGroup * {block}];");
+            w.Line("// A partial last block is copied here, zero-padded, so that every K read stays inside the rows in range.");
+            w.Line($"global::System.Span<float> partialKeys = count % {block} == 0 ? default : stackalloc float[{block} * HeadDim];");
             w.Line($"{V}<float> scale = {V}.Create(Scale);");
-            w.Line($"{V}<float> negativeInfinity = {V}.Create(float.NegativeInfinity);");
+            w.Line($"ref float s = ref {Marshal}.GetReference(weights);");
             w.Line();
             using (w.Block("for (int g = 0; g < KvGroups; g++)"))
             {
@@ -29,125 +39,213 @@ internal static class VectorPathEmitter
                 w.Line("groupOutput.Clear();");
                 w.Line("runningMax.Fill(float.NegativeInfinity);");
                 w.Line("runningSum.Clear();");
+                w.Line($"ref float q = ref {Marshal}.GetReference(query.Slice(g * HeadsPerGroup * HeadDim, HeadsPerGroup * HeadDim));");
+                w.Line($"ref float o = ref {Marshal}.GetReference(groupOutput);");
                 w.Line("int groupStart = (g * capacity + positions.Start) * HeadDim;");
                 w.Line("global::System.ReadOnlySpan<float> groupKeys = keys.Slice(groupStart, count * HeadDim);");
                 w.Line("global::System.ReadOnlySpan<float> groupValues = values.Slice(groupStart, count * HeadDim);");
                 w.Line();
-                using (w.Block($"for (int t = 0; t < count; t += {tile})"))
+                using (w.Block($"for (int b = 0; b < count; b += {block})"))
                 {
-                    w.Line($"int n = global::System.Math.Min({tile}, count - t);");
-                    w.Line("scoped global::System.ReadOnlySpan<float> tileKeys = groupKeys.Slice(t * HeadDim, n * HeadDim);");
-                    using (w.Block($"if (n < {tile})"))
+                    w.Line($"int n = global::System.Math.Min({block}, count - b);");
+                    w.Line($"int scored = (n + {tile - 1}) & ~{tile - 1};");
+                    w.Line("scoped global::System.ReadOnlySpan<float> blockKeys = groupKeys.Slice(b * HeadDim, n * HeadDim);");
+                    using (w.Block($"if (n < {block})"))
                     {
-                        w.Line("tileKeys.CopyTo(partialKeys);");
+                        w.Line("blockKeys.CopyTo(partialKeys);");
                         w.Line("partialKeys.Slice(n * HeadDim).Clear();");
-                        w.Line("tileKeys = partialKeys;");
+                        w.Line("blockKeys = partialKeys;");
                     }
-                    w.Line("ref float k = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tileKeys);");
-                    w.Line("ref float v = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(groupValues.Slice(t * HeadDim));");
-                    w.Line($"{V}<float> valid = global::GqaGen.Kernels.GqaSimd.FirstLanes{plan.MaskSuffix}(n);");
+                    w.Line($"ref float k = ref {Marshal}.GetReference(blockKeys);");
+                    w.Line($"ref float v = ref {Marshal}.GetReference(groupValues.Slice(b * HeadDim));");
                     w.Line();
-                    w.Line($"// Each head of the group reuses the tile's K and V rows, now in L1: memory sees each row once.");
+                    w.Line($"// Scores of every head of the group, {tile} positions at a time: the tile's K rows are read from memory once and stay in L1 for all heads.");
+                    using (w.Block($"for (int p0 = 0; p0 < scored; p0 += {tile})"))
+                    {
+                        w.Line($"ref float kRows = ref {Unsafe}.Add(ref k, p0 * HeadDim);");
+                        foreach (HeadTile headTile in plan.ScoreTiles())
+                            EmitTileLoop(w, headTile, h0 =>
+                            {
+                                int positionsPerTile = tile / headTile.Heads;
+                                for (int sub = 0; sub < headTile.Heads; sub++)
+                                {
+                                    string kRef = sub == 0 ? "ref kRows" : $"ref {Unsafe}.Add(ref kRows, {sub * positionsPerTile} * HeadDim)";
+                                    string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
+                                    w.Line($"StoreScores{plan.Name}_{headTile.Heads}(ScoreTile{plan.Name}_{headTile.Heads}x{positionsPerTile}(ref {Unsafe}.Add(ref q, {h0} * HeadDim), {kRef}) * scale, ref s, {h0}, {pos});");
+                                }
+                            });
+                    }
+                    w.Line();
+                    w.Line("// Positions past the end of a partial block were scored against zero rows; exclude them.");
                     using (w.Block("for (int h = 0; h < HeadsPerGroup; h++)"))
                     {
-                        w.Line("ref float q = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(query.Slice((g * HeadsPerGroup + h) * HeadDim, HeadDim));");
-                        w.Line($"{V}<float> scores = {V}.ConditionalSelect(valid, ScoreTile{plan.Name}(ref q, ref k) * scale, negativeInfinity);");
-                        w.Line($"{V}<float> weights = global::GqaGen.Kernels.GqaSimd.SoftmaxStep(scores, ref runningMax[h], ref runningSum[h], out float alpha);");
-                        w.Line($"{V}.StoreUnsafe(weights, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(probabilities));");
-                        w.Line($"AccumulateValues{plan.Name}(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(groupOutput.Slice(h * HeadDim, HeadDim)), ref v, probabilities, n, alpha);");
+                        w.Line($"weights.Slice(h * {block} + n, scored - n).Fill(float.NegativeInfinity);");
+                        w.Line($"alphas[h] = global::GqaGen.Kernels.GqaSimd.SoftmaxBlock(weights.Slice(h * {block}, scored), ref runningMax[h], ref runningSum[h]);");
                     }
+                    w.Line();
+                    w.Line("// Weighted V rows into the outputs: each V vector loaded feeds the accumulators of several heads.");
+                    foreach (HeadTile headTile in plan.ValueTiles())
+                        EmitTileLoop(w, headTile, h0 =>
+                            w.Line($"AccumulateValues{plan.Name}_{headTile.Heads}(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
                 }
                 w.Line();
                 w.Line("for (int h = 0; h < HeadsPerGroup; h++)");
                 w.Line("    global::GqaGen.Kernels.GqaSimd.FinishHead(groupOutput.Slice(h * HeadDim, HeadDim), runningMax[h], runningSum[h], logSumExp, g * HeadsPerGroup + h);");
             }
         }
-        w.Line();
-        EmitScoreTile(w, plan);
-        w.Line();
-        EmitAccumulateValues(w, plan);
+
+        var scoreSizes = new HashSet<int>();
+        foreach (HeadTile headTile in plan.ScoreTiles())
+        {
+            if (!scoreSizes.Add(headTile.Heads))
+                continue;
+            w.Line();
+            EmitScoreTile(w, plan, headTile.Heads);
+            w.Line();
+            EmitStoreScores(w, plan, headTile.Heads);
+        }
+        foreach (HeadTile headTile in plan.ValueTiles())
+        {
+            w.Line();
+            EmitAccumulateValues(w, plan, headTile.Heads);
+        }
     }
 
-    private static void EmitScoreTile(SourceWriter w, VectorPlan plan)
+    /// <summary>Emits the calls for <paramref name="tile"/>: inline when there is one tile, as a loop otherwise.</summary>
+    private static void EmitTileLoop(SourceWriter w, HeadTile tile, System.Action<string> body)
+    {
+        if (tile.Count == 1)
+        {
+            body(tile.First.ToString());
+            return;
+        }
+        int end = tile.First + tile.Heads * tile.Count;
+        using (w.Block($"for (int h0 = {tile.First}; h0 < {end}; h0 += {tile.Heads})"))
+            body("h0");
+    }
+
+    private static void EmitScoreTile(SourceWriter w, VectorPlan plan, int heads)
     {
         string V = plan.VectorType;
-        int tile = plan.Width;
-        w.Line($"/// <summary>{tile} dot products of one query row with {tile} consecutive K rows: one accumulator per row, folded at the end.</summary>");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"private static {V}<float> ScoreTile{plan.Name}(ref float q, ref float k)"))
+        int positions = plan.Width / heads;
+        w.Line($"/// <summary>Scores of {heads} head(s) × {positions} position(s): {plan.Width} dot products, one accumulator each, folded by one {plan.SumMethod}. Lane h·{positions} + p holds head h, position p.</summary>");
+        w.Line(Inline);
+        using (w.Block($"private static {V}<float> ScoreTile{plan.Name}_{heads}x{positions}(ref float q, ref float k)"))
         {
             for (int i = 0; i < plan.VectorsPerRow; i++)
             {
                 int offset = plan.Offset(i);
-                bool last = i == plan.VectorsPerRow - 1;
-                string load = $"{V}.LoadUnsafe(ref q, {offset})";
-                if (last && plan.TailLanes != 0)
+                bool masked = i == plan.VectorsPerRow - 1 && plan.TailLanes != 0;
+                w.Line(masked
+                    ? $"// Elements {offset}..{plan.HeadDim - 1}: the last vector overlaps the previous one, so its first {plan.Width - plan.TailLanes} query lanes are zeroed."
+                    : $"// Elements {offset}..{offset + plan.Width - 1}.");
+                string declare = i == 0 ? $"{V}<float> " : "";
+                for (int h = 0; h < heads; h++)
                 {
-                    w.Line($"// Elements {offset}..{plan.HeadDim - 1}: the last vector overlaps the previous one; its first {plan.Width - plan.TailLanes} query lanes are zeroed so they add nothing.");
-                    load += $" & global::GqaGen.Kernels.GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes})";
+                    string load = $"{V}.LoadUnsafe(ref q, {h * plan.HeadDim + offset})";
+                    if (masked)
+                        load += $" & global::GqaGen.Kernels.GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes})";
+                    w.Line($"{declare}q{h} = {load};");
                 }
-                else
+                for (int p = 0; p < positions; p++)
+                    w.Line($"{declare}k{p} = {V}.LoadUnsafe(ref k, {p * plan.HeadDim + offset});");
+                for (int h = 0; h < heads; h++)
                 {
-                    w.Line($"// Elements {offset}..{offset + plan.Width - 1}.");
-                }
-                w.Line(i == 0 ? $"{V}<float> qv = {load};" : $"qv = {load};");
-                for (int row = 0; row < tile; row++)
-                {
-                    string kLoad = $"{V}.LoadUnsafe(ref k, {row * plan.HeadDim + offset})";
-                    w.Line(i == 0
-                        ? $"{V}<float> a{row} = qv * {kLoad};"
-                        : $"a{row} = {V}.FusedMultiplyAdd({kLoad}, qv, a{row});");
+                    for (int p = 0; p < positions; p++)
+                    {
+                        w.Line(i == 0
+                            ? $"{V}<float> a{h}_{p} = q{h} * k{p};"
+                            : $"a{h}_{p} = {V}.FusedMultiplyAdd(q{h}, k{p}, a{h}_{p});");
+                    }
                 }
             }
-            string args = string.Join(", ", Range("a", tile));
-            w.Line($"return global::GqaGen.Kernels.GqaSimd.{plan.SumMethod}({args});");
+            var args = new List<string>();
+            for (int h = 0; h < heads; h++)
+                for (int p = 0; p < positions; p++)
+                    args.Add($"a{h}_{p}");
+            w.Line($"return global::GqaGen.Kernels.GqaSimd.{plan.SumMethod}({string.Join(", ", args)});");
         }
     }
 
-    private static void EmitAccumulateValues(SourceWriter w, VectorPlan plan)
+    private static void EmitStoreScores(SourceWriter w, VectorPlan plan, int heads)
     {
         string V = plan.VectorType;
-        w.Line("/// <summary>output = output · alpha + Σ_j p[j] · V[j] for the tile's n rows, the head's vectors held in registers.</summary>");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"private static void AccumulateValues{plan.Name}(ref float o, ref float v, global::System.ReadOnlySpan<float> p, int n, float alpha)"))
+        int positions = plan.Width / heads;
+        int block = plan.BlockPositions;
+        w.Line($"/// <summary>Writes a {heads}×{positions} score tile into the block's (head, position) rows.</summary>");
+        w.Line(Inline);
+        using (w.Block($"private static void StoreScores{plan.Name}_{heads}({V}<float> scores, ref float s, int h0, int p0)"))
         {
-            w.Line($"{V}<float> scale = {V}.Create(alpha);");
-            w.Line("ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(p);");
+            if (heads == 1)
+            {
+                w.Line($"{V}.StoreUnsafe(scores, ref s, (nuint)(h0 * {block} + p0));");
+                return;
+            }
+            // Split the register into one part per head by halving it: 512 → 256 → 128 bits.
+            var parts = new List<string> { "scores" };
+            int width = plan.Width;
+            while (parts.Count < heads)
+            {
+                string type = width == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+                var next = new List<string>();
+                foreach (string part in parts)
+                {
+                    next.Add($"{type}.GetLower({part})");
+                    next.Add($"{type}.GetUpper({part})");
+                }
+                parts = next;
+                width /= 2;
+            }
+            string partType = width == 8 ? "global::System.Runtime.Intrinsics.Vector256" : "global::System.Runtime.Intrinsics.Vector128";
+            for (int h = 0; h < heads; h++)
+                w.Line($"{partType}.StoreUnsafe({parts[h]}, ref s, (nuint)((h0 + {h}) * {block} + p0));");
+        }
+    }
+
+    private static void EmitAccumulateValues(SourceWriter w, VectorPlan plan, int heads)
+    {
+        string V = plan.VectorType;
+        int block = plan.BlockPositions;
+        w.Line($"/// <summary>For {heads} head(s): output = output · alpha + Σ_j weight[j] · V[j] over the block's n rows; each V vector loaded feeds all {heads} heads.</summary>");
+        w.Line(Inline);
+        using (w.Block($"private static void AccumulateValues{plan.Name}_{heads}(ref float o, ref float v, ref float weights, int n, ref float alpha)"))
+        {
+            for (int h = 0; h < heads; h++)
+                w.Line($"{V}<float> scale{h} = {V}.Create({Unsafe}.Add(ref alpha, {h}));");
             foreach ((int first, int count) in plan.AccumulatorBlocks())
             {
-                int lastVector = first + count - 1;
-                w.Line($"// Vectors {first}..{lastVector} of the head (elements {plan.Offset(first)}..{plan.Offset(lastVector) + plan.Width - 1}) stay in registers while the rows stream past.");
+                int last = first + count - 1;
+                w.Line($"// Vectors {first}..{last} of each head (elements {plan.Offset(first)}..{plan.Offset(last) + plan.Width - 1}) stay in registers while the rows stream past.");
                 using (w.Block(""))
                 {
-                    for (int i = first; i <= lastVector; i++)
-                        w.Line($"{V}<float> o{i} = {V}.LoadUnsafe(ref o, {plan.Offset(i)}) * scale;");
+                    for (int h = 0; h < heads; h++)
+                        for (int i = first; i <= last; i++)
+                            w.Line($"{V}<float> o{h}_{i} = {V}.LoadUnsafe(ref o, {h * plan.HeadDim + plan.Offset(i)}) * scale{h};");
                     w.Line("ref float row = ref v;");
                     using (w.Block("for (int j = 0; j < n; j++)"))
                     {
-                        w.Line($"{V}<float> weight = {V}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, j));");
-                        for (int i = first; i <= lastVector; i++)
-                            w.Line($"o{i} = {V}.FusedMultiplyAdd({V}.LoadUnsafe(ref row, {plan.Offset(i)}), weight, o{i});");
-                        w.Line("row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, HeadDim);");
-                    }
-                    for (int i = first; i <= lastVector; i++)
-                    {
-                        if (i == plan.VectorsPerRow - 1 && plan.TailLanes != 0)
+                        for (int h = 0; h < heads; h++)
+                            w.Line($"{V}<float> weight{h} = {V}.Create({Unsafe}.Add(ref weights, {h * block} + j));");
+                        for (int i = first; i <= last; i++)
                         {
-                            w.Line($"// The overlapping last vector keeps the lanes the previous vector already finished.");
-                            w.Line($"o{i} = {V}.ConditionalSelect(global::GqaGen.Kernels.GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes}), o{i}, {V}.LoadUnsafe(ref o, {plan.Offset(i)}));");
+                            w.Line($"{V}<float> v{i} = {V}.LoadUnsafe(ref row, {plan.Offset(i)});");
+                            for (int h = 0; h < heads; h++)
+                                w.Line($"o{h}_{i} = {V}.FusedMultiplyAdd(v{i}, weight{h}, o{h}_{i});");
                         }
-                        w.Line($"{V}.StoreUnsafe(o{i}, ref o, {plan.Offset(i)});");
+                        w.Line($"row = ref {Unsafe}.Add(ref row, HeadDim);");
+                    }
+                    for (int h = 0; h < heads; h++)
+                    {
+                        for (int i = first; i <= last; i++)
+                        {
+                            int at = h * plan.HeadDim + plan.Offset(i);
+                            if (i == plan.VectorsPerRow - 1 && plan.TailLanes != 0)
+                                w.Line($"o{h}_{i} = {V}.ConditionalSelect(global::GqaGen.Kernels.GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes}), o{h}_{i}, {V}.LoadUnsafe(ref o, {at})); // keep lanes the previous vector finished");
+                            w.Line($"{V}.StoreUnsafe(o{h}_{i}, ref o, {at});");
+                        }
                     }
                 }
             }
         }
-    }
-
-    private static string[] Range(string prefix, int count)
-    {
-        string[] names = new string[count];
-        for (int i = 0; i < count; i++)
-            names[i] = prefix + i;
-        return names;
     }
 }

@@ -3,30 +3,35 @@ using System.Collections.Generic;
 namespace GqaGen.Generator.Emit;
 
 /// <summary>
-/// How one head of <see cref="HeadDim"/> floats maps onto vectors of <see cref="Width"/> lanes: which vectors a
-/// row is loaded as, where the overlapping last vector starts, and how the output accumulators are split into
-/// register blocks. Derived from the layout alone, so the emitter stays a pure function of the model.
+/// How a layout maps onto one vector width: the vectors a row is loaded as (with an overlapping, masked last
+/// vector), the register tiles of the score and value loops, and the block of positions processed between
+/// softmax steps. Derived from the layout alone, so the emitter stays a pure function of the model.
 /// </summary>
 internal sealed class VectorPlan
 {
-    /// <summary>Accumulators one register block may hold: half the 32 AVX-512 registers (AVX2 has 16, so it gets 8).</summary>
-    private readonly int _maxBlock;
-
-    public VectorPlan(string name, string vectorType, int width, int headDim, string sumMethod, string maskSuffix, int registers)
+    public VectorPlan(string name, string vectorType, int width, int registers, int headDim, int headsPerGroup, string sumMethod, string maskSuffix)
     {
         Name = name;
         VectorType = vectorType;
         Width = width;
+        Registers = registers;
         HeadDim = headDim;
+        HeadsPerGroup = headsPerGroup;
         SumMethod = sumMethod;
         MaskSuffix = maskSuffix;
-        _maxBlock = registers / 2;
     }
 
     public string Name { get; }
     public string VectorType { get; }
+
+    /// <summary>Floats per vector (16 or 8); also the number of dot products folded at once.</summary>
     public int Width { get; }
+
+    /// <summary>Architectural vector registers (32 with AVX-512, 16 with AVX2).</summary>
+    public int Registers { get; }
+
     public int HeadDim { get; }
+    public int HeadsPerGroup { get; }
     public string SumMethod { get; }
     public string MaskSuffix { get; }
 
@@ -42,10 +47,43 @@ internal sealed class VectorPlan
     /// <summary>Element offset of vector <paramref name="index"/> within a row.</summary>
     public int Offset(int index) => index == VectorsPerRow - 1 ? HeadDim - Width : index * Width;
 
-    /// <summary>The output vectors split into register blocks of near-equal size, so the last two vectors always share a block.</summary>
+    /// <summary>
+    /// Positions scored, softmaxed and accumulated together: as many as keep one block of K rows within
+    /// about 16 KiB (half of L1), a multiple of <see cref="Width"/>, between one tile and 64.
+    /// </summary>
+    public int BlockPositions
+    {
+        get
+        {
+            int rows = 16384 / (4 * HeadDim) / Width * Width;
+            return System.Math.Max(Width, System.Math.Min(64, rows));
+        }
+    }
+
+    /// <summary>
+    /// Heads per score tile, largest first: a tile of h heads × Width/h positions has Width accumulators
+    /// (folded by one Sum call) and loads h query vectors and Width/h K vectors per step of the row.
+    /// </summary>
+    public IReadOnlyList<HeadTile> ScoreTiles() => Split(Registers == 32 ? new[] { 4, 2, 1 } : new[] { 2, 1 });
+
+    /// <summary>Heads per value tile: each V vector loaded is used by that many heads' accumulators.</summary>
+    public IReadOnlyList<HeadTile> ValueTiles()
+    {
+        int budget = Registers * 3 / 4;
+        var sizes = new List<int>();
+        foreach (int size in new[] { 4, 2, 1 })
+        {
+            if (size == 1 || size * LargestBlock <= budget)
+                sizes.Add(size);
+        }
+        return Split(sizes.ToArray());
+    }
+
+    /// <summary>The output vectors of a head split into register blocks of near-equal size.</summary>
     public IReadOnlyList<(int First, int Count)> AccumulatorBlocks()
     {
-        int blocks = (VectorsPerRow + _maxBlock - 1) / _maxBlock;
+        int maxBlock = HeadsPerGroup >= 2 ? Registers * 3 / 8 : Registers * 3 / 4;
+        int blocks = (VectorsPerRow + maxBlock - 1) / maxBlock;
         var result = new List<(int, int)>();
         int first = 0;
         for (int b = 0; b < blocks; b++)
@@ -67,4 +105,36 @@ internal sealed class VectorPlan
             return largest;
         }
     }
+
+    /// <summary>Covers the group's heads with tiles of the given sizes, largest first.</summary>
+    private IReadOnlyList<HeadTile> Split(int[] sizes)
+    {
+        var tiles = new List<HeadTile>();
+        int head = 0;
+        foreach (int size in sizes)
+        {
+            int count = (HeadsPerGroup - head) / size;
+            if (count > 0)
+            {
+                tiles.Add(new HeadTile(head, size, count));
+                head += size * count;
+            }
+        }
+        return tiles;
+    }
+}
+
+/// <summary><see cref="Count"/> consecutive tiles of <see cref="Heads"/> heads each, starting at head <see cref="First"/> of the group.</summary>
+internal readonly struct HeadTile
+{
+    public HeadTile(int first, int heads, int count)
+    {
+        First = first;
+        Heads = heads;
+        Count = count;
+    }
+
+    public int First { get; }
+    public int Heads { get; }
+    public int Count { get; }
 }

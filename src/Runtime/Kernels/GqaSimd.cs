@@ -145,6 +145,67 @@ public static class GqaSimd
         return alpha;
     }
 
+    /// <summary>
+    /// One online-softmax step over a block of scores, in place: raises the running maximum to cover the block,
+    /// turns each score into <c>exp(score - max)</c>, folds their sum into the running sum and returns the factor
+    /// by which outputs accumulated before this block must be multiplied. Scores of −∞ (masked positions) give 0.
+    /// </summary>
+    public static float SoftmaxBlock(Span<float> scores, ref float runningMax, ref float runningSum)
+    {
+        if (!Vector512.IsHardwareAccelerated || scores.Length % Vector512<float>.Count != 0)
+        {
+            return Vector256.IsHardwareAccelerated && scores.Length % Vector256<float>.Count == 0
+                ? SoftmaxBlock256(scores, ref runningMax, ref runningSum)
+                : SoftmaxStep(scores, ref runningMax, ref runningSum);
+        }
+
+        ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scores);
+        nuint length = (nuint)scores.Length;
+        Vector512<float> max = Vector512.Create(runningMax);
+        for (nuint i = 0; i < length; i += (nuint)Vector512<float>.Count)
+            max = Vector512.Max(max, Vector512.LoadUnsafe(ref s, i));
+        Vector256<float> max256 = Vector256.Max(max.GetLower(), max.GetUpper());
+        float newMax = HorizontalMax(Vector128.Max(max256.GetLower(), max256.GetUpper()));
+
+        Vector512<float> shift = Vector512.Create(newMax);
+        Vector512<float> sum = Vector512<float>.Zero;
+        for (nuint i = 0; i < length; i += (nuint)Vector512<float>.Count)
+        {
+            Vector512<float> p = Vector512.Exp(Vector512.LoadUnsafe(ref s, i) - shift);
+            sum += p;
+            p.StoreUnsafe(ref s, i);
+        }
+
+        float alpha = MathF.Exp(runningMax - newMax);
+        runningSum = runningSum * alpha + Vector512.Sum(sum);
+        runningMax = newMax;
+        return alpha;
+    }
+
+    private static float SoftmaxBlock256(Span<float> scores, ref float runningMax, ref float runningSum)
+    {
+        ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scores);
+        nuint length = (nuint)scores.Length;
+        Vector256<float> max = Vector256.Create(runningMax);
+        for (nuint i = 0; i < length; i += (nuint)Vector256<float>.Count)
+            max = Vector256.Max(max, Vector256.LoadUnsafe(ref s, i));
+        float newMax = HorizontalMax(Vector128.Max(max.GetLower(), max.GetUpper()));
+
+        Vector256<float> shift = Vector256.Create(newMax);
+        Vector256<float> sum = Vector256<float>.Zero;
+        for (nuint i = 0; i < length; i += (nuint)Vector256<float>.Count)
+        {
+            Vector256<float> p = Vector256.Exp(Vector256.LoadUnsafe(ref s, i) - shift);
+            sum += p;
+            p.StoreUnsafe(ref s, i);
+        }
+
+        float alpha = MathF.Exp(runningMax - newMax);
+        runningSum = runningSum * alpha + Vector256.Sum(sum);
+        runningMax = newMax;
+        return alpha;
+    }
+
     /// <summary>A mask whose first <paramref name="count"/> lanes are all ones: selects the valid positions of a partial tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FirstLanes512(int count)
