@@ -64,7 +64,9 @@ public sealed partial class PackageConsumerTests(PackedFeed feed, ITestOutputHel
 
         CliResult locals = DotnetCli.Run(project, TimeSpan.FromMinutes(1), ["nuget", "locals", "global-packages", "--list"]);
         Assert.True(locals.ExitCode == 0, locals.Describe());
-        string globalPackages = locals.Output.Trim()["global-packages:".Length..].Trim();
+        Match globalPackagesLine = GlobalPackagesLine().Match(locals.Output);
+        Assert.True(globalPackagesLine.Success, locals.Describe());
+        string globalPackages = globalPackagesLine.Groups[1].Value.Trim();
 
         var lines = new List<string> { "<?xml version=\"1.0\" encoding=\"utf-8\"?>", "<configuration>", "  <packageSources>", "    <clear />" };
         lines.Add($"    <add key=\"gqagen-local\" value=\"{SecurityElement.Escape(feed.FeedDirectory)}\" />");
@@ -83,6 +85,9 @@ public sealed partial class PackageConsumerTests(PackedFeed feed, ITestOutputHel
 
     [GeneratedRegex(@"\bwarning [A-Z]+[0-9]+")]
     private static partial Regex WarningLine();
+
+    [GeneratedRegex(@"^global-packages:(.+)$", RegexOptions.Multiline)]
+    private static partial Regex GlobalPackagesLine();
 
     [GeneratedRegex(@"^max-rel-error=(\S+)\s*$", RegexOptions.Multiline)]
     private static partial Regex ErrorLine();
