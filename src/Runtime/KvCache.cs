@@ -18,6 +18,11 @@ public sealed unsafe class KvCache : IDisposable
     public const int Alignment = 64;
 
     private readonly long _layerElements;
+
+    /// <summary>Bytes from one region (one layer's K or V) to the next: its size rounded up to whole <see cref="Alignment"/> units,
+    /// so that every region, not only the first, starts on an aligned address.</summary>
+    private readonly long _regionStride;
+
     private byte* _memory;
 
     /// <summary>Allocates a zeroed cache for <paramref name="layers"/> layers of <paramref name="shape"/>, holding <paramref name="capacity"/> positions.</summary>
@@ -44,9 +49,13 @@ public sealed unsafe class KvCache : IDisposable
         Capacity = capacity;
         ElementType = elementType;
         _layerElements = layerElements;
-        SizeInBytes = 2 * layers * layerElements * elementType.SizeInBytes();
-        _memory = (byte*)NativeMemory.AlignedAlloc((nuint)SizeInBytes, Alignment);
-        NativeMemory.Clear(_memory, (nuint)SizeInBytes);
+        long regionBytes = layerElements * elementType.SizeInBytes();
+        _regionStride = (regionBytes + Alignment - 1) / Alignment * Alignment;
+        SizeInBytes = 2 * layers * regionBytes;
+        // The allocation adds the padding between regions (under Alignment bytes each) to SizeInBytes.
+        long allocationBytes = 2 * layers * _regionStride;
+        _memory = (byte*)NativeMemory.AlignedAlloc((nuint)allocationBytes, Alignment);
+        NativeMemory.Clear(_memory, (nuint)allocationBytes);
     }
 
     /// <summary>The attention layout every layer of the cache holds.</summary>
@@ -61,7 +70,8 @@ public sealed unsafe class KvCache : IDisposable
     /// <summary>How each element is stored.</summary>
     public KvElementType ElementType { get; }
 
-    /// <summary>Bytes of K and V for all layers: 2 · layers · G · d · capacity · element size.</summary>
+    /// <summary>Bytes of K and V for all layers: 2 · layers · G · d · capacity · element size (the allocation also holds
+    /// the under-<see cref="Alignment"/> padding that keeps each region aligned).</summary>
     public long SizeInBytes { get; }
 
     /// <summary>Bytes one position takes across all layers, K and V: 2 · layers · G · d · element size.</summary>
@@ -111,7 +121,7 @@ public sealed unsafe class KvCache : IDisposable
         if (ElementType != KvElementType.Float32)
             throw new NotSupportedException($"This cache stores {ElementType}; float spans exist only for {KvElementType.Float32} caches.");
 
-        long index = (valueRegion ? Layers + layer : layer) * _layerElements;
-        return new Span<float>((float*)_memory + index, (int)_layerElements);
+        long region = valueRegion ? Layers + layer : layer;
+        return new Span<float>(_memory + region * _regionStride, (int)_layerElements);
     }
 }

@@ -1,0 +1,41 @@
+namespace GqaGen.Tests.Layouts;
+
+// Layouts no model uses, chosen to reach the generator's edge cases: head dimensions that are not a whole number
+// of vectors (overlapping masked tails), dimensions at and just below each path's threshold (16 for Avx512,
+// 8 for Avx2, below which a path is not emitted), the largest supported dimension, and degenerate sizes.
+
+/// <summary>d = 80: five Vector512, or ten Vector256 split into two register blocks on Avx2.</summary>
+[GqaLayout(Heads = 4, KvGroups = 2, HeadDim = 80)]
+public partial struct Heads4Groups2Dim80;
+
+/// <summary>d = 96: six Vector512, or twelve Vector256 in two register blocks; three heads per group.</summary>
+[GqaLayout(Heads = 6, KvGroups = 3, HeadDim = 96)]
+public partial struct Heads6Groups3Dim96;
+
+/// <summary>d = 40: 2.5 Vector512 (masked tail on Avx512), exactly five Vector256; multi-head.</summary>
+[GqaLayout(Heads = 8, KvGroups = 8, HeadDim = 40)]
+public partial struct Heads8Groups8Dim40;
+
+/// <summary>d = 17: one lane past a Vector512, so the last vector overlaps the first in all but one lane.</summary>
+[GqaLayout(Heads = 2, KvGroups = 1, HeadDim = 17)]
+public partial struct Heads2Groups1Dim17;
+
+/// <summary>d = 1: scalar only; every score is a single product.</summary>
+[GqaLayout(Heads = 1, KvGroups = 1, HeadDim = 1)]
+public partial struct Heads1Groups1Dim1;
+
+/// <summary>d = 512: the largest supported head dimension (several register blocks on every vector path).</summary>
+[GqaLayout(Heads = 1, KvGroups = 1, HeadDim = 512)]
+public partial struct Heads1Groups1Dim512;
+
+/// <summary>d = 8: exactly one Vector256, too short for Avx512 (Avx2 and scalar only).</summary>
+[GqaLayout(Heads = 3, KvGroups = 1, HeadDim = 8)]
+public partial struct Heads3Groups1Dim8;
+
+/// <summary>d = 15: one lane short of a Vector512 (Avx2 with a masked overlapping tail, and scalar).</summary>
+[GqaLayout(Heads = 2, KvGroups = 2, HeadDim = 15)]
+public partial struct Heads2Groups2Dim15;
+
+/// <summary>d = 7: one lane short of a Vector256 (scalar only), and not a multiple of the scalar unroll of four.</summary>
+[GqaLayout(Heads = 4, KvGroups = 1, HeadDim = 7)]
+public partial struct Heads4Groups1Dim7;

@@ -1,0 +1,13 @@
+namespace GqaGen.Tests.Support;
+
+// Delegate types for the generated members, so that one test body can run against any layout (spans cannot be
+// type arguments of Action/Func in every target the tests might move to, and named types read better).
+
+/// <summary>The generated (or generic) <c>AppendKv</c>.</summary>
+internal delegate void AppendFunction(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value);
+
+/// <summary>The public <c>Decode</c> with a position range and a log-sum-exp output.</summary>
+internal delegate void DecodeFunction(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp);
+
+/// <summary>One generated per-path method (<c>DecodeAvx512</c>, <c>DecodeAvx2</c>, <c>DecodeScalar</c>): no argument checks, raw cache regions.</summary>
+internal delegate void PathFunction(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int capacity, KvRange positions, Span<float> output, Span<float> logSumExp);
