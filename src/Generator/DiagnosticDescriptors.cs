@@ -49,7 +49,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedTypeKind = new(
         "GQA009", "Unsupported kind of type",
-        "'{0}' is a {1}, which cannot implement IGqaKernel; put [GqaLayout] on a non-static partial class or struct",
+        "'{0}' is {1}, which cannot implement IGqaKernel; put [GqaLayout] on a non-static partial class or struct",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor MemberConflict = new(

@@ -40,21 +40,24 @@ internal static class LayoutParser
             .Where(a => a.AttributeClass?.ToDisplayString() == AttributeMetadataName)
             .ToArray();
         AttributeData? first = allLayouts.FirstOrDefault();
-        foreach (AttributeData attribute in context.Attributes)
+        // context.Attributes holds the type's layouts from this whole file, so with two partial declarations in one
+        // file each would report (and emit) for both; keep only those written on this declaration.
+        AttributeData[] onThisDeclaration = context.Attributes.Where(a => IsOn(declaration, a)).ToArray();
+        foreach (AttributeData attribute in onThisDeclaration)
         {
             if (!ReferenceEquals(attribute, first) && !IsSameApplication(attribute, first))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLayout, LocationOf(attribute, declaration, cancellationToken), type.Name));
         }
 
-        AttributeData? mine = context.Attributes.FirstOrDefault(a => ReferenceEquals(a, first) || IsSameApplication(a, first));
+        AttributeData? mine = onThisDeclaration.FirstOrDefault(a => ReferenceEquals(a, first) || IsSameApplication(a, first));
         if (mine is null)
             return Result(null, diagnostics);
 
         Location location = LocationOf(mine, declaration, cancellationToken);
         bool valid = CheckDeclaration(type, declaration, location, diagnostics);
-        int? heads = ReadArgument(mine, "Heads", type, location, diagnostics);
-        int? kvGroups = ReadArgument(mine, "KvGroups", type, location, diagnostics);
-        int? headDim = ReadArgument(mine, "HeadDim", type, location, diagnostics);
+        int? heads = ReadArgument(mine, "Heads", type, context.SemanticModel, location, diagnostics, cancellationToken);
+        int? kvGroups = ReadArgument(mine, "KvGroups", type, context.SemanticModel, location, diagnostics, cancellationToken);
+        int? headDim = ReadArgument(mine, "HeadDim", type, context.SemanticModel, location, diagnostics, cancellationToken);
         if (heads is not int h || kvGroups is not int g || headDim is not int d)
             return Result(null, diagnostics);
 
@@ -69,7 +72,8 @@ internal static class LayoutParser
 
         foreach (string name in GeneratedMemberNames)
         {
-            if (!type.GetMembers(name).IsEmpty)
+            // A type named like a generated member clashes too: members cannot share their type's name (CS0542).
+            if (!type.GetMembers(name).IsEmpty || type.Name == name)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, location, type.Name, name));
                 valid = false;
@@ -91,15 +95,19 @@ internal static class LayoutParser
     private static ParseResult Result(LayoutSpec? layout, List<DiagnosticInfo> diagnostics)
         => new(layout, diagnostics.ToEquatableArray());
 
+    private static bool IsOn(TypeDeclarationSyntax declaration, AttributeData attribute)
+        => attribute.ApplicationSyntaxReference is { } application && application.SyntaxTree == declaration.SyntaxTree
+           && declaration.AttributeLists.Any(list => list.Span.Contains(application.Span));
+
     private static bool IsSameApplication(AttributeData a, AttributeData? b)
         => b is not null && a.ApplicationSyntaxReference is { } x && b.ApplicationSyntaxReference is { } y
            && x.SyntaxTree == y.SyntaxTree && x.Span == y.Span;
 
     private static bool CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Location location, List<DiagnosticInfo> diagnostics)
     {
-        if (type.IsStatic || type.IsRefLikeType)
+        if (UnsupportedKind(type) is { } kind)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeKind, location, type.Name, type.IsStatic ? "static class" : "ref struct"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeKind, location, type.Name, kind));
             return false;
         }
 
@@ -125,21 +133,71 @@ internal static class LayoutParser
         return valid;
     }
 
-    private static int? ReadArgument(AttributeData attribute, string name, INamedTypeSymbol type, Location location, List<DiagnosticInfo> diagnostics)
+    /// <summary>Why kernels cannot be added to <paramref name="type"/>, or null when they can.</summary>
+    private static string? UnsupportedKind(INamedTypeSymbol type)
+    {
+        if (type.IsStatic)
+            return "a static class";
+        if (type.IsRefLikeType)
+            return "a ref struct";
+        // The compiler also reports CS0592 here, but an interface would get kernels that hide, not implement, IGqaKernel's members.
+        if (type.TypeKind == TypeKind.Interface)
+            return "an interface";
+        // A file-local type is visible only in its own file, so generated "partial" code in another file would
+        // silently declare a different, unrelated type of the same name.
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            if (current.IsFileLocal)
+                return SymbolEqualityComparer.Default.Equals(current, type) ? "a file-local type" : "a type nested in the file-local type '" + current.Name + "'";
+        }
+        return null;
+    }
+
+    private static int? ReadArgument(AttributeData attribute, string name, INamedTypeSymbol type, SemanticModel model, Location location, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
         {
             if (argument.Key != name)
                 continue;
+            string problem;
             if (argument.Value.Kind == TypedConstantKind.Primitive && argument.Value.Value is int value)
-                return value;
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, location, type.Name, name,
-                argument.Value.Kind == TypedConstantKind.Error ? "the value has an error or the wrong type" : $"got {argument.Value.Type?.ToDisplayString() ?? "no type"}"));
+            {
+                if (ExplicitlyConvertedFrom(attribute, name, model, cancellationToken) is not { } castFrom)
+                    return value;
+                problem = $"got {castFrom}, which converts to int only with a cast";
+            }
+            else
+            {
+                problem = argument.Value.Kind == TypedConstantKind.Error ? "the value has an error or the wrong type" : $"got {argument.Value.Type?.ToDisplayString() ?? "no type"}";
+            }
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, location, type.Name, name, problem));
             return null;
         }
 
         // Positional or malformed arguments leave the named ones unread; say which one is missing.
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingArgument, location, type.Name, name));
+        return null;
+    }
+
+    /// <summary>
+    /// The type of argument <paramref name="name"/>'s expression when it converts to int only explicitly
+    /// (Heads = 2.5, Heads = 3L), else null. The compiler reports CS0266 but still folds such a value into an int
+    /// constant, so the constant alone would make the generator emit kernels for a value the user never wrote.
+    /// </summary>
+    private static string? ExplicitlyConvertedFrom(AttributeData attribute, string name, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax { ArgumentList: { } arguments }
+            || arguments.SyntaxTree != model.SyntaxTree)
+            return null;
+        foreach (AttributeArgumentSyntax argument in arguments.Arguments)
+        {
+            if (argument.NameEquals?.Name.Identifier.ValueText != name)
+                continue;
+            Conversion conversion = model.ClassifyConversion(argument.Expression, model.Compilation.GetSpecialType(SpecialType.System_Int32));
+            return conversion.Exists && !conversion.IsImplicit
+                ? model.GetTypeInfo(argument.Expression, cancellationToken).Type?.ToDisplayString()
+                : null;
+        }
         return null;
     }
 
@@ -158,14 +216,26 @@ internal static class LayoutParser
         return true;
     }
 
+    /// <summary>
+    /// The largest divisor of <paramref name="heads"/> that is at most <paramref name="groups"/>. Divisors come in
+    /// pairs (i, heads / i) with i ≤ √heads, so this takes at most √heads steps even for values near int.MaxValue,
+    /// where counting down from <paramref name="groups"/> would stall the IDE for seconds.
+    /// </summary>
     private static int LargestDivisorAtMost(int heads, int groups)
     {
-        for (int candidate = System.Math.Min(groups, heads); candidate > 1; candidate--)
+        int best = 1;
+        for (int i = 1; (long)i * i <= heads; i++)
         {
-            if (heads % candidate == 0)
-                return candidate;
+            if (heads % i != 0)
+                continue;
+            // The paired divisors shrink as i grows, so the first one that fits is the largest overall.
+            int paired = heads / i;
+            if (paired <= groups)
+                return paired;
+            if (i <= groups)
+                best = i;
         }
-        return 1;
+        return best;
     }
 
     private static Location LocationOf(AttributeData attribute, TypeDeclarationSyntax declaration, CancellationToken cancellationToken)

@@ -1,0 +1,202 @@
+using GqaGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace GqaGen.Generator.Tests;
+
+/// <summary>
+/// One test per diagnostic id: each source breaks exactly one rule, so it must produce that id and nothing else
+/// (no other GQA id, and no compiler error unless the mistake is itself a C# error, as a string for an int is).
+/// </summary>
+public sealed class DiagnosticTests
+{
+    private const string Valid = "Heads = 32, KvGroups = 8, HeadDim = 64";
+
+    [Theory]
+    [InlineData("Heads = 32, KvGroups = 5, HeadDim = 64")]
+    [InlineData("Heads = 9, KvGroups = 2, HeadDim = 64")]
+    [InlineData("Heads = 4, KvGroups = 8, HeadDim = 64")] // more K/V heads than query heads
+    public void GQA001_KvGroupsNotDividingHeads(string arguments)
+        => AssertOnly("GQA001", $"[GqaLayout({arguments})] public partial struct Model;");
+
+    [Theory]
+    [InlineData("Heads = 0, KvGroups = 1, HeadDim = 64")]
+    [InlineData("Heads = 32, KvGroups = -1, HeadDim = 64")]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = int.MinValue")]
+    [InlineData("Heads = int.MinValue, KvGroups = int.MinValue, HeadDim = 0")]
+    public void GQA002_ValueNotPositive(string arguments)
+        => AssertOnly("GQA002", $"[GqaLayout({arguments})] public partial struct Model;");
+
+    [Theory]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = 513")]
+    [InlineData("Heads = 1025, KvGroups = 1, HeadDim = 64")]
+    [InlineData("Heads = 1025, KvGroups = 5, HeadDim = int.MaxValue")]
+    public void GQA003_ValueAboveMaximum(string arguments)
+        => AssertOnly("GQA003", $"[GqaLayout({arguments})] public partial struct Model;");
+
+    [Theory]
+    [InlineData($"[GqaLayout({Valid})] public struct Model;")]
+    [InlineData($"[GqaLayout({Valid})] public sealed record Model;")]
+    [InlineData($"public class Models {{ [GqaLayout({Valid})] public partial struct Model; }}")]
+    [InlineData($"public partial class Models {{ public struct Family {{ [GqaLayout({Valid})] public partial struct Model; }} }}")]
+    public void GQA004_TypeOrContainingTypeNotPartial(string declaration)
+        => AssertOnly("GQA004", declaration);
+
+    [Theory]
+    [InlineData($"[GqaLayout({Valid})] public partial class Model<T>;")]
+    [InlineData($"public partial class Models<T> {{ [GqaLayout({Valid})] public partial struct Model; }}")]
+    [InlineData($"public partial class Models<T> {{ public partial class Family {{ [GqaLayout({Valid})] public partial struct Model; }} }}")]
+    public void GQA005_GenericOrNestedInGeneric(string declaration)
+        => AssertOnly("GQA005", declaration);
+
+    [Theory]
+    [InlineData("[GqaLayout(Heads = 32, KvGroups = 8)]")]
+    [InlineData("[GqaLayout(KvGroups = 8, HeadDim = 64)]")]
+    [InlineData("[GqaLayout(Heads = 32, HeadDim = 64)]")]
+    [InlineData("[GqaLayout]")]
+    [InlineData("[GqaLayout()]")]
+    public void GQA006_MissingArgument(string attribute)
+        => AssertOnly("GQA006", attribute + " public partial struct Model;");
+
+    [Theory]
+    [InlineData("Heads = \"32\", KvGroups = 8, HeadDim = 64", "CS0029")]
+    [InlineData("Heads = 32, KvGroups = int.Parse(\"8\"), HeadDim = 64", "CS0182")]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = Sizes.HeadDim", "CS0182")]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = null", "CS0037")]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = UndefinedName", "CS0103")]
+    // The compiler still folds these into int constants (2 and 32): the generator must not emit kernels for them.
+    [InlineData("Heads = 2.5, KvGroups = 1, HeadDim = 64", "CS0266")]
+    [InlineData("Heads = 32L, KvGroups = 8, HeadDim = 64", "CS0266")]
+    public void GQA007_ArgumentNotConstantInt(string arguments, string compilerError)
+    {
+        string source = "public static class Sizes { public static readonly int HeadDim = 64; }\n"
+                        + $"[GqaLayout({arguments})] public partial struct Model;";
+        GeneratorRun run = GeneratorHarness.Run(Wrap(source));
+
+        run.AssertNoGeneratorException();
+        AssertOnlyGqaId("GQA007", run);
+        Assert.Empty(run.GeneratedSources);
+        // Wrong-typed arguments are C# errors too; that one is expected, no other.
+        Assert.Contains(run.OutputProblems(), d => d.Id == compilerError);
+        Assert.All(run.OutputProblems(), d => Assert.True(d.Id is "CS0029" or "CS0182" or "CS0037" or "CS0103" or "CS0266", $"Unexpected: {d}"));
+    }
+
+    [Fact]
+    public void GQA008_TwoLayoutsOnOneDeclaration()
+    {
+        GeneratorRun run = AssertOnly("GQA008", $"[GqaLayout({Valid})] [GqaLayout(Heads = 8, KvGroups = 1, HeadDim = 16)] public partial struct Model;");
+
+        // The first layout still emits, once.
+        Assert.Single(run.GeneratedSources);
+        Assert.Single(run.GqaDiagnostics);
+    }
+
+    [Fact]
+    public void GQA008_TwoLayoutsOnSplitPartialDeclarations()
+    {
+        // Each declaration is a separate generator input; both must not emit (that would be a duplicate hint name, CS8785).
+        GeneratorRun run = AssertOnlyIn("GQA008",
+            Wrap($"[GqaLayout({Valid})] public partial struct Model {{ public void A() {{ }} }}"),
+            Wrap("[GqaLayout(Heads = 8, KvGroups = 1, HeadDim = 16)] public partial struct Model { public void B() { } }"));
+
+        Assert.Single(run.GeneratedSources);
+        Diagnostic duplicate = Assert.Single(run.GqaDiagnostics);
+        Assert.Equal("Input1.cs", duplicate.Location.GetLineSpan().Path);
+        Assert.Contains("Heads = 32", run.GeneratedSources[0].SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GQA008_TwoLayoutsOnPartialDeclarationsInOneFile()
+    {
+        // Roslyn hands each declaration every layout of the type in the same file; only its own may count,
+        // or both declarations emit and the second AddSource throws on the duplicate hint name.
+        GeneratorRun run = AssertOnly("GQA008",
+            $"[GqaLayout({Valid})] public partial struct Model {{ public void A() {{ }} }}\n"
+            + "[GqaLayout(Heads = 8, KvGroups = 1, HeadDim = 16)] public partial struct Model { public void B() { } }");
+
+        Assert.Single(run.GeneratedSources);
+        Assert.Single(run.GqaDiagnostics);
+    }
+
+    [Theory]
+    [InlineData($"[GqaLayout({Valid})] public static partial class Model;")]
+    [InlineData($"[GqaLayout({Valid})] public ref partial struct Model;")]
+    [InlineData($"[GqaLayout({Valid})] file partial struct Model;")]
+    [InlineData($"file partial class Models {{ [GqaLayout({Valid})] public partial struct Model; }}")]
+    public void GQA009_UnsupportedTypeKind(string declaration)
+        => AssertOnly("GQA009", declaration);
+
+    [Fact]
+    public void GQA009_Interface()
+    {
+        // An interface is also outside the attribute's targets, so the compiler adds CS0592.
+        GeneratorRun run = GeneratorHarness.Run(Wrap($"[GqaLayout({Valid})] public partial interface IModel;"));
+
+        run.AssertNoGeneratorException();
+        AssertOnlyGqaId("GQA009", run);
+        Assert.Empty(run.GeneratedSources);
+        Assert.Equal("CS0592", Assert.Single(run.OutputProblems()).Id);
+    }
+
+    [Theory]
+    [InlineData($"[GqaLayout({Valid})] public partial class Model {{ public void Decode() {{ }} }}")]
+    [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ public int Shape => 0; }}")]
+    [InlineData($"[GqaLayout({Valid})] public partial record Model(int Heads);")]
+    [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ private class CopyRow {{ }} }}")]
+    [InlineData($"[GqaLayout({Valid})] public partial struct Shape;")] // CS0542: a member cannot share its type's name
+    public void GQA010_GeneratedMemberAlreadyDeclared(string declaration)
+        => AssertOnly("GQA010", declaration);
+
+    [Theory]
+    [InlineData(32, 5, 4)]
+    [InlineData(36, 7, 6)]
+    [InlineData(100, 30, 25)]
+    [InlineData(97, 50, 1)] // prime
+    [InlineData(1024, 1000, 512)]
+    [InlineData(1, 2, 1)]
+    [InlineData(2147483646, int.MaxValue, 2147483646)]
+    public void GQA001_SuggestsTheLargestDivisorOfHeadsUpToKvGroups(int heads, int kvGroups, int suggestion)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Wrap($"[GqaLayout(Heads = {heads}, KvGroups = {kvGroups}, HeadDim = 64)] public partial struct Model;"));
+
+        Diagnostic divisibility = Assert.Single(run.GqaDiagnostics, d => d.Id == "GQA001");
+        Assert.EndsWith($"such as {suggestion}.", divisibility.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GQA001_WithValuesNearIntMaxValue_FinishesQuickly()
+    {
+        // int.MaxValue is prime: a divisor search counting down from KvGroups took ~2 billion steps (seconds per keystroke).
+        GeneratorHarness.Run(Wrap($"[GqaLayout({Valid})] public partial struct Warm;")); // keep JIT time out of the measurement
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        GeneratorRun run = GeneratorHarness.Run(Wrap("[GqaLayout(Heads = int.MaxValue, KvGroups = int.MaxValue - 1, HeadDim = 64)] public partial struct Model;"));
+        watch.Stop();
+
+        Diagnostic divisibility = Assert.Single(run.GqaDiagnostics, d => d.Id == "GQA001");
+        Assert.EndsWith("such as 1.", divisibility.GetMessage(), StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"The generator took {watch.Elapsed} for one attribute.");
+    }
+
+    /// <summary>Runs the generator on one declaration and asserts it yields only <paramref name="id"/> and compiles otherwise cleanly.</summary>
+    private static GeneratorRun AssertOnly(string id, string declaration) => AssertOnlyIn(id, Wrap(declaration));
+
+    private static GeneratorRun AssertOnlyIn(string id, params string[] sources)
+    {
+        GeneratorRun run = GeneratorHarness.Run(sources);
+
+        run.AssertNoGeneratorException();
+        AssertOnlyGqaId(id, run);
+        Assert.True(run.OutputProblems().IsEmpty, $"Besides {id}, the compilation reported:" + GeneratorRun.Describe(run.OutputProblems()));
+        return run;
+    }
+
+    private static void AssertOnlyGqaId(string id, GeneratorRun run)
+    {
+        Assert.True(run.GqaDiagnostics.Length > 0, $"Expected {id}, but the generator reported nothing.");
+        Assert.True(run.GeneratorResult.Diagnostics.All(d => d.Id == id),
+            $"Expected only {id}; the generator reported:" + GeneratorRun.Describe(run.GeneratorResult.Diagnostics));
+        Assert.All(run.GqaDiagnostics, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.All(run.GqaDiagnostics, d => DiagnosticAssert.IsOnLayoutAttribute(d, run.Output));
+    }
+
+    private static string Wrap(string declaration) => $"using GqaGen;\nnamespace Models;\n{declaration}\n";
+}

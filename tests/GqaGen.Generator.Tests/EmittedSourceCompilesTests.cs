@@ -1,0 +1,80 @@
+using GqaGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace GqaGen.Generator.Tests;
+
+/// <summary>
+/// The kernels of every sample model's layout, and of odd shapes (HeadDim not a multiple of 8 or 16, a single
+/// head, the largest HeadDim), must compile in a strict consumer: nullable on, every warning wave on, no
+/// AllowUnsafeBlocks, and not one warning, since consumers often build with warnings as errors.
+/// </summary>
+public sealed class EmittedSourceCompilesTests
+{
+    /// <summary>The layouts of src/Samples/Layouts.cs: Llama 3 8B, Llama 3.2 1B, TinyLlama, Qwen2.5 0.5B, SmolLM2, GPT-2, Falcon 7B.</summary>
+    public static TheoryData<int, int, int> SampleLayouts => new()
+    {
+        { 32, 8, 128 }, { 32, 8, 64 }, { 32, 4, 64 }, { 14, 2, 64 }, { 9, 3, 64 }, { 12, 12, 64 }, { 71, 1, 64 },
+    };
+
+    /// <summary>Overlapping tail vectors (80, 96, 40, 17), too short for any vector (1), the maximum (512), one head.</summary>
+    public static TheoryData<int, int, int> OddLayouts => new()
+    {
+        { 4, 2, 80 }, { 6, 3, 96 }, { 8, 8, 40 }, { 2, 1, 17 }, { 1, 1, 1 }, { 1, 1, 512 },
+    };
+
+    [Theory]
+    [MemberData(nameof(SampleLayouts))]
+    [MemberData(nameof(OddLayouts))]
+    public void Kernels_CompileWithoutWarnings(int heads, int kvGroups, int headDim)
+        => AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.ParseOptions);
+
+    /// <summary>A consumer with GenerateDocumentationFile gets doc-comment checks (malformed XML, bad paramref) on generated code too.</summary>
+    [Theory]
+    [MemberData(nameof(SampleLayouts))]
+    [MemberData(nameof(OddLayouts))]
+    public void Kernels_CompileWithoutWarnings_WhenDocumentationIsGenerated(int heads, int kvGroups, int headDim)
+        => AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.DocumentedParseOptions);
+
+    [Fact]
+    public void StrictOptions_AreInEffect()
+    {
+        // The tests above mean little if the options drifted.
+        Assert.False(TestCompilations.Options.AllowUnsafe);
+        Assert.Equal(NullableContextOptions.Enable, TestCompilations.Options.NullableContextOptions);
+        Assert.Equal(9999, TestCompilations.Options.WarningLevel);
+        Assert.Equal(ReportDiagnostic.Default, TestCompilations.Options.GeneralDiagnosticOption);
+    }
+
+    private static void AssertCompilesCleanly(int heads, int kvGroups, int headDim, CSharpParseOptions parseOptions)
+    {
+        string source = $$"""
+            using GqaGen;
+            namespace Models;
+
+            /// <summary>The layout under test.</summary>
+            [GqaLayout(Heads = {{heads}}, KvGroups = {{kvGroups}}, HeadDim = {{headDim}})]
+            public partial struct Layout;
+
+            /// <summary>Uses the generated type as an <see cref="IGqaKernel"/>: this binds only if every static abstract member is implemented.</summary>
+            public static class Usage
+            {
+                /// <summary>The kernel's shape.</summary>
+                public static GqaShape ShapeOf<TKernel>() where TKernel : IGqaKernel => TKernel.Shape;
+
+                /// <summary>The layout's shape, through the interface.</summary>
+                public static GqaShape LayoutShape => ShapeOf<Layout>();
+            }
+            """;
+        Compilation input = TestCompilations.Empty.AddSyntaxTrees(TestCompilations.Parse(source, "Layout.cs", parseOptions));
+
+        GeneratorRun run = GeneratorHarness.Run(input, parseOptions: parseOptions);
+
+        run.AssertNoGeneratorException();
+        Assert.True(run.GeneratorResult.Diagnostics.IsEmpty, "The generator reported:" + GeneratorRun.Describe(run.GeneratorResult.Diagnostics));
+        Assert.Single(run.GeneratedSources);
+        Assert.True(run.OutputProblems().IsEmpty,
+            $"The kernels for Heads = {heads}, KvGroups = {kvGroups}, HeadDim = {headDim} do not compile cleanly (emitter problem, src/Generator/Emit):"
+            + GeneratorRun.Describe(run.OutputProblems().Take(20)));
+    }
+}
