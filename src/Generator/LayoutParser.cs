@@ -26,7 +26,11 @@ internal static class LayoutParser
     /// <summary>Member names the emitter adds to the annotated type; a user member with one of them would clash.</summary>
     public static readonly ImmutableArray<string> GeneratedMemberNames = ImmutableArray.Create(
         "Heads", "KvGroups", "HeadDim", "HeadsPerGroup", "Scale", "Shape", "ActivePath", "AppendKv", "Decode",
-        "DecodeAvx512", "DecodeAvx2", "DecodeScalar", "ScoreTileAvx512", "ScoreTileAvx2", "AccumulateValuesAvx512", "AccumulateValuesAvx2", "CopyRow");
+        "DecodeAvx512", "DecodeAvx2", "DecodeScalar", "CopyRow",
+        "ScoreTileAvx512_1x16", "ScoreTileAvx512_2x8", "ScoreTileAvx512_4x4", "ScoreTileAvx2_1x8", "ScoreTileAvx2_2x4",
+        "StoreScoresAvx512_1", "StoreScoresAvx512_2", "StoreScoresAvx512_4", "StoreScoresAvx2_1", "StoreScoresAvx2_2",
+        "AccumulateValuesAvx512_1", "AccumulateValuesAvx512_2", "AccumulateValuesAvx512_4",
+        "AccumulateValuesAvx2_1", "AccumulateValuesAvx2_2", "AccumulateValuesAvx2_4");
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {

@@ -64,7 +64,9 @@ internal static class KernelEmitter
         int perGroup = layout.HeadsPerGroup;
         w.Line("/// <remarks>");
         w.Line($"/// <para>Layout: {layout.Heads} query heads share {layout.KvGroups} K/V head{(layout.KvGroups == 1 ? "" : "s")} ({perGroup} per group, {Kind(layout)}); HeadDim {layout.HeadDim}.");
-        w.Line($"/// The KV cache holds {2 * layout.KvGroups * layout.HeadDim * 4:N0} bytes per token and layer in fp32, {(double)layout.Heads / layout.KvGroups:0.##}× less than multi-head attention ({2 * layout.Heads * layout.HeadDim * 4:N0} bytes).</para>");
+        w.Line(string.Format(CultureInfo.InvariantCulture,
+            "/// The KV cache holds {0:N0} bytes per token and layer in fp32, {1:0.##}× less than multi-head attention ({2:N0} bytes).</para>",
+            2 * layout.KvGroups * layout.HeadDim * 4, (double)layout.Heads / layout.KvGroups, 2 * layout.Heads * layout.HeadDim * 4));
         w.Line($"/// <para>Decode walks each group's K and V rows once, in tiles; all {perGroup} heads of the group reuse a tile while it is in L1, so memory reads every row once per step.</para>");
         foreach (VectorPlan plan in new[] { avx512, avx2 })
         {
@@ -79,7 +81,8 @@ internal static class KernelEmitter
 
     private static string DescribePlan(VectorPlan plan, int headsPerGroup)
     {
-        string element = plan.Width == 16 ? "Vector512<float>" : "Vector256<float>";
+        // Written into an XML doc comment, so the type argument's brackets are escaped.
+        string element = plan.Width == 16 ? "Vector512&lt;float&gt;" : "Vector256&lt;float&gt;";
         if (!plan.Applies)
             return $"HeadDim {plan.HeadDim} is shorter than one {element}; this path is not generated and the next narrower one runs.";
         string split = plan.TailLanes == 0

@@ -10,12 +10,13 @@ namespace GqaGen;
 /// annotated and the baseline the generated kernels are measured against.
 /// </summary>
 /// <remarks>
-/// It runs the same algorithm as the generated code, as well as that can be written without compile-time
-/// shapes: per K/V group, positions in tiles of one vector's width (16 on AVX-512, 8 on AVX2); for each head
-/// of the group the tile's scores come from one accumulator per position (K rows read from L1 after the first
-/// head), folded by <see cref="GqaSimd.Sum16"/>; an online softmax per tile; V rows accumulated into the output
-/// in register blocks of four vectors. Head dimensions that are not a multiple of the width use an
-/// overlapping, masked last vector.
+/// It runs the generated kernels' algorithm with the shape as run-time loop bounds: per K/V group, blocks of
+/// positions; on AVX-512 the scores of four heads × four positions (or one head × sixteen) per register tile,
+/// folded by <see cref="GqaSimd.Sum16"/>; an online softmax per head and block; V rows accumulated for two
+/// heads at once, four vectors of each in registers. The AVX2 path uses one-head tiles of eight positions and
+/// the scalar path plain loops. Head dimensions that are not a multiple of the width use an overlapping,
+/// masked last vector. What it cannot do without compile-time shapes (unroll over d, fold addresses into
+/// constants, pick tiles per layout) is what the generator adds; see docs/design.md.
 /// </remarks>
 public static partial class GenericGqaKernel
 {
