@@ -9,6 +9,9 @@ namespace GqaGen.Generator.Emit;
 /// </summary>
 internal static class VectorPathEmitter
 {
+    /// <summary>How many blocks ahead K and V rows are prefetched (2 measured best on the reference machine; see docs/benchmarks.md).</summary>
+    private const int PrefetchBlocksAhead = 2;
+
     private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
     private const string Marshal = "global::System.Runtime.InteropServices.MemoryMarshal";
     private const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
@@ -32,6 +35,7 @@ internal static class VectorPathEmitter
             w.Line($"global::System.Span<float> partialKeys = count % {block} == 0 ? default : stackalloc float[{block} * HeadDim];");
             w.Line($"{V}<float> scale = {V}.Create(Scale);");
             w.Line($"ref float s = ref {Marshal}.GetReference(weights);");
+            w.Line("bool streaming = global::GqaGen.Kernels.GqaSimd.ShouldPrefetch(count, KvGroups, HeadDim);");
             w.Line();
             using (w.Block("for (int g = 0; g < KvGroups; g++)"))
             {
@@ -56,6 +60,7 @@ internal static class VectorPathEmitter
                         w.Line("partialKeys.Slice(n * HeadDim).Clear();");
                         w.Line("blockKeys = partialKeys;");
                     }
+                    w.Line($"bool prefetch = streaming && b + {(PrefetchBlocksAhead + 1) * block} <= count;");
                     w.Line($"ref float k = ref {Marshal}.GetReference(blockKeys);");
                     w.Line($"ref float v = ref {Marshal}.GetReference(groupValues.Slice(b * HeadDim));");
                     w.Line();
@@ -63,6 +68,12 @@ internal static class VectorPathEmitter
                     using (w.Block($"for (int p0 = 0; p0 < scored; p0 += {tile})"))
                     {
                         w.Line($"ref float kRows = ref {Unsafe}.Add(ref k, p0 * HeadDim);");
+                        w.Line($"// Ask for the rows {PrefetchBlocksAhead} blocks ahead, a tile at a time, so memory streams while this tile computes.");
+                        using (w.Block("if (prefetch)"))
+                        {
+                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupKeys.Slice((b + {PrefetchBlocksAhead * block} + p0) * HeadDim, {tile} * HeadDim));");
+                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupValues.Slice((b + {PrefetchBlocksAhead * block} + p0) * HeadDim, {tile} * HeadDim));");
+                        }
                         foreach (HeadTile headTile in plan.ScoreTiles())
                             EmitTileLoop(w, headTile, h0 =>
                             {

@@ -24,6 +24,7 @@ public static partial class GenericGqaKernel
         Span<float> weights = stackalloc float[headsPerGroup * block];
         Span<float> partialKeys = count % block == 0 ? default : stackalloc float[block * d];
         ref float s = ref MemoryMarshal.GetReference(weights);
+        bool streaming = GqaSimd.ShouldPrefetch(count, a.Shape.KvGroups, d);
 
         for (int g = 0; g < a.Shape.KvGroups; g++)
         {
@@ -49,10 +50,16 @@ public static partial class GenericGqaKernel
                 }
                 ref float k = ref MemoryMarshal.GetReference(blockKeys);
                 ref float v = ref MemoryMarshal.GetReference(groupValues.Slice(b * d));
+                bool prefetch = streaming && b + (PrefetchBlocksAhead + 1) * block <= count;
 
                 for (int p0 = 0; p0 < scored; p0 += Tile)
                 {
                     ref float kRows = ref Unsafe.Add(ref k, p0 * d);
+                    if (prefetch)
+                    {
+                        GqaSimd.Prefetch(groupKeys.Slice((b + PrefetchBlocksAhead * block + p0) * d, Tile * d));
+                        GqaSimd.Prefetch(groupValues.Slice((b + PrefetchBlocksAhead * block + p0) * d, Tile * d));
+                    }
                     int h = 0;
                     for (; h + 4 <= headsPerGroup; h += 4)
                     {
@@ -87,6 +94,9 @@ public static partial class GenericGqaKernel
                 GqaSimd.FinishHead(groupOutput.Slice(h * d, d), runningMax[h], runningSum[h], a.LogSumExp, g * headsPerGroup + h);
         }
     }
+
+    /// <summary>How many blocks ahead K and V rows are prefetched, as in the generated kernels.</summary>
+    internal const int PrefetchBlocksAhead = 2;
 
     /// <summary>Positions per block: K rows of about 16 KiB (half of L1), a multiple of the tile, from one tile to 64 (as the generator plans).</summary>
     internal static int BlockPositions(int headDim, int tile)

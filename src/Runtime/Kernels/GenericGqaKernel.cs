@@ -97,6 +97,7 @@ public static partial class GenericGqaKernel
         Span<float> runningSum = stackalloc float[headsPerGroup];
         Span<float> probabilities = stackalloc float[Tile];
         Span<float> partialKeys = count % Tile == 0 ? default : stackalloc float[Tile * d];
+        bool streaming = GqaSimd.ShouldPrefetch(count, a.Shape.KvGroups, d);
 
         for (int g = 0; g < a.Shape.KvGroups; g++)
         {
@@ -119,6 +120,12 @@ public static partial class GenericGqaKernel
                 }
                 ref float k = ref MemoryMarshal.GetReference(tileKeys);
                 ref float v = ref MemoryMarshal.GetReference(groupValues.Slice(t * d));
+                int ahead = t + PrefetchBlocksAhead * BlockPositions(d, Tile);
+                if (streaming && ahead + Tile <= count)
+                {
+                    GqaSimd.Prefetch(groupKeys.Slice(ahead * d, Tile * d));
+                    GqaSimd.Prefetch(groupValues.Slice(ahead * d, Tile * d));
+                }
                 Vector256<float> valid = GqaSimd.FirstLanes256(n);
 
                 for (int h = 0; h < headsPerGroup; h++)

@@ -206,6 +206,37 @@ public static class GqaSimd
         return alpha;
     }
 
+    /// <summary>
+    /// Bytes of K and V one decode call must read before the kernels prefetch: below this the rows are
+    /// usually still in the last-level cache from the previous step, and prefetching only costs instructions.
+    /// </summary>
+    public const long PrefetchThresholdBytes = 16L << 20;
+
+    /// <summary>Whether a decode call reading <paramref name="positions"/> rows of <paramref name="headDim"/> floats in each of <paramref name="kvGroups"/> K and V streams should prefetch.</summary>
+    public static bool ShouldPrefetch(int positions, int kvGroups, int headDim)
+        => 2L * positions * kvGroups * headDim * sizeof(float) >= PrefetchThresholdBytes;
+
+    /// <summary>
+    /// Asks the cache hierarchy for <paramref name="rows"/> ahead of use, one prefetch per 64-byte line. Reads
+    /// nothing and cannot fault; does nothing where SSE is unavailable.
+    /// </summary>
+    /// <remarks>
+    /// Decode interleaves a lot of arithmetic with its loads, so the out-of-order window alone keeps too few
+    /// cache misses in flight to stream K and V at memory speed; asking for rows a couple of blocks ahead,
+    /// a tile at a time, overlaps the memory traffic with the arithmetic.
+    /// </remarks>
+    public static unsafe void Prefetch(ReadOnlySpan<float> rows)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            return;
+        fixed (float* start = rows)
+        {
+            byte* line = (byte*)start, end = (byte*)(start + rows.Length);
+            for (; line < end; line += 64)
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(line);
+        }
+    }
+
     /// <summary>A mask whose first <paramref name="count"/> lanes are all ones: selects the valid positions of a partial tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FirstLanes512(int count)
