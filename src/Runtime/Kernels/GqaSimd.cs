@@ -104,7 +104,7 @@ public static class GqaSimd
         Vector256<float> max256 = Vector256.Max(scores.GetLower(), scores.GetUpper());
         float newMax = MathF.Max(runningMax, HorizontalMax(Vector128.Max(max256.GetLower(), max256.GetUpper())));
         alpha = MathF.Exp(runningMax - newMax);
-        Vector512<float> p = Vector512.Exp(scores - Vector512.Create(newMax));
+        Vector512<float> p = FastExp.Exp(scores - Vector512.Create(newMax));
         runningSum = runningSum * alpha + Vector512.Sum(p);
         runningMax = newMax;
         return p;
@@ -116,7 +116,7 @@ public static class GqaSimd
     {
         float newMax = MathF.Max(runningMax, HorizontalMax(Vector128.Max(scores.GetLower(), scores.GetUpper())));
         alpha = MathF.Exp(runningMax - newMax);
-        Vector256<float> p = Vector256.Exp(scores - Vector256.Create(newMax));
+        Vector256<float> p = FastExp.Exp(scores - Vector256.Create(newMax));
         runningSum = runningSum * alpha + Vector256.Sum(p);
         runningMax = newMax;
         return p;
@@ -171,7 +171,7 @@ public static class GqaSimd
         Vector512<float> sum = Vector512<float>.Zero;
         for (nuint i = 0; i < length; i += (nuint)Vector512<float>.Count)
         {
-            Vector512<float> p = Vector512.Exp(Vector512.LoadUnsafe(ref s, i) - shift);
+            Vector512<float> p = FastExp.Exp(Vector512.LoadUnsafe(ref s, i) - shift);
             sum += p;
             p.StoreUnsafe(ref s, i);
         }
@@ -195,7 +195,7 @@ public static class GqaSimd
         Vector256<float> sum = Vector256<float>.Zero;
         for (nuint i = 0; i < length; i += (nuint)Vector256<float>.Count)
         {
-            Vector256<float> p = Vector256.Exp(Vector256.LoadUnsafe(ref s, i) - shift);
+            Vector256<float> p = FastExp.Exp(Vector256.LoadUnsafe(ref s, i) - shift);
             sum += p;
             p.StoreUnsafe(ref s, i);
         }
