@@ -68,20 +68,26 @@ internal static class VectorPathEmitter
                     using (w.Block($"for (int p0 = 0; p0 < scored; p0 += {tile})"))
                     {
                         w.Line($"ref float kRows = ref {Unsafe}.Add(ref k, p0 * HeadDim);");
-                        w.Line($"// Ask for the rows {PrefetchBlocksAhead} blocks ahead, a tile at a time, so memory streams while this tile computes.");
-                        using (w.Block("if (prefetch)"))
-                        {
-                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupKeys.Slice((b + {PrefetchBlocksAhead * block} + p0) * HeadDim, {tile} * HeadDim));");
-                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupValues.Slice((b + {PrefetchBlocksAhead * block} + p0) * HeadDim, {tile} * HeadDim));");
-                        }
-                        foreach (HeadTile headTile in plan.ScoreTiles())
+                        w.Line($"// While the first head tile scores its rows, ask for the same rows {PrefetchBlocksAhead} blocks ahead, a few at a time, so memory streams while the tile computes.");
+                        IReadOnlyList<HeadTile> scoreTiles = plan.ScoreTiles();
+                        foreach (HeadTile headTile in scoreTiles)
                             EmitTileLoop(w, headTile, h0 =>
                             {
                                 int positionsPerTile = tile / headTile.Heads;
+                                bool first = headTile.First == scoreTiles[0].First && headTile.Heads == scoreTiles[0].Heads;
+                                string prefetchCondition = headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}";
                                 for (int sub = 0; sub < headTile.Heads; sub++)
                                 {
                                     string kRef = sub == 0 ? "ref kRows" : $"ref {Unsafe}.Add(ref kRows, {sub * positionsPerTile} * HeadDim)";
                                     string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
+                                    if (first)
+                                    {
+                                        using (w.Block($"if ({prefetchCondition})"))
+                                        {
+                                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupKeys.Slice((b + {PrefetchBlocksAhead * block} + {pos}) * HeadDim, {positionsPerTile} * HeadDim));");
+                                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupValues.Slice((b + {PrefetchBlocksAhead * block} + {pos}) * HeadDim, {positionsPerTile} * HeadDim));");
+                                        }
+                                    }
                                     w.Line($"StoreScores{plan.Name}_{headTile.Heads}(ScoreTile{plan.Name}_{headTile.Heads}x{positionsPerTile}(ref {Unsafe}.Add(ref q, {h0} * HeadDim), {kRef}) * scale, ref s, {h0}, {pos});");
                                 }
                             });

@@ -55,16 +55,14 @@ public static partial class GenericGqaKernel
                 for (int p0 = 0; p0 < scored; p0 += Tile)
                 {
                     ref float kRows = ref Unsafe.Add(ref k, p0 * d);
-                    if (prefetch)
-                    {
-                        GqaSimd.Prefetch(groupKeys.Slice((b + PrefetchBlocksAhead * block + p0) * d, Tile * d));
-                        GqaSimd.Prefetch(groupValues.Slice((b + PrefetchBlocksAhead * block + p0) * d, Tile * d));
-                    }
                     int h = 0;
                     for (; h + 4 <= headsPerGroup; h += 4)
                     {
                         for (int sub = 0; sub < Tile; sub += 4)
                         {
+                            // While the first head tile scores its rows, ask for the same rows two blocks ahead, a few at a time.
+                            if (prefetch && h == 0)
+                                PrefetchRows(groupKeys, groupValues, (b + PrefetchBlocksAhead * block + p0 + sub) * d, 4 * d);
                             Vector512<float> scores = ScoreTile4x4(ref Unsafe.Add(ref q, h * d), ref Unsafe.Add(ref kRows, sub * d), d, lastOffset, lastMask) * scale;
                             for (int i = 0; i < 4; i++)
                                 Vector128.StoreUnsafe(Lane(scores, i), ref s, (nuint)((h + i) * block + p0 + sub));
@@ -72,6 +70,8 @@ public static partial class GenericGqaKernel
                     }
                     for (; h < headsPerGroup; h++)
                     {
+                        if (prefetch && h == 0)
+                            PrefetchRows(groupKeys, groupValues, (b + PrefetchBlocksAhead * block + p0) * d, Tile * d);
                         Vector512<float> scores = ScoreTile1x16(ref Unsafe.Add(ref q, h * d), ref kRows, d, lastOffset, lastMask) * scale;
                         scores.StoreUnsafe(ref s, (nuint)(h * block + p0));
                     }
@@ -97,6 +97,12 @@ public static partial class GenericGqaKernel
 
     /// <summary>How many blocks ahead K and V rows are prefetched, as in the generated kernels.</summary>
     internal const int PrefetchBlocksAhead = 2;
+
+    private static void PrefetchRows(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int start, int length)
+    {
+        GqaSimd.Prefetch(keys.Slice(start, length));
+        GqaSimd.Prefetch(values.Slice(start, length));
+    }
 
     /// <summary>Positions per block: K rows of about 16 KiB (half of L1), a multiple of the tile, from one tile to 64 (as the generator plans).</summary>
     internal static int BlockPositions(int headDim, int tile)
