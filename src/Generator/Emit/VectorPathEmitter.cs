@@ -96,7 +96,8 @@ internal static class VectorPathEmitter
                     w.Line("// Positions past the end of a partial block were scored against zero rows; exclude them.");
                     using (w.Block("for (int h = 0; h < HeadsPerGroup; h++)"))
                     {
-                        w.Line($"weights.Slice(h * {block} + n, scored - n).Fill(float.NegativeInfinity);");
+                        w.Line("if (n < scored)");
+                        w.Line($"    weights.Slice(h * {block} + n, scored - n).Fill(float.NegativeInfinity);");
                         w.Line($"alphas[h] = global::GqaGen.Kernels.GqaSimd.SoftmaxBlock(weights.Slice(h * {block}, scored), ref runningMax[h], ref runningSum[h]);");
                     }
                     w.Line();

@@ -79,7 +79,8 @@ public static partial class GenericGqaKernel
 
                 for (int h = 0; h < headsPerGroup; h++)
                 {
-                    weights.Slice(h * block + n, scored - n).Fill(float.NegativeInfinity);
+                    if (n < scored)
+                        weights.Slice(h * block + n, scored - n).Fill(float.NegativeInfinity);
                     alphas[h] = GqaSimd.SoftmaxBlock(weights.Slice(h * block, scored), ref runningMax[h], ref runningSum[h]);
                 }
 

@@ -94,23 +94,10 @@ public static class GqaSimd
     }
 
     /// <summary>
-    /// One online-softmax step for a tile of scores: raises the running maximum to cover the tile, returns
+    /// One online-softmax step for a tile of eight scores: raises the running maximum to cover the tile, returns
     /// <c>exp(score - max)</c> per lane, rescales the running sum and reports in <paramref name="alpha"/> the factor
     /// by which earlier accumulated outputs must be multiplied. Lanes holding −∞ (masked positions) give 0.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> SoftmaxStep(Vector512<float> scores, ref float runningMax, ref float runningSum, out float alpha)
-    {
-        Vector256<float> max256 = Vector256.Max(scores.GetLower(), scores.GetUpper());
-        float newMax = MathF.Max(runningMax, HorizontalMax(Vector128.Max(max256.GetLower(), max256.GetUpper())));
-        alpha = MathF.Exp(runningMax - newMax);
-        Vector512<float> p = FastExp.Exp(scores - Vector512.Create(newMax));
-        runningSum = runningSum * alpha + Vector512.Sum(p);
-        runningMax = newMax;
-        return p;
-    }
-
-    /// <inheritdoc cref="SoftmaxStep(Vector512{float}, ref float, ref float, out float)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SoftmaxStep(Vector256<float> scores, ref float runningMax, ref float runningSum, out float alpha)
     {
@@ -238,11 +225,6 @@ public static class GqaSimd
     }
 
     /// <summary>A mask whose first <paramref name="count"/> lanes are all ones: selects the valid positions of a partial tile.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> FirstLanes512(int count)
-        => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-
-    /// <inheritdoc cref="FirstLanes512(int)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FirstLanes256(int count)
         => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
