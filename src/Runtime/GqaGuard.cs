@@ -21,6 +21,11 @@ public static class GqaGuard
         if (positions.End > cache.Capacity)
             throw new ArgumentOutOfRangeException(nameof(positions), positions,
                 $"Positions {positions} reach past the cache capacity {cache.Capacity}; the last readable position is {cache.Capacity - 1}.");
+        // Kernels clear each group's output before reading its queries, so a shared buffer would attend with zeros.
+        if (query.Overlaps(output))
+            throw new ArgumentException("output overlaps query; decoding in place is not supported. Pass a separate output buffer.", nameof(output));
+        if (logSumExp.Overlaps(output) || logSumExp.Overlaps(query))
+            throw new ArgumentException("logSumExp overlaps query or output; pass a separate buffer.", nameof(logSumExp));
     }
 
     /// <summary>Checks the arguments of an append call against <paramref name="shape"/>.</summary>

@@ -51,9 +51,18 @@ public sealed unsafe class KvCache : IDisposable
         _layerElements = layerElements;
         long regionBytes = layerElements * elementType.SizeInBytes();
         _regionStride = (regionBytes + Alignment - 1) / Alignment * Alignment;
-        SizeInBytes = 2 * layers * regionBytes;
-        // The allocation adds the padding between regions (under Alignment bytes each) to SizeInBytes.
-        long allocationBytes = 2 * layers * _regionStride;
+        long allocationBytes;
+        try
+        {
+            SizeInBytes = checked(2L * layers * regionBytes);
+            // The allocation adds the padding between regions (under Alignment bytes each) to SizeInBytes.
+            allocationBytes = checked(2L * layers * _regionStride);
+        }
+        catch (OverflowException)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layers), layers,
+                $"{layers} layers of {regionBytes:N0} bytes of keys and as many of values do not fit in a 64-bit size. Lower the layer count or the capacity.");
+        }
         _memory = (byte*)NativeMemory.AlignedAlloc((nuint)allocationBytes, Alignment);
         NativeMemory.Clear(_memory, (nuint)allocationBytes);
     }
@@ -93,7 +102,15 @@ public sealed unsafe class KvCache : IDisposable
     public Span<float> Values(int layer) => Region(layer, valueRegion: true);
 
     /// <summary>Offset, in elements, of the row of <paramref name="group"/> at <paramref name="position"/> within a layer's <see cref="Keys"/> or <see cref="Values"/>.</summary>
-    public int RowOffset(int group, int position) => (group * Capacity + position) * Shape.HeadDim;
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="group"/> or <paramref name="position"/> is outside the cache.</exception>
+    public int RowOffset(int group, int position)
+    {
+        if ((uint)group >= (uint)Shape.KvGroups)
+            throw new ArgumentOutOfRangeException(nameof(group), group, $"Group {group} does not exist: the layout has {Shape.KvGroups} K/V group(s), 0 to {Shape.KvGroups - 1}.");
+        if ((uint)position >= (uint)Capacity)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"Position {position} is outside the cache, which holds positions 0 to {Capacity - 1}.");
+        return (group * Capacity + position) * Shape.HeadDim;
+    }
 
     /// <summary>Frees the native memory. Safe to call more than once.</summary>
     public void Dispose()

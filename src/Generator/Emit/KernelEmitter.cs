@@ -153,6 +153,8 @@ internal static class KernelEmitter
                 w.Line("CopyRow(key.Slice(g * HeadDim, HeadDim), keys.Slice(row, HeadDim));");
                 w.Line("CopyRow(value.Slice(g * HeadDim, HeadDim), values.Slice(row, HeadDim));");
             }
+            w.Line("// The spans point into the cache's native memory: keep its finalizer from freeing it until the copy is done.");
+            w.Line("global::System.GC.KeepAlive(cache);");
         }
         w.Line();
         w.Line("/// <summary>Copies one row of HeadDim floats with unrolled vector moves (the last one overlapping where HeadDim is not a whole number of vectors).</summary>");
@@ -218,6 +220,8 @@ internal static class KernelEmitter
                 w.Line("    DecodeScalar(query, keys, values, cache.Capacity, positions, output, logSumExp);");
                 w.Line("    break;");
             }
+            w.Line("// The spans point into the cache's native memory: keep its finalizer from freeing it until the kernel is done.");
+            w.Line("global::System.GC.KeepAlive(cache);");
         }
         w.Line();
         w.Line("/// <summary>Attends one query token over positions [0, <paramref name=\"length\"/>) of <paramref name=\"layer\"/>.</summary>");

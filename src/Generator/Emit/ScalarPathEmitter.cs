@@ -23,9 +23,10 @@ internal static class ScalarPathEmitter
                 w.Line("int groupStart = (g * capacity + positions.Start) * HeadDim;");
                 w.Line("global::System.ReadOnlySpan<float> groupKeys = keys.Slice(groupStart, count * HeadDim);");
                 w.Line("global::System.ReadOnlySpan<float> groupValues = values.Slice(groupStart, count * HeadDim);");
-                using (w.Block("for (int t = 0; t < count; t += Tile)"))
+                w.Line("// Stepping by n, not Tile, keeps t ≤ count: no overflow for ranges near int.MaxValue.");
+                using (w.Block("for (int t = 0, n; t < count; t += n)"))
                 {
-                    w.Line("int n = global::System.Math.Min(Tile, count - t);");
+                    w.Line("n = global::System.Math.Min(Tile, count - t);");
                     w.Line("global::System.Span<float> tileScores = scores.Slice(0, n);");
                     using (w.Block("for (int h = 0; h < HeadsPerGroup; h++)"))
                     {

@@ -41,6 +41,8 @@ public static partial class GenericGqaKernel
             key.Slice(g * d, d).CopyTo(keys.Slice(row, d));
             value.Slice(g * d, d).CopyTo(values.Slice(row, d));
         }
+        // The spans point into the cache's native memory: keep its finalizer from freeing it until the copy is done.
+        GC.KeepAlive(cache);
     }
 
     /// <summary>
@@ -66,6 +68,7 @@ public static partial class GenericGqaKernel
             case GqaKernelPath.Avx2: DecodeVector256(args); break;
             default: DecodeScalar(args); break;
         }
+        GC.KeepAlive(cache);
     }
 
     /// <summary>Everything one decode call reads and writes, checked by <see cref="GqaGuard"/>.</summary>
@@ -239,9 +242,10 @@ public static partial class GenericGqaKernel
             ReadOnlySpan<float> groupKeys = a.Keys.Slice(a.GroupStart(g), count * d);
             ReadOnlySpan<float> groupValues = a.Values.Slice(a.GroupStart(g), count * d);
 
-            for (int t = 0; t < count; t += Tile)
+            // Stepping by n, not Tile, keeps t ≤ count: no overflow for ranges near int.MaxValue (d = 1).
+            for (int t = 0, n; t < count; t += n)
             {
-                int n = Math.Min(Tile, count - t);
+                n = Math.Min(Tile, count - t);
                 Span<float> tileScores = scores.Slice(0, n);
                 for (int h = 0; h < headsPerGroup; h++)
                 {

@@ -59,6 +59,7 @@ public static class GqaReference
             if (!logSumExp.IsEmpty)
                 logSumExp[h] = (float)(max + Math.Log(sum));
         }
+        GC.KeepAlive(cache);
     }
 
     /// <summary>The K or V rows query head <paramref name="head"/> attends to, copied out of its group: (position, headDim).</summary>
