@@ -70,27 +70,23 @@ internal static class VectorPathEmitter
                         w.Line($"ref float kRows = ref {Unsafe}.Add(ref k, p0 * HeadDim);");
                         w.Line($"// While the first head tile scores its rows, ask for the same rows {PrefetchBlocksAhead} blocks ahead, a few at a time, so memory streams while the tile computes.");
                         IReadOnlyList<HeadTile> scoreTiles = plan.ScoreTiles();
-                        foreach (HeadTile headTile in scoreTiles)
+                        for (int t = 0; t < scoreTiles.Count; t++)
+                        {
+                            HeadTile headTile = scoreTiles[t];
+                            bool prefetches = t == 0;
                             EmitTileLoop(w, headTile, h0 =>
                             {
                                 int positionsPerTile = tile / headTile.Heads;
-                                bool first = headTile.First == scoreTiles[0].First && headTile.Heads == scoreTiles[0].Heads;
-                                string prefetchCondition = headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}";
                                 for (int sub = 0; sub < headTile.Heads; sub++)
                                 {
                                     string kRef = sub == 0 ? "ref kRows" : $"ref {Unsafe}.Add(ref kRows, {sub * positionsPerTile} * HeadDim)";
                                     string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
-                                    if (first)
-                                    {
-                                        using (w.Block($"if ({prefetchCondition})"))
-                                        {
-                                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupKeys.Slice((b + {PrefetchBlocksAhead * block} + {pos}) * HeadDim, {positionsPerTile} * HeadDim));");
-                                            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupValues.Slice((b + {PrefetchBlocksAhead * block} + {pos}) * HeadDim, {positionsPerTile} * HeadDim));");
-                                        }
-                                    }
+                                    if (prefetches)
+                                        EmitPrefetch(w, headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}", $"b + {PrefetchBlocksAhead * block} + {pos}", positionsPerTile);
                                     w.Line($"StoreScores{plan.Name}_{headTile.Heads}(ScoreTile{plan.Name}_{headTile.Heads}x{positionsPerTile}(ref {Unsafe}.Add(ref q, {h0} * HeadDim), {kRef}) * scale, ref s, {h0}, {pos});");
                                 }
                             });
+                        }
                     }
                     w.Line();
                     w.Line("// Positions past the end of a partial block were scored against zero rows; exclude them.");
@@ -126,6 +122,16 @@ internal static class VectorPathEmitter
         {
             w.Line();
             EmitAccumulateValues(w, plan, headTile.Heads);
+        }
+    }
+
+    /// <summary>Emits a prefetch of <paramref name="rows"/> K and V rows from position <paramref name="firstRow"/>, guarded by <paramref name="condition"/>.</summary>
+    private static void EmitPrefetch(SourceWriter w, string condition, string firstRow, int rows)
+    {
+        using (w.Block($"if ({condition})"))
+        {
+            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupKeys.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
+            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupValues.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
         }
     }
 
