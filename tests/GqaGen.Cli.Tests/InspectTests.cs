@@ -1,0 +1,98 @@
+using System.Text.Json;
+
+namespace GqaGen.Cli.Tests;
+
+public class InspectTests
+{
+    private static CliRunner.Result Inspect(string json, params string[] extra)
+    {
+        using var dir = new TempDir();
+        return CliRunner.Run(["inspect", dir.Write("config.json", json), .. extra]);
+    }
+
+    [Fact]
+    public void Llama3_8B()
+    {
+        var r = Inspect(Configs.Llama3_8B);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("GQA: 32 query heads, 8 KV heads", r.Out);
+        Assert.Contains("131,072 B", r.Out); // 2 · 32 · 8 · 128 · 2
+        Assert.Contains("1,073,741,824 B", r.Out); // at 8192 tokens
+        Assert.Contains("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)]", r.Out.Split('\n').Select(l => l.TrimEnd()));
+    }
+
+    [Fact]
+    public void Mistral7B_SlidingWindow()
+    {
+        var r = Inspect(Configs.Mistral7B, "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.Equal(4096, doc.RootElement.GetProperty("slidingWindow").GetInt32());
+        Assert.Equal(32768, doc.RootElement.GetProperty("maxContext").GetInt32());
+        Assert.Equal(4, doc.RootElement.GetProperty("headsPerGroup").GetInt32());
+        Assert.Equal("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)]", doc.RootElement.GetProperty("layout").GetString());
+        Assert.Contains("rolling cache of 4,096 tokens", Inspect(Configs.Mistral7B).Out);
+    }
+
+    [Fact]
+    public void Qwen25_7B()
+    {
+        var r = Inspect(Configs.Qwen25_7B, "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Out);
+        var e = doc.RootElement;
+        Assert.Equal(7, e.GetProperty("headsPerGroup").GetInt32());
+        Assert.Equal(2.0 * 28 * 4 * 128 * 2, e.GetProperty("kvBytesPerToken").GetDouble());
+        Assert.Equal(2.0 * 28 * 4 * 128 * 2 * 131072, e.GetProperty("kvBytesAtMaxContext").GetDouble());
+        Assert.False(e.TryGetProperty("slidingWindow", out _)); // use_sliding_window false
+        Assert.Equal("[GqaLayout(Heads = 28, KvGroups = 4, HeadDim = 128)]", e.GetProperty("layout").GetString());
+    }
+
+    [Fact]
+    public void Falcon7B_MultiQuery()
+    {
+        var r = Inspect(Configs.Falcon7B);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("MQA: 71 query heads, 1 KV heads", r.Out);
+        Assert.Contains("8,192 B", r.Out); // 2 · 32 · 1 · 64 · 2
+        Assert.Contains("not in config", r.Out);
+        Assert.Contains("[GqaLayout(Heads = 71, KvGroups = 1, HeadDim = 64)]", r.Out);
+    }
+
+    [Fact]
+    public void AbsentKvHeads_MeansMha()
+    {
+        var r = Inspect("""{"num_attention_heads":32,"num_hidden_layers":32,"hidden_size":4096,"max_position_embeddings":4096,"torch_dtype":"float16"}""", "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.Equal("MHA", doc.RootElement.GetProperty("attention").GetString());
+        Assert.Equal(32, doc.RootElement.GetProperty("kvHeads").GetInt32());
+        Assert.Equal("fp16", doc.RootElement.GetProperty("dtype").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"num_hidden_layers":32,"hidden_size":4096}""", "missing key 'num_attention_heads'")]
+    [InlineData("""{"num_attention_heads":32,"hidden_size":4096}""", "missing key 'num_hidden_layers'")]
+    [InlineData("""{"num_attention_heads":32,"num_hidden_layers":32}""", "missing key 'hidden_size'")]
+    [InlineData("""{"num_attention_heads":32,"num_key_value_heads":5,"num_hidden_layers":32,"hidden_size":4096}""", "not divisible")]
+    [InlineData("""{"num_attention_heads":0,"num_hidden_layers":32,"hidden_size":4096}""", "must be positive")]
+    [InlineData("""{"num_attention_heads":"32","num_hidden_layers":32,"hidden_size":4096}""", "must be an integer")]
+    [InlineData("""{"num_attention_heads":32,"num_hidden_layers":32,"hidden_size":4096,"torch_dtype":"complex64"}""", "unknown dtype")]
+    [InlineData("{ not json", "not valid JSON")]
+    public void BadConfig_OneLineExit1(string json, string message) => CliRunner.AssertFails(Inspect(json), message);
+
+    [Fact]
+    public void Gguf_IsOutOfScope() =>
+        CliRunner.AssertFails(CliRunner.Run("inspect", "model.gguf"), "GGUF inspection needs the GGUF reader (decoder issue)");
+
+    [Fact]
+    public void MissingFile_IsAnError() =>
+        CliRunner.AssertFails(CliRunner.Run("inspect", Path.Combine(Path.GetTempPath(), "no-such-dir-gqagen", "config.json")), "cannot read");
+
+    [Fact]
+    public void Directory_IsAnError()
+    {
+        using var dir = new TempDir();
+        CliRunner.AssertFails(CliRunner.Run("inspect", dir.Path), "cannot read");
+    }
+}

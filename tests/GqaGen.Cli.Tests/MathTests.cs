@@ -1,0 +1,91 @@
+namespace GqaGen.Cli.Tests;
+
+public class MathTests
+{
+    [Fact]
+    public void KvBytes_FollowFormula()
+    {
+        // 2 · layers · G · d · context · batch · bytes
+        Assert.Equal(17_179_869_184d, KvCacheMath.TotalBytes(32, 32, 128, 32768, 1, KvDtype.Bf16));
+        Assert.Equal(4_294_967_296d, KvCacheMath.TotalBytes(32, 8, 128, 32768, 1, KvDtype.Bf16));
+        Assert.Equal(2.0 * 40 * 1 * 128 * 2, KvCacheMath.BytesPerToken(40, 1, 128, KvDtype.Fp16));
+        Assert.Equal(2.0 * 32 * 8 * 128 * 4 * 3 * 4, KvCacheMath.TotalBytes(32, 8, 128, 4, 3, KvDtype.Fp32), 6);
+    }
+
+    [Theory]
+    [InlineData("fp32", 4)]
+    [InlineData("fp16", 2)]
+    [InlineData("bf16", 2)]
+    [InlineData("bfloat16", 2)]
+    [InlineData("fp8", 1)]
+    [InlineData("int8", 1)]
+    [InlineData("q4", 0.5625)]
+    public void Dtypes_HaveTheirSizes(string name, double bytes) => Assert.Equal(bytes, KvDtype.Parse(name).BytesPerElement);
+
+    [Fact]
+    public void Q4_IsHalfAByteAndAScalePer32() =>
+        Assert.Equal(0.5 + 2.0 / 32, KvDtype.Q4.BytesPerElement);
+
+    [Fact]
+    public void UnknownDtype_Throws() =>
+        Assert.Contains("unknown dtype", Assert.Throws<CliException>(() => KvDtype.Parse("fp4")).Message);
+
+    [Fact]
+    public void Divisors_AreAllFactors()
+    {
+        Assert.Equal([1, 2, 4, 5, 8, 10, 20, 40], KvCacheMath.Divisors(40));
+        Assert.Equal([1, 71], KvCacheMath.Divisors(71));
+    }
+
+    [Theory]
+    [InlineData("80GB", 80e9)]
+    [InlineData("80 GB", 80e9)]
+    [InlineData("80GiB", 80.0 * 1024 * 1024 * 1024)]
+    [InlineData("8e10", 8e10)]
+    [InlineData("1.5TB", 1.5e12)]
+    [InlineData("512MiB", 512.0 * 1024 * 1024)]
+    public void Memory_Parses(string text, double bytes) => Assert.Equal(bytes, Units.ParseBytes(text, "--memory"));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("eighty")]
+    [InlineData("80XB")]
+    [InlineData("-80GB")]
+    [InlineData("0")]
+    public void BadMemory_Throws(string text) => Assert.Throws<CliException>(() => Units.ParseBytes(text, "--memory"));
+
+    [Fact]
+    public void Reserve_IsShareOrSize()
+    {
+        Assert.Equal(8e9, Units.ParseReserve("10%", 80e9), 3);
+        Assert.Equal(8e9, Units.ParseReserve("0.1", 80e9), 3);
+        Assert.Equal(4e9, Units.ParseReserve("4GB", 80e9));
+        Assert.Throws<CliException>(() => Units.ParseReserve("150%", 80e9));
+    }
+
+    [Fact]
+    public void Counts_Parse()
+    {
+        Assert.Equal(13e9, Units.ParseCount("13e9", "--params"));
+        Assert.Equal(13e9, Units.ParseCount("13B", "--params"));
+        Assert.Equal(500e6, Units.ParseCount("500M", "--params"));
+    }
+
+    [Fact]
+    public void Catalog_HasEveryModelWithConsistentShapes()
+    {
+        string[] names = ["Llama-2-7B", "Llama-2-13B", "Llama-2-70B", "Llama-3-8B", "Llama-3-70B", "Llama-3.2-1B", "Llama-3.2-3B",
+            "Mistral-7B", "Mixtral-8x7B", "Falcon-7B", "Falcon-40B", "Qwen2.5-0.5B", "Qwen2.5-7B", "TinyLlama-1.1B", "Gemma-2-9B", "DeepSeek-V3"];
+        foreach (string n in names)
+        {
+            var m = ModelCatalog.Find(n);
+            Assert.Equal(0, m.Heads % m.KvHeads);
+            Assert.True(m.Layers > 0 && m.HeadDim > 0 && m.Parameters > 1e8, n);
+            Assert.Contains("config.json", m.Source);
+        }
+        Assert.Equal(names.Length, ModelCatalog.Models.Count);
+        Assert.Same(ModelCatalog.Find("Llama-3-8B"), ModelCatalog.Find("llama3-8b"));
+        var ds = ModelCatalog.Find("DeepSeek-V3");
+        Assert.Equal((61, 128, 128, 128), (ds.Layers, ds.Heads, ds.KvHeads, ds.HeadDim));
+    }
+}
