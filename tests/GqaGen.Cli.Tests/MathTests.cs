@@ -88,4 +88,13 @@ public class MathTests
         var ds = ModelCatalog.Find("DeepSeek-V3");
         Assert.Equal((61, 128, 128, 128), (ds.Layers, ds.Heads, ds.KvHeads, ds.HeadDim));
     }
+
+    [Fact]
+    public void DeepSeekV3_attention_as_MHA_needs_about_400_GB_at_100k_context_in_fp16()
+    {
+        // 61 layers × 128 heads × 128 dims, K and V, 2 bytes each, 100,000 positions: 399.8 GB.
+        var deepSeek = ModelCatalog.Find("DeepSeek-V3");
+        double bytes = KvCacheMath.TotalBytes(deepSeek.Layers, deepSeek.Heads, deepSeek.HeadDim, 100_000, 1, KvDtype.Fp16);
+        Assert.Equal(399.8, bytes / 1e9, 1);
+    }
 }
