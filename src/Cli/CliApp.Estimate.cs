@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Spectre.Console;
+
+namespace GqaGen.Cli;
+
+// `gqagen estimate`: the KV cache of MHA, the given GQA and MQA for one shape.
+public sealed partial class CliApp
+{
+    public sealed record EstimateRow(string Attention, int KvGroups, double BytesPerToken, double TotalBytes, double Gb, double Gib,
+        double RatioVsMha, double SavingPercent);
+
+    public sealed record EstimateResult(int Hidden, int Heads, int HeadDim, int Layers, long Context, long Batch, string Dtype,
+        double BytesPerElement, IReadOnlyList<EstimateRow> Rows);
+
+    public static EstimateResult Estimate(int hidden, int heads, int layers, long context, int kvGroups, long batch, KvDtype dtype, int? headDim)
+    {
+        int d = KvCacheMath.ResolveHeadDim(hidden, heads, headDim);
+        Validate.Positive(layers, "--layers");
+        Validate.Positive(context, "--context");
+        Validate.Positive(batch, "--batch");
+        KvCacheMath.CheckGroups(heads, kvGroups);
+        double mha = KvCacheMath.TotalBytes(layers, heads, d, context, batch, dtype);
+        EstimateRow Row(string name, int g)
+        {
+            double total = KvCacheMath.TotalBytes(layers, g, d, context, batch, dtype);
+            return new EstimateRow(name, g, KvCacheMath.BytesPerToken(layers, g, d, dtype), total, total / Units.GB, total / Units.GiB,
+                mha / total, (1 - total / mha) * 100);
+        }
+        return new EstimateResult(hidden, heads, d, layers, context, batch, dtype.Name, dtype.BytesPerElement,
+            [Row("MHA", heads), Row("GQA", kvGroups), Row("MQA", 1)]);
+    }
+
+    private Command EstimateCommand()
+    {
+        var hidden = new Option<int>("--hidden") { Description = "Model (hidden) size.", Required = true };
+        var heads = new Option<int>("--heads") { Description = "Query heads H.", Required = true };
+        var layers = new Option<int>("--layers") { Description = "Transformer layers.", Required = true };
+        var context = new Option<long>("--context") { Description = "Context length in tokens.", Required = true };
+        var groups = new Option<int>("--kv-groups") { Description = "KV heads G for the GQA row (must divide H).", Required = true };
+        var batch = new Option<long>("--batch") { Description = "Sequences held at once.", DefaultValueFactory = _ => 1 };
+        var dtype = DtypeOption("--dtype", "bf16", "KV-cache");
+        var headDim = new Option<int?>("--head-dim") { Description = "Head dimension d (default hidden / heads)." };
+        var json = JsonOption();
+        var cmd = new Command("estimate",
+            "KV-cache size for MHA (G = H), the given GQA and MQA (G = 1): bytes = 2 · layers · G · d · context · batch · bytes per element.")
+        {
+            hidden, heads, layers, context, groups, batch, dtype, headDim, json,
+        };
+        cmd.SetAction(p => Guard(() =>
+        {
+            var r = Estimate(p.GetValue(hidden), p.GetValue(heads), p.GetValue(layers), p.GetValue(context), p.GetValue(groups),
+                p.GetValue(batch), KvDtype.Parse(p.GetValue(dtype)), p.GetValue(headDim));
+            if (p.GetValue(json))
+            {
+                WriteJson(r);
+                return 0;
+            }
+            _console.WriteLine(
+                $"KV cache: {r.Layers} layers, H = {r.Heads}, d = {r.HeadDim}, context {r.Context:N0}, batch {r.Batch}, {r.Dtype} ({KvDtypeBytes(r.BytesPerElement)} B/element)");
+            var table = new Table().AddColumns("Attention", "KV heads (G)", "Per token", "Total bytes", "GB (10^9 B)", "GiB (2^30 B)",
+                "MHA / this", "Saving vs MHA");
+            foreach (var row in r.Rows)
+            {
+                table.AddRow(Cells(
+                    row.Attention, row.KvGroups.ToString(CultureInfo.InvariantCulture), Units.Bytes(row.BytesPerToken) + " B",
+                    Units.Bytes(row.TotalBytes), Units.Gb(row.TotalBytes), Units.GiBText(row.TotalBytes),
+                    row.RatioVsMha.ToString("F2", CultureInfo.InvariantCulture) + "×",
+                    row.SavingPercent.ToString("F2", CultureInfo.InvariantCulture) + "%"));
+            }
+            _console.Write(table);
+            return 0;
+        }));
+        return cmd;
+    }
+}
