@@ -24,7 +24,7 @@ public sealed partial class CliApp
 
     private Command InspectCommand()
     {
-        var path = new Argument<string>("path") { Description = "A Hugging Face config.json (GGUF is not supported yet)." };
+        var path = new Argument<string>("path") { Description = "A Hugging Face config.json or a GGUF model file (*.gguf)." };
         var json = JsonOption();
         var cmd = new Command("inspect", "Attention layout, KV bytes per token and the [GqaLayout] line for a Hugging Face config.json.")
         {

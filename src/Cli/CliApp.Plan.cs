@@ -12,7 +12,7 @@ public sealed partial class CliApp
     private Command PlanCommand()
     {
         var model = new Option<string?>("--model") { Description = $"A built-in model: {string.Join(", ", ModelCatalog.Models.Select(m => m.Name))}." };
-        var config = new Option<string?>("--config") { Description = "A Hugging Face config.json instead of --model." };
+        var config = new Option<string?>("--config", "--gguf") { Description = "A Hugging Face config.json or a GGUF model file instead of --model." };
         var parameters = new Option<string?>("--params") { Description = "Parameter count for --config (13e9, 13B); estimated from the config when absent." };
         var context = new Option<long>("--context") { Description = "Context length in tokens.", Required = true };
         var batch = new Option<long>("--batch") { Description = "Sequences held at once.", DefaultValueFactory = _ => 1 };

@@ -33,7 +33,7 @@ public static class ConfigReader
     public static ModelConfig ReadFile(string path)
     {
         if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-            throw new CliException("GGUF inspection needs the GGUF reader (decoder issue); pass a Hugging Face config.json");
+            return GgufConfigReader.ReadFile(path);
         string text;
         try
         {

@@ -81,9 +81,6 @@ public class InspectTests
     [InlineData("{ not json", "not valid JSON")]
     public void BadConfig_OneLineExit1(string json, string message) => CliRunner.AssertFails(Inspect(json), message);
 
-    [Fact]
-    public void Gguf_IsOutOfScope() =>
-        CliRunner.AssertFails(CliRunner.Run("inspect", "model.gguf"), "GGUF inspection needs the GGUF reader (decoder issue)");
 
     [Fact]
     public void MissingFile_IsAnError() =>
