@@ -1,7 +1,7 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
+using GqaGen.Generator.Emit;
 using GqaGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -22,15 +22,6 @@ internal static class LayoutParser
 
     /// <summary>Largest Heads the kernels support (mirrors GqaShape.MaxHeads in the runtime).</summary>
     public const int MaxHeads = 1024;
-
-    /// <summary>Member names the emitter adds to the annotated type; a user member with one of them would clash.</summary>
-    public static readonly ImmutableArray<string> GeneratedMemberNames = ImmutableArray.Create(
-        "Heads", "KvGroups", "HeadDim", "HeadsPerGroup", "Scale", "Shape", "ActivePath", "AppendKv", "Decode",
-        "DecodeAvx512", "DecodeAvx2", "DecodeScalar", "CopyRow",
-        "ScoreTileAvx512_1x16", "ScoreTileAvx512_2x8", "ScoreTileAvx512_4x4", "ScoreTileAvx2_1x8", "ScoreTileAvx2_2x4",
-        "StoreScoresAvx512_1", "StoreScoresAvx512_2", "StoreScoresAvx512_4", "StoreScoresAvx2_1", "StoreScoresAvx2_2",
-        "AccumulateValuesAvx512_1", "AccumulateValuesAvx512_2", "AccumulateValuesAvx512_4",
-        "AccumulateValuesAvx2_1", "AccumulateValuesAvx2_2", "AccumulateValuesAvx2_4");
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -74,7 +65,16 @@ internal static class LayoutParser
             valid = false;
         }
 
-        foreach (string name in GeneratedMemberNames)
+        var layout = new LayoutSpec(
+            NamespaceOf(type),
+            ContainingTypesOf(type),
+            TypeKeyword(type),
+            Escape(type.Name),
+            h, g, d);
+
+        // The emitter names what it adds; with an invalid layout only the members every layout gets can be checked.
+        IEnumerable<string> generatedNames = valid ? KernelEmitter.MemberNames(layout) : KernelEmitter.FixedMemberNames;
+        foreach (string name in generatedNames)
         {
             // A type named like a generated member clashes too: members cannot share their type's name (CS0542).
             if (!type.GetMembers(name).IsEmpty || type.Name == name)
@@ -84,16 +84,7 @@ internal static class LayoutParser
             }
         }
 
-        if (!valid)
-            return Result(null, diagnostics);
-
-        var layout = new LayoutSpec(
-            NamespaceOf(type),
-            ContainingTypesOf(type),
-            TypeKeyword(type),
-            Escape(type.Name),
-            h, g, d);
-        return Result(layout, diagnostics);
+        return Result(valid ? layout : null, diagnostics);
     }
 
     private static ParseResult Result(LayoutSpec? layout, List<DiagnosticInfo> diagnostics)

@@ -143,6 +143,7 @@ public sealed class DiagnosticTests
     [InlineData($"[GqaLayout({Valid})] public partial record Model(int Heads);")]
     [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ private class CopyRow {{ }} }}")]
     [InlineData($"[GqaLayout({Valid})] public partial struct Shape;")] // CS0542: a member cannot share its type's name
+    [InlineData("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)] public partial struct Model { static void ScoreTileAvx512_4x4() { } }")] // a tile helper of this layout's plan
     public void GQA010_GeneratedMemberAlreadyDeclared(string declaration)
         => AssertOnly("GQA010", declaration);
 

@@ -23,7 +23,7 @@ internal static class VectorPathEmitter
         int tile = plan.Width;
 
         w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.</summary>");
-        using (w.Block($"internal static void Decode{plan.Name}(global::System.ReadOnlySpan<float> query, global::System.ReadOnlySpan<float> keys, global::System.ReadOnlySpan<float> values, int capacity, global::GqaGen.KvRange positions, global::System.Span<float> output, global::System.Span<float> logSumExp)"))
+        using (w.Block($"internal static void {DecodeName(plan)}(global::System.ReadOnlySpan<float> query, global::System.ReadOnlySpan<float> keys, global::System.ReadOnlySpan<float> values, int capacity, global::GqaGen.KvRange positions, global::System.Span<float> output, global::System.Span<float> logSumExp)"))
         {
             w.Line("int count = positions.Length;");
             w.Line("global::System.Span<float> runningMax = stackalloc float[HeadsPerGroup];");
@@ -83,7 +83,7 @@ internal static class VectorPathEmitter
                                     string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
                                     if (prefetches)
                                         EmitPrefetch(w, headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}", $"b + {PrefetchBlocksAhead * block} + {pos}", positionsPerTile);
-                                    w.Line($"StoreScores{plan.Name}_{headTile.Heads}(ScoreTile{plan.Name}_{headTile.Heads}x{positionsPerTile}(ref {Unsafe}.Add(ref q, {h0} * HeadDim), {kRef}) * scale, ref s, {h0}, {pos});");
+                                    w.Line($"{StoreScoresName(plan, headTile.Heads)}({ScoreTileName(plan, headTile.Heads)}(ref {Unsafe}.Add(ref q, {h0} * HeadDim), {kRef}) * scale, ref s, {h0}, {pos});");
                                 }
                             });
                         }
@@ -100,7 +100,7 @@ internal static class VectorPathEmitter
                     w.Line("// Weighted V rows into the outputs: each V vector loaded feeds the accumulators of several heads.");
                     foreach (HeadTile headTile in plan.ValueTiles())
                         EmitTileLoop(w, headTile, h0 =>
-                            w.Line($"AccumulateValues{plan.Name}_{headTile.Heads}(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
+                            w.Line($"{AccumulateValuesName(plan, headTile.Heads)}(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
                 }
                 w.Line();
                 w.Line("for (int h = 0; h < HeadsPerGroup; h++)");
@@ -124,6 +124,31 @@ internal static class VectorPathEmitter
             EmitAccumulateValues(w, plan, headTile.Heads);
         }
     }
+
+    /// <summary>Names of the members this path adds to the annotated type, so the parser can report clashes (GQA010).</summary>
+    public static IEnumerable<string> MemberNames(VectorPlan plan)
+    {
+        yield return DecodeName(plan);
+        var scoreSizes = new HashSet<int>();
+        foreach (HeadTile headTile in plan.ScoreTiles())
+        {
+            if (scoreSizes.Add(headTile.Heads))
+            {
+                yield return ScoreTileName(plan, headTile.Heads);
+                yield return StoreScoresName(plan, headTile.Heads);
+            }
+        }
+        foreach (HeadTile headTile in plan.ValueTiles())
+            yield return AccumulateValuesName(plan, headTile.Heads);
+    }
+
+    private static string DecodeName(VectorPlan plan) => $"Decode{plan.Name}";
+
+    private static string ScoreTileName(VectorPlan plan, int heads) => $"ScoreTile{plan.Name}_{heads}x{plan.Width / heads}";
+
+    private static string StoreScoresName(VectorPlan plan, int heads) => $"StoreScores{plan.Name}_{heads}";
+
+    private static string AccumulateValuesName(VectorPlan plan, int heads) => $"AccumulateValues{plan.Name}_{heads}";
 
     /// <summary>Emits a prefetch of <paramref name="rows"/> K and V rows from position <paramref name="firstRow"/>, guarded by <paramref name="condition"/>.</summary>
     private static void EmitPrefetch(SourceWriter w, string condition, string firstRow, int rows)
@@ -154,7 +179,7 @@ internal static class VectorPathEmitter
         int positions = plan.Width / heads;
         w.Line($"/// <summary>Scores of {heads} head(s) × {positions} position(s): {plan.Width} dot products, one accumulator each, folded by one {plan.SumMethod}. Lane h·{positions} + p holds head h, position p.</summary>");
         w.Line(Inline);
-        using (w.Block($"private static {V}<float> ScoreTile{plan.Name}_{heads}x{positions}(ref float q, ref float k)"))
+        using (w.Block($"private static {V}<float> {ScoreTileName(plan, heads)}(ref float q, ref float k)"))
         {
             for (int i = 0; i < plan.VectorsPerRow; i++)
             {
@@ -198,7 +223,7 @@ internal static class VectorPathEmitter
         int block = plan.BlockPositions;
         w.Line($"/// <summary>Writes a {heads}×{positions} score tile into the block's (head, position) rows.</summary>");
         w.Line(Inline);
-        using (w.Block($"private static void StoreScores{plan.Name}_{heads}({V}<float> scores, ref float s, int h0, int p0)"))
+        using (w.Block($"private static void {StoreScoresName(plan, heads)}({V}<float> scores, ref float s, int h0, int p0)"))
         {
             if (heads == 1)
             {
@@ -232,7 +257,7 @@ internal static class VectorPathEmitter
         int block = plan.BlockPositions;
         w.Line($"/// <summary>For {heads} head(s): output = output · alpha + Σ_j weight[j] · V[j] over the block's n rows; each V vector loaded feeds all {heads} heads.</summary>");
         w.Line(Inline);
-        using (w.Block($"private static void AccumulateValues{plan.Name}_{heads}(ref float o, ref float v, ref float weights, int n, ref float alpha)"))
+        using (w.Block($"private static void {AccumulateValuesName(plan, heads)}(ref float o, ref float v, ref float weights, int n, ref float alpha)"))
         {
             for (int h = 0; h < heads; h++)
                 w.Line($"{V}<float> scale{h} = {V}.Create({Unsafe}.Add(ref alpha, {h}));");
