@@ -169,9 +169,11 @@ internal static class KernelEmitter
             w.Line("global::GqaGen.GqaGuard.CheckAppend(Shape, cache, layer, position, key, value);");
             w.Line("global::System.Span<float> keys = cache.Keys(layer);");
             w.Line("global::System.Span<float> values = cache.Values(layer);");
+            w.Line("// Rows are (group, position, headDim); the position was checked above, so the offset is computed, not re-checked per group.");
+            w.Line("int capacity = cache.Capacity;");
             using (w.Block("for (int g = 0; g < KvGroups; g++)"))
             {
-                w.Line("int row = cache.RowOffset(g, position);");
+                w.Line("int row = (g * capacity + position) * HeadDim;");
                 w.Line("CopyRow(key.Slice(g * HeadDim, HeadDim), keys.Slice(row, HeadDim));");
                 w.Line("CopyRow(value.Slice(g * HeadDim, HeadDim), values.Slice(row, HeadDim));");
             }

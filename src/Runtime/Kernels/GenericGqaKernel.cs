@@ -35,9 +35,10 @@ public static partial class GenericGqaKernel
         Span<float> keys = cache.Keys(layer);
         Span<float> values = cache.Values(layer);
         int d = shape.HeadDim;
+        // Rows are (group, position, headDim); the position was checked above, so the offset is computed, not re-checked per group.
         for (int g = 0; g < shape.KvGroups; g++)
         {
-            int row = cache.RowOffset(g, position);
+            int row = (g * cache.Capacity + position) * d;
             key.Slice(g * d, d).CopyTo(keys.Slice(row, d));
             value.Slice(g * d, d).CopyTo(values.Slice(row, d));
         }
