@@ -3,9 +3,14 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using GqaGen.Bench;
 
+// `decoder` runs the decoder's tokens/s harness instead of the BenchmarkDotNet suite.
+if (args.Length > 0 && args[0] == "decoder")
+    return DecoderBench.Run(args[1..]);
+
 // The suite's default job (3 warm-up and 10 measured iterations, one launch) keeps the whole run near ten minutes.
 // BenchmarkDotNet lets a default job in the global config override --job, so it is only added when the command
 // line names no job: `--job Dry` (or Short, Medium…) then works as documented.
 bool jobOnCommandLine = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
 IConfig config = BenchConfig.Create(jobOnCommandLine ? null : BenchConfig.SuiteJob);
 BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args, config);
+return 0;

@@ -87,6 +87,7 @@ public sealed partial class CliApp
         root.Subcommands.Add(PlanCommand());
         root.Subcommands.Add(InspectCommand());
         root.Subcommands.Add(PlotCommand());
+        root.Subcommands.Add(HeatmapCommand());
         return root;
     }
 

@@ -6,13 +6,17 @@ namespace GqaGen.Generator;
 
 /// <summary>
 /// Generates decode-attention and KV-append kernels for every type marked [GqaLayout]:
-/// attribute → <see cref="LayoutParser"/> → <see cref="LayoutSpec"/> (the cache boundary) → <see cref="KernelEmitter"/>.
+/// attribute → <see cref="LayoutParser"/> → <see cref="LayoutSpec"/> (the cache boundary) → <see cref="KernelEmitter"/>,
+/// and all layouts together → <see cref="RegistryEmitter"/> (one registry per compilation).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class GqaLayoutGenerator : IIncrementalGenerator
 {
     /// <summary>Tracking name of the parse step, for incremental-caching tests.</summary>
     public const string ParseStep = "GqaLayout.Parse";
+
+    /// <summary>Tracking name of the step that gathers every layout for the registry.</summary>
+    public const string RegistryStep = "GqaLayout.Registry";
 
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -30,6 +34,19 @@ public sealed class GqaLayoutGenerator : IIncrementalGenerator
                 output.ReportDiagnostic(diagnostic.ToDiagnostic());
             if (result.Layout is { } layout)
                 output.AddSource(KernelEmitter.HintName(layout), KernelEmitter.Emit(layout));
+        });
+
+        IncrementalValueProvider<EquatableArray<LayoutSpec>> allLayouts = layouts
+            .Where(static result => result.Layout is not null)
+            .Select(static (result, _) => result.Layout!)
+            .Collect()
+            .Select(static (specs, _) => new EquatableArray<LayoutSpec>(specs))
+            .WithTrackingName(RegistryStep);
+
+        context.RegisterSourceOutput(allLayouts, static (output, specs) =>
+        {
+            if (RegistryEmitter.Emit(specs) is { } source)
+                output.AddSource(RegistryEmitter.HintName, source);
         });
     }
 }

@@ -70,7 +70,8 @@ internal static class LayoutParser
             ContainingTypesOf(type),
             TypeKeyword(type),
             Escape(type.Name),
-            h, g, d);
+            h, g, d,
+            IsRegistrable(type));
 
         // The emitter names what it adds; with an invalid layout only the members every layout gets can be checked.
         IEnumerable<string> generatedNames = valid ? KernelEmitter.MemberNames(layout) : KernelEmitter.FixedMemberNames;
@@ -250,6 +251,18 @@ internal static class LayoutParser
         for (INamedTypeSymbol? current = type.ContainingType; current is not null; current = current.ContainingType)
             containing.Insert(0, "partial " + TypeKeyword(current) + " " + Escape(current.Name));
         return containing.ToEquatableArray();
+    }
+
+    private static bool IsRegistrable(INamedTypeSymbol type)
+    {
+        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || type.IsStatic)
+            return false;
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+                return false;
+        }
+        return true;
     }
 
     private static string TypeKeyword(INamedTypeSymbol type) => type switch

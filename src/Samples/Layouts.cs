@@ -30,3 +30,7 @@ public partial struct Gpt2;
 /// <summary>Falcon 7B, multi-query attention: 71 heads sharing 1 K/V head, 4544 / 71 = 64 (tiiuae/falcon-7b config.json: multi_query true).</summary>
 [GqaLayout(Heads = 71, KvGroups = 1, HeadDim = 64)]
 public partial struct Falcon7B;
+
+/// <summary>The built-in tiny model of <c>generate</c> (GqaGen.Llm.SyntheticLlamaSpec.BuiltIn): 8 heads, 2 K/V heads of 32.</summary>
+[GqaLayout(Heads = 8, KvGroups = 2, HeadDim = 32)]
+public partial struct BuiltInTinyModel;

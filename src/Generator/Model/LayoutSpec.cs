@@ -15,6 +15,8 @@ namespace GqaGen.Generator.Model;
 /// <param name="Heads">Query heads, H.</param>
 /// <param name="KvGroups">K/V heads, G.</param>
 /// <param name="HeadDim">Elements per head, d.</param>
+/// <param name="IsRegistrable">Whether code elsewhere in the assembly can name the type as a generic argument (a class
+/// or struct that is not static, itself and every enclosing type public or internal), so the layout registry can list it.</param>
 internal sealed record LayoutSpec(
     string Namespace,
     EquatableArray<string> ContainingTypes,
@@ -22,7 +24,8 @@ internal sealed record LayoutSpec(
     string TypeName,
     int Heads,
     int KvGroups,
-    int HeadDim)
+    int HeadDim,
+    bool IsRegistrable = true)
 {
     public int HeadsPerGroup => Heads / KvGroups;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.MemoryMappedFiles;
 
@@ -19,6 +20,11 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _pointer;
     private int _disposed;
+    // In-memory data is pinned on the first TensorPointer call (weight matrices keep raw pointers into it) and
+    // unpinned by Dispose; files that never hand out a pointer never pin.
+    private readonly Lock _pinGate = new();
+    private MemoryHandle _pin;
+    private byte* _pinnedPointer;
 
     private GgufFile(GgufLayout layout, ReadOnlyMemory<byte> memory, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* pointer, long length)
     {
@@ -240,15 +246,7 @@ public sealed unsafe class GgufFile : IDisposable
     /// <exception cref="ObjectDisposedException">The file has been disposed.</exception>
     public ReadOnlySpan<byte> TensorData(GgufTensorInfo tensor)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var tensors = _layout.Tensors;
-        if ((uint)tensor.Index >= (uint)tensors.Length || !ReferenceEquals(tensors[tensor.Index], tensor))
-            throw new ArgumentException($"Tensor '{tensor.Name}' does not belong to this GGUF file.", nameof(tensor));
-        long start = tensor.DataOffset, size = tensor.ByteSize;
-        // The parser checked this already; checked again because the pointer arithmetic below relies on it.
-        if (start < 0 || size < 0 || start > Length || size > Length - start)
-            throw new InvalidOperationException($"Tensor '{tensor.Name}' lies outside the file.");
+        (long start, long size) = CheckedTensorRange(tensor);
         if (size > Array.MaxLength)
             throw new NotSupportedException($"Tensor '{tensor.Name}' is {size} bytes, too large for one span; read it in parts.");
         return _map is not null
@@ -256,11 +254,58 @@ public sealed unsafe class GgufFile : IDisposable
             : _memory.Span.Slice((int)start, (int)size);
     }
 
-    /// <summary>Unmaps the file (if it was opened from a path). Metadata and tensor descriptions remain readable.</summary>
+    /// <summary>A pointer to the first byte of <paramref name="tensor"/>'s <see cref="GgufTensorInfo.ByteSize"/> bytes,
+    /// with no size limit; stable until the file is disposed (in-memory data is pinned until then).</summary>
+    /// <exception cref="ArgumentException"><paramref name="tensor"/> belongs to another file.</exception>
+    /// <exception cref="ObjectDisposedException">The file has been disposed.</exception>
+    internal byte* TensorPointer(GgufTensorInfo tensor)
+    {
+        (long start, _) = CheckedTensorRange(tensor);
+        if (_map is not null)
+            return _pointer + start;
+        lock (_pinGate)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_pinnedPointer is null)
+            {
+                _pin = _memory.Pin();
+                _pinnedPointer = (byte*)_pin.Pointer;
+            }
+            return _pinnedPointer + start;
+        }
+    }
+
+    /// <summary>Whether <see cref="Dispose"/> has been called: tensor data and pointers are no longer valid.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    private (long Start, long Size) CheckedTensorRange(GgufTensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var tensors = _layout.Tensors;
+        if ((uint)tensor.Index >= (uint)tensors.Length || !ReferenceEquals(tensors[tensor.Index], tensor))
+            throw new ArgumentException($"Tensor '{tensor.Name}' does not belong to this GGUF file.", nameof(tensor));
+        long start = tensor.DataOffset, size = tensor.ByteSize;
+        // The parser checked this already; checked again because the pointer arithmetic of callers relies on it.
+        if (start < 0 || size < 0 || start > Length || size > Length - start)
+            throw new InvalidOperationException($"Tensor '{tensor.Name}' lies outside the file.");
+        return (start, size);
+    }
+
+    /// <summary>Unmaps the file (if it was opened from a path) or unpins its in-memory data. Metadata and tensor
+    /// descriptions remain readable.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        lock (_pinGate)
+        {
+            if (_pinnedPointer is not null)
+            {
+                _pinnedPointer = null;
+                _pin.Dispose();
+            }
+        }
         if (_view is not null)
         {
             _pointer = null;

@@ -21,7 +21,13 @@ internal sealed class GeneratorRun(GeneratorDriver driver, Compilation output, I
 
     public ImmutableArray<Diagnostic> GqaDiagnostics => GeneratorResult.Diagnostics.Where(d => d.Id.StartsWith("GQA", StringComparison.Ordinal)).ToImmutableArray();
 
-    public ImmutableArray<GeneratedSourceResult> GeneratedSources => GeneratorResult.GeneratedSources;
+    /// <summary>The kernel sources, one per emitted layout (the registry, one per compilation, is <see cref="RegistrySource"/>).</summary>
+    public ImmutableArray<GeneratedSourceResult> GeneratedSources =>
+        GeneratorResult.GeneratedSources.Where(s => s.HintName != Emit.RegistryEmitter.HintName).ToImmutableArray();
+
+    /// <summary>The layout registry's source, or null when none was emitted.</summary>
+    public string? RegistrySource =>
+        GeneratorResult.GeneratedSources.Where(s => s.HintName == Emit.RegistryEmitter.HintName).Select(s => s.SourceText.ToString()).SingleOrDefault();
 
     /// <summary>Errors and warnings of the compiled output (user code and generated code together).</summary>
     public ImmutableArray<Diagnostic> OutputProblems()

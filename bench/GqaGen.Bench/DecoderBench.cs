@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using GqaGen.Gguf;
+using GqaGen.Llm;
+
+namespace GqaGen.Bench;
+
+/// <summary>
+/// <c>decoder</c>: tokens/s of prefill and decode for the built-in model and a TinyLlama-shaped model (random F16
+/// weights, written once to a file), at 1 and 2 threads, generated vs generic attention kernel, and the share of a
+/// decode step spent in attention at 512 and 4,096 positions. A plain stopwatch harness: one decode step of the
+/// large model takes ~0.1 s, so each figure is the median of a few repeats of many-step runs rather than a
+/// BenchmarkDotNet statistic. Prints Markdown tables for docs/benchmarks.md.
+/// </summary>
+internal static class DecoderBench
+{
+    private static readonly int[] ThreadCounts = [1, 2];
+    private static readonly GqaKernelChoice[] Kernels = [GqaKernelChoice.Generated, GqaKernelChoice.Generic];
+
+    public static int Run(string[] args)
+    {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        string directory = Argument(args, "--model-dir") ?? Path.Combine(Path.GetTempPath(), "gqagen-bench");
+        bool quick = args.Contains("--quick");
+        Directory.CreateDirectory(directory);
+
+        Console.WriteLine($"# Decoder benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"{RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, "
+            + $"cpu: {CpuName()}");
+        Console.WriteLine();
+
+        using (GgufFile builtIn = GgufFile.Parse(SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn)))
+            Throughput("built-in tiny model (F32, 4 layers, H=8, G=2, d=32)", builtIn, promptTokens: 128, decodeSteps: 128, repeats: 5);
+
+        string path = Path.Combine(directory, "tinyllama-shaped-f16.gguf");
+        var spec = SyntheticLlamaSpec.TinyLlamaShaped(GgmlType.F16);
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"writing {path} (TinyLlama-shaped, random F16 weights, ~2.2 GB)...");
+            string partial = path + ".partial";
+            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                SyntheticLlama.Write(spec, stream, new Progress<double>(p => Console.Error.Write($"\r  {p:P0}   ")));
+            File.Move(partial, path, overwrite: true);
+            Console.Error.WriteLine();
+        }
+
+        using GgufFile tiny = GgufFile.Open(path);
+        Throughput("TinyLlama-shaped model (F16, 22 layers, H=32, G=4, d=64, 1.1B parameters)", tiny, promptTokens: 64, decodeSteps: 16, repeats: 3);
+        if (!quick)
+            AttentionShare(tiny, [512, 4096], steps: 8);
+        return 0;
+    }
+
+    /// <summary>Prefill of a prompt of random tokens, then greedy decode steps from there.</summary>
+    private static void Throughput(string title, GgufFile file, int promptTokens, int decodeSteps, int repeats)
+    {
+        Console.WriteLine($"## {title}");
+        Console.WriteLine($"Prompt of {promptTokens} tokens, then {decodeSteps} decode steps; median of {repeats} runs.");
+        Console.WriteLine();
+        Console.WriteLine("| Threads | Kernel | Prefill tokens/s | Decode tokens/s | Weights streamed in decode |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (int threads in ThreadCounts)
+        {
+            foreach (GqaKernelChoice kernel in Kernels)
+            {
+                using var model = LlamaModel.Load(file, new LlamaModelOptions { Threads = threads, Kernel = kernel });
+                int[] prompt = RandomTokens(model.Config.VocabularySize, promptTokens, seed: 7);
+                var prefill = new List<double>();
+                var decode = new List<double>();
+                for (int r = 0; r < repeats + 1; r++)
+                {
+                    using LlamaSession session = model.CreateSession(promptTokens + decodeSteps + 1);
+                    long start = Stopwatch.GetTimestamp();
+                    int token = TokenSampler.ArgMax(session.Prefill(prompt));
+                    double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    start = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < decodeSteps; i++)
+                        token = TokenSampler.ArgMax(session.Decode(token));
+                    double decodeSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    if (r == 0)
+                        continue; // warm-up: JIT tiers, page faults of the mapped weights
+                    prefill.Add(promptTokens / prefillSeconds);
+                    decode.Add(decodeSteps / decodeSeconds);
+                }
+                double decodeRate = Median(decode);
+                Console.WriteLine($"| {threads} | {Name(model)} | {Median(prefill):N1} | {decodeRate:N1} | {model.WeightBytesPerToken * decodeRate / 1e9:N1} GB/s |");
+            }
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>Fills one cache with a long random prompt (2 threads, generated kernel), then for each setting resumes
+    /// it at each context length and times decode steps, with the attention kernel's share of each step.</summary>
+    private static void AttentionShare(GgufFile file, int[] contexts, int steps)
+    {
+        int longest = contexts.Max();
+        Console.WriteLine($"## Share of a decode step spent in attention (TinyLlama-shaped, F16)");
+        using var filler = LlamaModel.Load(file, new LlamaModelOptions { Threads = ThreadCounts.Max(), Kernel = GqaKernelChoice.Generated });
+        using LlamaSession fill = filler.CreateSession(longest + steps);
+        long start = Stopwatch.GetTimestamp();
+        fill.Prefill(RandomTokens(filler.Config.VocabularySize, longest, seed: 11));
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.WriteLine($"The cache is filled by one prefill of {longest} random tokens ({longest / seconds:N1} tokens/s, {ThreadCounts.Max()} threads); "
+            + $"each row then resumes it at the given position and runs {steps} greedy decode steps.");
+        Console.WriteLine();
+        Console.WriteLine("| Context | Threads | Kernel | Decode tokens/s | Attention ms/token | Attention share |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (int context in contexts)
+        {
+            foreach (int threads in ThreadCounts)
+            {
+                foreach (GqaKernelChoice kernel in Kernels)
+                {
+                    using var model = LlamaModel.Load(file, new LlamaModelOptions { Threads = threads, Kernel = kernel });
+                    double best = 0, attentionMs = 0, share = 0;
+                    for (int r = 0; r < 3; r++)
+                    {
+                        using LlamaSession session = model.ResumeSession(fill.Cache, context - steps);
+                        int token = 1;
+                        start = Stopwatch.GetTimestamp();
+                        for (int i = 0; i < steps; i++)
+                            token = TokenSampler.ArgMax(session.Decode(token));
+                        double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                        if (r > 0 && steps / total > best)
+                        {
+                            best = steps / total;
+                            attentionMs = session.AttentionTime.TotalMilliseconds / steps;
+                            share = session.AttentionTime.TotalSeconds / total;
+                        }
+                    }
+                    Console.WriteLine($"| {context:N0} | {threads} | {Name(model)} | {best:N2} | {attentionMs:N2} | {share:P1} |");
+                }
+            }
+        }
+        Console.WriteLine();
+    }
+
+    private static string Name(LlamaModel model) => model.Attention.IsGenerated ? $"generated ({model.Attention.ActivePath})" : $"generic ({model.Attention.ActivePath})";
+
+    private static int[] RandomTokens(int vocabulary, int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => random.Next(3, vocabulary)).ToArray();
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+    }
+
+    private static string? Argument(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string CpuName()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+}

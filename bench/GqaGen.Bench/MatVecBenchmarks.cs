@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using GqaGen.Gguf;
+using GqaGen.Llm;
+
+namespace GqaGen.Bench;
+
+/// <summary>
+/// One matrix-vector product with a TinyLlama-sized weight matrix on one thread, per storage type: how close
+/// <see cref="WeightMatrix.MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/> comes to streaming its
+/// weights at memory bandwidth. The baseline reads the same bytes with a plain vector sum ("Weights GB/s": bytes of
+/// weights / mean time).
+/// </summary>
+/// <remarks>
+/// Shapes are rows × columns from TinyLlama-1.1B (TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json: hidden 2048,
+/// intermediate 5632, vocabulary 32000): <c>2048x5632</c> is <c>ffn_down</c>, <c>32000x2048</c> the output head.
+/// A decoder reads each matrix once per token, from DRAM; a benchmark calling one 23 MB matrix over and over would
+/// read it from the 32 MB L3 instead. So setup makes enough copies of the matrix to fill 256 MB and every call uses
+/// the next copy.
+/// </remarks>
+[MemoryDiagnoser]
+[Config(typeof(WeightBandwidthConfig))]
+public class MatVecBenchmarks
+{
+    /// <summary>Bytes of copies to cycle through: far beyond the L3, so every call streams from DRAM.</summary>
+    private const long CycledBytes = 256L << 20;
+
+    private WeightMatrix[] _matrices = [];
+    private byte[][] _bytes = [];
+    private float[] _x = [];
+    private float[] _y = [];
+    private int _next;
+
+    /// <summary>The storage type.</summary>
+    [Params(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0)]
+    public GgmlType Type { get; set; }
+
+    /// <summary>Rows × columns.</summary>
+    [Params("2048x5632", "32000x2048")]
+    public string Shape { get; set; } = "2048x5632";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (int rows, int columns) = ParseShape(Shape);
+        var random = new Random(2025);
+        byte[] original = RandomWeights(random, Type, rows, columns);
+        int copies = (int)Math.Max(1, (CycledBytes + original.LongLength - 1) / original.LongLength);
+        _bytes = new byte[copies][];
+        _matrices = new WeightMatrix[copies];
+        for (int i = 0; i < copies; i++)
+        {
+            _bytes[i] = i == 0 ? original : (byte[])original.Clone();
+            _matrices[i] = WeightMatrix.FromArray($"copy {i}", Type, rows, columns, _bytes[i]);
+        }
+        _x = new float[columns];
+        for (int i = 0; i < _x.Length; i++)
+            _x[i] = random.NextSingle() * 2 - 1;
+        _y = new float[rows];
+    }
+
+    [Benchmark(Baseline = true, Description = "Read the bytes (vector sum)")]
+    public uint ReadBytes() => SumBytes(_bytes[Next()]);
+
+    [Benchmark(Description = "MultiplyVector, 1 thread")]
+    public void MultiplyVector() => _matrices[Next()].MultiplyVector(_x, _y);
+
+    private int Next()
+    {
+        int i = _next;
+        _next = i + 1 == _matrices.Length ? 0 : i + 1;
+        return i;
+    }
+
+    /// <summary>Bytes of weights one call streams, from the benchmark's parameters.</summary>
+    internal static long WeightBytes(GgmlType type, string shape)
+    {
+        (int rows, int columns) = ParseShape(shape);
+        return WeightMatrix.RowByteSize(type, columns) * rows;
+    }
+
+    private static (int Rows, int Columns) ParseShape(string shape)
+    {
+        string[] parts = shape.Split('x');
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Weights like a trained model's (uniform in ±0.05, normal numbers), encoded in <paramref name="type"/>.</summary>
+    private static byte[] RandomWeights(Random random, GgmlType type, int rows, int columns)
+    {
+        long count = (long)rows * columns;
+        var bytes = new byte[WeightMatrix.RowByteSize(type, columns) * rows];
+        switch (type)
+        {
+            case GgmlType.F32:
+                for (long i = 0; i < count; i++)
+                    BitConverter.TryWriteBytes(bytes.AsSpan((int)(4 * i)), Weight(random));
+                break;
+            case GgmlType.F16:
+                for (long i = 0; i < count; i++)
+                    BitConverter.TryWriteBytes(bytes.AsSpan((int)(2 * i)), (Half)Weight(random));
+                break;
+            case GgmlType.BF16:
+                for (long i = 0; i < count; i++)
+                    BitConverter.TryWriteBytes(bytes.AsSpan((int)(2 * i)), (ushort)(BitConverter.SingleToUInt32Bits(Weight(random)) >> 16));
+                break;
+            default:
+                // Q8_0 blocks: a half scale (0.05 / 127), then 32 random int8 quants.
+                random.NextBytes(bytes);
+                for (long block = 0; block < bytes.LongLength; block += 34)
+                    BitConverter.TryWriteBytes(bytes.AsSpan((int)block), (Half)(0.05f / 127));
+                break;
+        }
+        return bytes;
+
+        static float Weight(Random random) => (random.NextSingle() * 2 - 1) * 0.05f;
+    }
+
+    /// <summary>The baseline: a sum of the bytes as 32-bit integers with four independent accumulators.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe uint SumBytes(byte[] bytes)
+    {
+        fixed (byte* start = bytes)
+        {
+            byte* p = start, end = start + (bytes.Length & ~255);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<uint> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (; p < end; p += 256)
+                {
+                    a0 += Vector512.Load((uint*)p);
+                    a1 += Vector512.Load((uint*)(p + 64));
+                    a2 += Vector512.Load((uint*)(p + 128));
+                    a3 += Vector512.Load((uint*)(p + 192));
+                }
+                return Vector512.Sum((a0 + a1) + (a2 + a3));
+            }
+            Vector256<uint> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; p < end; p += 128)
+            {
+                b0 += Vector256.Load((uint*)p);
+                b1 += Vector256.Load((uint*)(p + 32));
+                b2 += Vector256.Load((uint*)(p + 64));
+                b3 += Vector256.Load((uint*)(p + 96));
+            }
+            return Vector256.Sum((b0 + b1) + (b2 + b3));
+        }
+    }
+
+    /// <summary>Adds the "Weights GB/s" column to this class's summary.</summary>
+    private sealed class WeightBandwidthConfig : ManualConfig
+    {
+        public WeightBandwidthConfig() => AddColumn(new WeightBandwidthColumn());
+    }
+
+    /// <summary>"Weights GB/s": bytes of weights one call streams (rows × row bytes) / mean time (GB = 10⁹ bytes).</summary>
+    private sealed class WeightBandwidthColumn : IColumn
+    {
+        public string Id => nameof(WeightBandwidthColumn);
+        public string ColumnName => "Weights GB/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 1;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "Bytes of weights per call (rows x row bytes of the type) / mean time, in 10^9 bytes per second";
+
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, summary.Style);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            object? type = benchmarkCase.Parameters[nameof(Type)];
+            object? shape = benchmarkCase.Parameters[nameof(Shape)];
+            double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
+            if (type is not GgmlType t || shape is not string s || meanNs is not > 0)
+                return "-";
+            // bytes per nanosecond = 10^9 bytes per second.
+            return (WeightBytes(t, s) / meanNs.Value).ToString("N2", style.CultureInfo);
+        }
+
+        public override string ToString() => ColumnName;
+    }
+}

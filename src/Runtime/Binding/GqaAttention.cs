@@ -1,0 +1,78 @@
+namespace GqaGen;
+
+/// <summary>
+/// A decode-attention kernel chosen at run time: a generated kernel bound to its layout type, or the generic
+/// kernel for a shape nobody annotated. A decoder that learns its layout from a model file holds one of these;
+/// the cost is one virtual call per layer and token, against the thousands of vector operations inside it.
+/// </summary>
+public abstract class GqaAttention
+{
+    private protected GqaAttention(GqaShape shape) => Shape = shape;
+
+    /// <summary>The layout the kernel serves.</summary>
+    public GqaShape Shape { get; }
+
+    /// <summary>What runs: the layout type's name for a generated kernel, "generic" otherwise.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Whether the kernel was generated for this exact layout.</summary>
+    public abstract bool IsGenerated { get; }
+
+    /// <summary>The instruction-set path the kernel takes on this machine.</summary>
+    public abstract GqaKernelPath ActivePath { get; }
+
+    /// <summary>A one-line description for logs, e.g. "generated Llama3_8B (H=32, G=8, d=128), Avx512 path".</summary>
+    public string Description => $"{(IsGenerated ? "generated " + Name : "generic kernel")} ({Shape}), {ActivePath} path";
+
+    /// <summary>The attribute line that makes the generator emit a kernel for this layout.</summary>
+    public string AttributeLine => AttributeLineFor(Shape);
+
+    /// <summary>Writes one token's keys and values; see <see cref="IGqaKernel.AppendKv"/>.</summary>
+    public abstract void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value);
+
+    /// <summary>Attends one query token over <paramref name="positions"/>; see <see cref="IGqaKernel.Decode"/>.</summary>
+    public abstract void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default);
+
+    /// <summary>The binding for the generated kernel of <typeparamref name="TKernel"/>.</summary>
+    public static GqaAttention For<TKernel>() where TKernel : IGqaKernel => new Generated<TKernel>();
+
+    /// <summary>The generic kernel for <paramref name="shape"/>.</summary>
+    public static GqaAttention Generic(GqaShape shape) => new GenericBinding(shape);
+
+    /// <summary>The attribute line for <paramref name="shape"/>, e.g. <c>[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)]</c>.</summary>
+    public static string AttributeLineFor(GqaShape shape) =>
+        $"[GqaLayout(Heads = {shape.Heads}, KvGroups = {shape.KvGroups}, HeadDim = {shape.HeadDim})]";
+
+    /// <inheritdoc/>
+    public override string ToString() => Description;
+
+    private sealed class Generated<TKernel>() : GqaAttention(TKernel.Shape) where TKernel : IGqaKernel
+    {
+        public override string Name => typeof(TKernel).FullName ?? typeof(TKernel).Name;
+
+        public override bool IsGenerated => true;
+
+        public override GqaKernelPath ActivePath => TKernel.ActivePath;
+
+        public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value) =>
+            TKernel.AppendKv(cache, layer, position, key, value);
+
+        public override void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default) =>
+            TKernel.Decode(query, cache, layer, positions, output, logSumExp);
+    }
+
+    private sealed class GenericBinding(GqaShape shape) : GqaAttention(shape)
+    {
+        public override string Name => "generic";
+
+        public override bool IsGenerated => false;
+
+        public override GqaKernelPath ActivePath => GenericGqaKernel.PathFor(Shape);
+
+        public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value) =>
+            GenericGqaKernel.AppendKv(Shape, cache, layer, position, key, value);
+
+        public override void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default) =>
+            GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llm;
+
+/// <summary>
+/// The matrix-vector kernels behind <see cref="WeightMatrix"/>, generic over the storage format: an AVX-512 path
+/// (<see cref="Vector512"/>), an AVX2 path (<see cref="Vector256"/>) and a scalar path, each its own method.
+/// </summary>
+/// <remarks>
+/// <para>Decode is memory-bound, so the kernels are written to stream weights: rows go four at a time, each 32-element
+/// block of x is loaded once for the four rows, and each row keeps two accumulators, so eight independent FMA chains
+/// hide the FMA latency while four row streams keep the prefetchers busy. Weights are dequantized in registers.</para>
+/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the batched tiles),
+/// because each accumulates its row in the same order: per path, a row's blocks go into the same two accumulators,
+/// which are summed with <see cref="Vector512.Sum{T}(Vector512{T})"/> (or the 256-bit one) and added to the
+/// sequential sum of the partial last block. So a row's output does not depend on the thread count, the row slice
+/// asked for, or the number of tokens in a batch; it does depend on the path.</para>
+/// <para>NaN or infinity in x or the weights propagates to the rows it touches, as in any dot product.</para>
+/// </remarks>
+internal static unsafe partial class MatVecKernel
+{
+    /// <summary>Rows per tile of the matrix-vector paths; multi-threaded splits are multiples of it, so tiles (and
+    /// so the results) do not depend on the split.</summary>
+    public const int RowTile = 4;
+
+    /// <summary>How many bytes of activations (x rows) one token block of the batched kernels may hold: about half of
+    /// a 1 MiB L2, so that x stays in cache while every weight row of the slice streams past it once.</summary>
+    private const int TokenBlockBytes = 512 * 1024;
+
+    /// <summary>The widest path this process accelerates: the ladder of <c>TensorPrimitives</c>.</summary>
+    public static GqaKernelPath BestPath
+        => Vector512.IsHardwareAccelerated ? GqaKernelPath.Avx512
+         : Vector256.IsHardwareAccelerated ? GqaKernelPath.Avx2
+         : GqaKernelPath.Scalar;
+
+    /// <summary>
+    /// Effectively computes <c>y[r] = Σ_c W[r, c] · x[c]</c> for <c>r</c> in <c>[0, rowCount)</c>, where row r's
+    /// bytes start at <c>rows + r · rowBytes</c> and hold <paramref name="columns"/> weights.
+    /// </summary>
+    /// <remarks>No argument is checked: the caller guarantees the bytes, <paramref name="columns"/> floats of x and
+    /// <paramref name="rowCount"/> floats of y.</remarks>
+    public static void MultiplyRows<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
+        where TFormat : IWeightFormat
+    {
+        switch (path)
+        {
+            case GqaKernelPath.Avx512:
+                MultiplyRowsVector512<TFormat>(rows, rowBytes, columns, x, y, rowCount);
+                break;
+            case GqaKernelPath.Avx2:
+                MultiplyRowsVector256<TFormat>(rows, rowBytes, columns, x, y, rowCount);
+                break;
+            default:
+                MultiplyRowsScalar<TFormat>(rows, rowBytes, columns, x, y, rowCount);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for tokens <c>t</c> in <c>[0, tokens)</c> and rows
+    /// <c>r</c> in <c>[0, rowCount)</c>; X's rows are <paramref name="columns"/> floats apart, Y's rows
+    /// <paramref name="yStride"/> floats apart.
+    /// </summary>
+    /// <remarks>
+    /// Tokens go in blocks whose activations fit <see cref="TokenBlockBytes"/>; within a block each weight row is read
+    /// from memory once and used for every token of the block. No argument is checked.
+    /// </remarks>
+    public static void MultiplyTokens<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
+        where TFormat : IWeightFormat
+    {
+        int tokenBlock = Math.Max(4, (TokenBlockBytes / sizeof(float) / columns) & ~3);
+        for (int t = 0; t < tokens; t += tokenBlock)
+        {
+            int count = Math.Min(tokenBlock, tokens - t);
+            float* xBlock = x + (nint)t * columns;
+            float* yBlock = y + (nint)t * yStride;
+            switch (path)
+            {
+                case GqaKernelPath.Avx512:
+                    MultiplyTokensVector512<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
+                    break;
+                case GqaKernelPath.Avx2:
+                    MultiplyTokensVector256<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
+                    break;
+                default:
+                    MultiplyTokensScalar<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
+                    break;
+            }
+        }
+    }
+
+    public static readonly int PrefetchDistance = int.TryParse(Environment.GetEnvironmentVariable("GQA_PF"), out int d) ? d : 1024;
+    public static readonly int PrefetchMode = int.TryParse(Environment.GetEnvironmentVariable("GQA_PFMODE"), out int m) ? m : 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch<TFormat>(byte* block)
+        where TFormat : IWeightFormat
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported && PrefetchDistance > 0)
+        {
+            if (PrefetchMode == 1)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(block + PrefetchDistance);
+                if (TFormat.BlockBytes > 64)
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch1(block + PrefetchDistance + 64);
+            }
+            else if (PrefetchMode == 2)
+            {
+                System.Runtime.Intrinsics.X86.Sse.PrefetchNonTemporal(block + PrefetchDistance);
+                if (TFormat.BlockBytes > 64)
+                    System.Runtime.Intrinsics.X86.Sse.PrefetchNonTemporal(block + PrefetchDistance + 64);
+            }
+            else
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance);
+                if (TFormat.BlockBytes > 64)
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + 64);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The sum over the partial last block of a row (columns past the last whole block), in column order; 0 when the
+    /// row is whole blocks. Shared by every path so that a row's result does not depend on the tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float PartialBlock<TFormat>(byte* row, int wholeBlocks, int columns, float* x)
+        where TFormat : IWeightFormat
+    {
+        float sum = 0;
+        int start = wholeBlocks * WeightBlock.Elements;
+        if (start < columns)
+        {
+            byte* block = row + (nint)wholeBlocks * TFormat.BlockBytes;
+            float scale = TFormat.Scale(block);
+            for (int i = 0; i < columns - start; i++)
+                sum += TFormat.Element(block, i, scale) * x[start + i];
+        }
+        return sum;
+    }
+}

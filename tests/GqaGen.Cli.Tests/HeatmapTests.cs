@@ -1,0 +1,390 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using GqaGen.Gguf;
+using GqaGen.Llm;
+using SkiaSharp;
+
+namespace GqaGen.Cli.Tests;
+
+public class HeatmapTests
+{
+    // ---- The matrix builder: query head h reads K/V head h / HeadsPerGroup ----
+
+    [Theory]
+    [InlineData(KvTensor.Keys)]
+    [InlineData(KvTensor.Values)]
+    public void Builder_ReadsTheGroupOfEachHead(KvTensor tensor)
+    {
+        // 8 heads, 2 groups: head 1 reads group 0 (1 / 4), whereas 1 % 2 would wrongly give group 1.
+        var shape = new GqaShape(8, 2, 16);
+        using var cache = new KvCache(shape, layers: 2, capacity: 10);
+        var random = new Random(41);
+        foreach (int layer in new[] { 0, 1 })
+        {
+            Fill(random, cache.Keys(layer));
+            Fill(random, cache.Values(layer));
+        }
+
+        const int tokens = 7, layerDrawn = 1;
+        var maps = KvHeadMaps.FromCache(cache, layerDrawn, tokens, tensor);
+        Span<float> source = tensor == KvTensor.Keys ? cache.Keys(layerDrawn) : cache.Values(layerDrawn);
+        Assert.Equal((8, 2, 16, tokens, 4), (maps.Heads, maps.KvGroups, maps.HeadDim, maps.Tokens, maps.HeadsPerGroup));
+        for (int h = 0; h < 8; h++)
+        {
+            double[,] map = maps.ForHead(h);
+            Assert.Equal(tokens, map.GetLength(0));
+            Assert.Equal(16, map.GetLength(1));
+            for (int t = 0; t < tokens; t++)
+                for (int i = 0; i < 16; i++)
+                    Assert.Equal(source[cache.RowOffset(h / 4, t) + i], map[t, i]);
+        }
+
+        // Min/max/mean per group, against a direct pass over the same cache rows.
+        for (int g = 0; g < 2; g++)
+        {
+            var values = new List<double>();
+            for (int t = 0; t < tokens; t++)
+                foreach (float v in source.Slice(cache.RowOffset(g, t), 16))
+                    values.Add(v);
+            var stats = maps.Stats(g);
+            Assert.Equal(values.Min(), stats.Min);
+            Assert.Equal(values.Max(), stats.Max);
+            Assert.Equal(values.Average(), stats.Mean, 12);
+        }
+        Assert.Equal(Enumerable.Range(0, 2).Max(g => Math.Max(Math.Abs(maps.Stats(g).Min), Math.Abs(maps.Stats(g).Max))), maps.MaxAbs(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => maps.ForHead(8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => maps.Stats(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KvHeadMaps.FromCache(cache, 2, tokens, tensor));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KvHeadMaps.FromCache(cache, 0, 11, tensor));
+    }
+
+    [Fact]
+    public void Plotter_DrawsIdenticalDataForHeadsOfAGroup_AndDifferentDataAcrossGroups()
+    {
+        foreach (var maps in new[] { BuiltIn.Keys, BuiltIn.Values })
+        {
+            var layout = KvHeatmapPlotter.Layout(maps, BuiltIn.Labels, KvHeatmapPlotter.DefaultMaxHeads);
+            var panels = KvHeatmapPlotter.Panels(maps, layout);
+            Assert.Equal(8, panels.Count); // built-in: H = 8, G = 2, d = 32
+            Assert.Equal(Enumerable.Range(0, 8), panels.Select(p => p.Cell.Head));
+            Assert.Equal(new[] { 0, 0, 0, 0, 1, 1, 1, 1 }, panels.Select(p => p.Cell.Group));
+            foreach (var p in panels)
+            {
+                Assert.Equal(BuiltIn.Tokens, p.Data.GetLength(0));
+                Assert.Equal(32, p.Data.GetLength(1));
+                Assert.Contains(p.Data.Cast<double>(), v => v != 0); // a real cache, not an empty one
+            }
+            for (int a = 0; a < 8; a++)
+            {
+                for (int b = a + 1; b < 8; b++)
+                {
+                    bool sameGroup = a / 4 == b / 4;
+                    bool sameData = panels[a].Data.Cast<double>().SequenceEqual(panels[b].Data.Cast<double>());
+                    Assert.True(sameGroup == sameData, $"heads {a} and {b}: same group {sameGroup}, same data {sameData}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Png_HeadsOfAGroupArePixelIdentical_GroupsDiffer()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "keys.png");
+        var maps = BuiltIn.Keys;
+        var image = KvHeatmapPlotter.Render(file, maps, BuiltIn.Labels, "test", "test", KvHeatmapPlotter.DefaultMaxHeads);
+        var layout = KvHeatmapPlotter.Layout(maps, BuiltIn.Labels, KvHeatmapPlotter.DefaultMaxHeads);
+        Assert.Equal((layout.Width, layout.Height), (image.Width, image.Height));
+
+        using var bitmap = SKBitmap.Decode(file);
+        Assert.Equal(layout.Width, bitmap.Width);
+        uint[] Pixels(int panel)
+        {
+            // Inset past the frame, which is drawn over the data area's edge.
+            var r = layout.DataRect(panel);
+            var list = new List<uint>();
+            for (int y = (int)r.Top + 3; y < (int)r.Bottom - 3; y++)
+                for (int x = (int)r.Left + 3; x < (int)r.Left + 3 + (layout.DataWidth - 8); x++)
+                    list.Add((uint)bitmap.GetPixel(x, y));
+            return [.. list];
+        }
+        uint[] head0 = Pixels(0);
+        Assert.True(head0.Distinct().Count() > 20, $"head 0's map has only {head0.Distinct().Count()} colours");
+        Assert.Equal(head0, Pixels(1));
+        Assert.Equal(head0, Pixels(3));
+        Assert.Equal(Pixels(4), Pixels(7));
+        Assert.NotEqual(head0, Pixels(4));
+    }
+
+    // ---- The command ----
+
+    [Fact]
+    public void Png_RendersWithContent()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "keys.png");
+        var r = CliRunner.Run("heatmap", "--out", file);
+        Assert.Equal("", r.Err);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("built-in tiny model", r.Out);
+        Assert.Contains("H = 8 query heads, G = 2 K/V heads (4 per group), d = 32", r.Out);
+        Assert.Contains("Wrote", r.Out);
+
+        byte[] bytes = File.ReadAllBytes(file);
+        Assert.True(bytes.Length > 20 * 1024, $"PNG is only {bytes.Length} bytes");
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        int width = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), height = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20));
+        Assert.InRange(width, KvHeatmapLayout.MinWidth - 10, 1400);
+        Assert.InRange(height, 300, 1000);
+
+        using var bitmap = SKBitmap.Decode(file);
+        var colors = new HashSet<SKColor>();
+        for (int y = 0; y < bitmap.Height; y += 2)
+            for (int x = 0; x < bitmap.Width; x += 2)
+                colors.Add(bitmap.GetPixel(x, y));
+        Assert.True(colors.Count > 100, $"only {colors.Count} distinct colours");
+    }
+
+    [Fact]
+    public void Json_Parses_WithLayoutTokensAndGroupStats()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "keys.png");
+        var r = CliRunner.Run("heatmap", "--layer", "2", "--out", file, "--json");
+        Assert.Equal("", r.Err);
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Out);
+        var root = doc.RootElement;
+        Assert.Equal(Path.GetFullPath(file), root.GetProperty("path").GetString());
+        Assert.True(File.Exists(file));
+        Assert.True(root.GetProperty("builtIn").GetBoolean());
+        Assert.Equal(2, root.GetProperty("layer").GetInt32());
+        Assert.Equal(4, root.GetProperty("layers").GetInt32());
+        Assert.Equal("keys", root.GetProperty("tensor").GetString());
+        var layout = root.GetProperty("layout");
+        Assert.Equal((8, 2, 32, 4, "GQA"), (layout.GetProperty("heads").GetInt32(), layout.GetProperty("kvGroups").GetInt32(),
+            layout.GetProperty("headDim").GetInt32(), layout.GetProperty("headsPerGroup").GetInt32(), layout.GetProperty("attention").GetString()));
+        var tokens = root.GetProperty("tokens");
+        Assert.Equal(BuiltIn.Tokens, tokens.GetArrayLength());
+        Assert.Equal(Enumerable.Range(0, BuiltIn.Tokens), tokens.EnumerateArray().Select(t => t.GetProperty("position").GetInt32()));
+        Assert.All(tokens.EnumerateArray(), t => Assert.False(string.IsNullOrEmpty(t.GetProperty("label").GetString())));
+
+        var groups = root.GetProperty("groups");
+        Assert.Equal(2, groups.GetArrayLength());
+        for (int g = 0; g < 2; g++)
+        {
+            var group = groups[g];
+            Assert.Equal(Enumerable.Range(4 * g, 4), group.GetProperty("heads").EnumerateArray().Select(h => h.GetInt32()));
+            double min = group.GetProperty("min").GetDouble(), max = group.GetProperty("max").GetDouble(), mean = group.GetProperty("mean").GetDouble();
+            Assert.True(min < mean && mean < max, $"group {g}: min {min}, mean {mean}, max {max}");
+            Assert.True(group.GetProperty("drawn").GetBoolean());
+        }
+        Assert.NotEqual(groups[0].GetProperty("max").GetDouble(), groups[1].GetProperty("max").GetDouble());
+        Assert.Equal(8, root.GetProperty("headsDrawn").GetInt32());
+        Assert.Equal(-root.GetProperty("scaleMax").GetDouble(), root.GetProperty("scaleMin").GetDouble());
+    }
+
+    [Fact]
+    public void Values_DrawsV()
+    {
+        using var dir = new TempDir();
+        string keysFile = Path.Combine(dir.Path, "keys.png"), valuesFile = Path.Combine(dir.Path, "values.png");
+        var keys = CliRunner.Run("heatmap", "--out", keysFile, "--json");
+        var values = CliRunner.Run("heatmap", "--values", "--out", valuesFile, "--json");
+        Assert.Equal(0, keys.ExitCode);
+        Assert.Equal(0, values.ExitCode);
+        using var k = JsonDocument.Parse(keys.Out);
+        using var v = JsonDocument.Parse(values.Out);
+        Assert.Equal("values", v.RootElement.GetProperty("tensor").GetString());
+
+        // The statistics are those of the cache's V rows, not its K rows.
+        for (int g = 0; g < 2; g++)
+        {
+            var stats = BuiltIn.Values.Stats(g);
+            var group = v.RootElement.GetProperty("groups")[g];
+            Assert.Equal(stats.Min, group.GetProperty("min").GetDouble(), 9);
+            Assert.Equal(stats.Max, group.GetProperty("max").GetDouble(), 9);
+            Assert.NotEqual(k.RootElement.GetProperty("groups")[g].GetProperty("max").GetDouble(), group.GetProperty("max").GetDouble());
+        }
+        Assert.NotEqual(File.ReadAllBytes(keysFile), File.ReadAllBytes(valuesFile));
+    }
+
+    [Fact]
+    public void Layer0_ValuesDependOnTheTokenAlone_KeysOnItsPosition()
+    {
+        // The default prompt has " the" twice. In layer 0, V = W_v · norm(embedding) depends only on the token, so its
+        // two value rows are equal; RoPE rotates keys by position, so its two key rows differ. This tells V from K.
+        int[] the = [.. BuiltIn.Labels.Select((label, t) => (label, t)).Where(x => x.label == "·the").Select(x => x.t)];
+        Assert.Equal(2, the.Length);
+        double[] Row(KvHeadMaps maps, int head, int t) => [.. Enumerable.Range(0, maps.HeadDim).Select(i => maps.ForHead(head)[t, i])];
+        for (int head = 0; head < 8; head += 4)
+        {
+            Assert.Equal(Row(BuiltIn.Values, head, the[0]), Row(BuiltIn.Values, head, the[1]));
+            Assert.NotEqual(Row(BuiltIn.Keys, head, the[0]), Row(BuiltIn.Keys, head, the[1]));
+            Assert.NotEqual(Row(BuiltIn.Values, head, the[0]), Row(BuiltIn.Values, head, the[0] + 1));
+        }
+    }
+
+    [Fact]
+    public void MaxHeads_DrawsOnlyTheFirstGroups()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "one-group.png");
+        var r = CliRunner.Run("heatmap", "--max-heads", "4", "--prompt", "the light is on", "--out", file, "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.Equal(4, doc.RootElement.GetProperty("headsDrawn").GetInt32());
+        Assert.Equal(new[] { true, false }, doc.RootElement.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("drawn").GetBoolean()));
+    }
+
+    [Fact]
+    public void BadLayer_ExitsWithTheValidRange()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "keys.png");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--layer", "4", "--out", file), "0..3");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--layer", "-1", "--out", file), "the model has 4 layers, 0..3");
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public void BadInput_OneLineExit1()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "keys.png");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--prompt", "", "--out", file), "--prompt is empty");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--prompt", "   ", "--out", file), "--prompt is empty");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--max-heads", "0", "--out", file), "--max-heads must be within 1..256; got 0");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--max-heads", "257", "--out", file), "--max-heads must be within 1..256; got 257");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--out", Path.Combine(dir.Path, "missing", "keys.png")), "does not exist");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--out", dir.Path), "is a directory");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--model", Path.Combine(dir.Path, "none.gguf"), "--out", file), "not found");
+        string notGguf = dir.Write("config.gguf", "{\"not\": \"gguf\"}");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--model", notGguf, "--out", file), "cannot load model");
+        CliRunner.AssertFails(CliRunner.Run("heatmap"), "--out");
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public void ModelErrors_OneLineExit1()
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "keys.png");
+
+        // Valid GGUF, but not a llama model: NotSupportedException / InvalidDataException from the loader.
+        string other = Path.Combine(dir.Path, "other.gguf");
+        var writer = new GgufWriter();
+        writer.AddString("general.architecture", "mamba");
+        using (var stream = File.Create(other))
+            writer.WriteTo(stream);
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--model", other, "--out", file), "'mamba' is not supported");
+
+        // A truncated copy of the built-in model: GgufFormatException.
+        byte[] model = SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn);
+        string truncated = Path.Combine(dir.Path, "truncated.gguf");
+        File.WriteAllBytes(truncated, model[..(model.Length / 2)]);
+        // The reader's message says where ("… at data offset …"), so CliRunner.AssertFails' " at " stack-trace check does not apply.
+        var r = CliRunner.Run("heatmap", "--model", truncated, "--out", file);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Out);
+        string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: cannot load model '{truncated}': ", line);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public void ModelFile_IsRunLikeTheBuiltIn()
+    {
+        using var dir = new TempDir();
+        string model = Path.Combine(dir.Path, "tiny.gguf");
+        File.WriteAllBytes(model, SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn));
+        string file = Path.Combine(dir.Path, "keys.png");
+        var r = CliRunner.Run("heatmap", "--model", model, "--out", file, "--json");
+        Assert.Equal("", r.Err);
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.False(doc.RootElement.GetProperty("builtIn").GetBoolean());
+        Assert.StartsWith("synthetic-llama", doc.RootElement.GetProperty("model").GetString());
+        // Same weights, same prompt: the same cache as the built-in run.
+        Assert.Equal(BuiltIn.Keys.Stats(1).Max, doc.RootElement.GetProperty("groups")[1].GetProperty("max").GetDouble(), 9);
+    }
+
+    // ---- Layout and labels ----
+
+    [Theory]
+    [InlineData(8, 2, 4, 2)]      // built-in: a group per row
+    [InlineData(32, 8, 4, 8)]     // Llama-3-8B
+    [InlineData(32, 32, 8, 4)]    // MHA: groups packed side by side
+    [InlineData(12, 12, 6, 2)]    // GPT-2
+    [InlineData(16, 8, 8, 2)]     // 2 heads per group: whole groups side by side
+    [InlineData(71, 1, 8, 8)]     // Falcon-7B MQA: 64 of 71 heads, wrapped
+    public void Layout_GroupsHeads_AndStaysASensibleSize(int heads, int groups, int columns, int rows)
+    {
+        var layout = new KvHeatmapLayout(heads, groups, headDim: 128, tokens: 40, maxHeads: 64, tokenLabelWidth: 90);
+        Assert.Equal((columns, rows), (layout.Columns, layout.Rows));
+        Assert.Equal(Math.Min(heads, 64), layout.Cells.Count);
+        Assert.Equal(Enumerable.Range(0, layout.Cells.Count), layout.Cells.Select(c => c.Head));
+        Assert.All(layout.Cells, c => Assert.Equal(c.Head / (heads / groups), c.Group));
+        Assert.Equal(layout.Cells.Count, layout.Cells.Select(c => (c.Row, c.Column)).Distinct().Count());
+        Assert.All(layout.Cells, c => Assert.True(c.Column < columns && c.Row < rows));
+        if (heads / groups >= 3)
+        {
+            // No grid row mixes two groups.
+            Assert.All(layout.Cells.GroupBy(c => c.Row), row => Assert.Single(row.Select(c => c.Group).Distinct()));
+        }
+        Assert.InRange(layout.Width, KvHeatmapLayout.MinWidth - 10, 2400);
+        Assert.InRange(layout.Height, 200, 2400);
+    }
+
+    [Fact]
+    public void Layout_MaxHeads_KeepsWholeGroups()
+    {
+        Assert.Equal(8, new KvHeatmapLayout(32, 8, 64, 10, maxHeads: 10, tokenLabelWidth: 40).Cells.Count); // 2 groups of 4
+        Assert.Equal(3, new KvHeatmapLayout(32, 1, 64, 10, maxHeads: 3, tokenLabelWidth: 40).Cells.Count); // part of the only group
+        Assert.Single(new KvHeatmapLayout(32, 8, 64, 10, maxHeads: 1, tokenLabelWidth: 40).Cells);         // part of the first group
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KvHeatmapLayout(32, 5, 64, 10, 64, 40));
+    }
+
+    [Theory]
+    [InlineData("Ġthe", "·the")]
+    [InlineData("▁the", "·the")]
+    [InlineData(" keeper", "·keeper")]
+    [InlineData("Ċ", "\\n")]
+    [InlineData("\t", "\\t")]
+    [InlineData("<|begin_of_text|>", "<|begin_of_te…")]
+    [InlineData("", "#7")]
+    [InlineData("\u0001", "#7")]
+    [InlineData("lamp.", "lamp.")]
+    public void TokenLabels_AreShortAndPrintable(string text, string label) => Assert.Equal(label, TokenLabels.For(text, 7));
+
+    private static void Fill(Random random, Span<float> span)
+    {
+        for (int i = 0; i < span.Length; i++)
+            span[i] = (float)(random.NextDouble() * 2 - 1) + (i % 2 == 0 ? 0.25f : -0.25f);
+    }
+
+    /// <summary>The built-in model run once on the default prompt, shared by the tests that need its cache.</summary>
+    private static class BuiltIn
+    {
+        private static readonly Lazy<(KvHeadMaps Keys, KvHeadMaps Values, IReadOnlyList<string> Labels)> Run = new(() =>
+        {
+            using var file = GgufFile.Parse(SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn));
+            using var model = LlamaModel.Load(file, new LlamaModelOptions { Threads = 1 });
+            var tokens = model.Tokenizer.Encode(CliApp.DefaultHeatmapPrompt, addBos: true);
+            using var session = model.CreateSession(tokens.Count);
+            session.Prefill([.. tokens]);
+            return (KvHeadMaps.FromCache(session.Cache, 0, tokens.Count, KvTensor.Keys),
+                KvHeadMaps.FromCache(session.Cache, 0, tokens.Count, KvTensor.Values),
+                tokens.Select(id => TokenLabels.For(model.Tokenizer, id)).ToList());
+        });
+
+        public static KvHeadMaps Keys => Run.Value.Keys;
+
+        public static KvHeadMaps Values => Run.Value.Values;
+
+        public static IReadOnlyList<string> Labels => Run.Value.Labels;
+
+        public static int Tokens => Keys.Tokens;
+    }
+}
