@@ -30,11 +30,13 @@ internal sealed class ByteLevelBpeTokenizer : GgufTokenizer
         PreTokenizerName = data.PreTokenizer is null or "" ? "gpt2" : data.PreTokenizer;
 
         var vocabulary = new Dictionary<string, int>(data.Tokens.Count, StringComparer.Ordinal);
+        // A text listed twice keeps its first id and a merge listed twice its first rank (the package would throw on
+        // either); real vocabularies have neither, but a damaged file must fail or load, not crash.
         for (int id = 0; id < data.Tokens.Count; id++)
-            vocabulary.Add(TokenizerData.EffectiveText(data.Tokens[id], id), id);
+            vocabulary.TryAdd(TokenizerData.EffectiveText(data.Tokens[id], id), id);
         _bpe = BpeTokenizer.Create(new BpeOptions(vocabulary)
         {
-            Merges = data.Merges,
+            Merges = data.Merges?.Distinct(StringComparer.Ordinal),
             ByteLevel = true,
         });
     }
