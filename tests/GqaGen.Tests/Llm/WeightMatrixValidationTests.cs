@@ -62,6 +62,19 @@ public sealed class WeightMatrixValidationTests
     }
 
     [Fact]
+    public void A_disposed_pool_is_refused_even_for_a_single_chunk()
+    {
+        WeightMatrix m = Matrix(rows: 3);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var pool = new ComputePool(threads);
+            pool.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => m.MultiplyVector(new float[64], new float[3], pool));
+            Assert.Throws<ObjectDisposedException>(() => m.MultiplyMatrix(new float[64], 1, new float[3], pool));
+        }
+    }
+
+    [Fact]
     public void DequantizeRow_checks_the_row_and_the_destination()
     {
         WeightMatrix m = Matrix();

@@ -25,6 +25,8 @@ internal readonly unsafe struct BF16Format : IWeightFormat
         w3 = (Widen.UInt16ToInt32x8((ushort*)block + 24) << 16).AsSingle();
     }
 
+    public static bool TilesRows => false;
+
     public static bool ScalesBlockSums => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

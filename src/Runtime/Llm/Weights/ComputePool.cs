@@ -14,7 +14,8 @@ namespace GqaGen.Llm;
 /// <para>One range runs at a time: calls from several threads are serialized. A call made from inside a body running
 /// on this pool (nesting) runs its whole range inline on that thread instead of deadlocking. An exception thrown by a
 /// body on any thread is rethrown to the caller, after every chunk has finished (the first one thrown wins).</para>
-/// <para>Workers are background threads; <see cref="Dispose"/> stops and joins them.</para>
+/// <para>Workers are background threads (they never keep the process alive); <see cref="Dispose"/> stops and joins
+/// them. A pool that is never disposed keeps its threads, and itself, alive until the process ends.</para>
 /// </remarks>
 public sealed unsafe class ComputePool : IDisposable
 {
@@ -111,6 +112,10 @@ public sealed unsafe class ComputePool : IDisposable
             throw new ArgumentNullException(nameof(function));
         Run(itemCount, granularity, function, state, null);
     }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> if the pool has been disposed (for callers that may
+    /// not reach <see cref="For(int, Action{int, int})"/>, such as a single-chunk multiply).</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
 
     private void Run(int itemCount, int granularity, delegate*<void*, int, int, void> function, void* state, Action<int, int>? action)
     {

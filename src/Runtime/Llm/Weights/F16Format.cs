@@ -24,6 +24,8 @@ internal readonly unsafe struct F16Format : IWeightFormat
         w3 = HalfBits.Load8((short*)block + 24);
     }
 
+    public static bool TilesRows => false;
+
     public static bool ScalesBlockSums => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -24,6 +24,8 @@ internal readonly unsafe struct F32Format : IWeightFormat
         w3 = Vector256.Load((float*)block + 24);
     }
 
+    public static bool TilesRows => false;
+
     public static bool ScalesBlockSums => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

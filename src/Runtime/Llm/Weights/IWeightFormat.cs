@@ -8,10 +8,11 @@ namespace GqaGen.Llm;
 /// and inlined.
 /// </summary>
 /// <remarks>
-/// Every load returns dequantized weights, scale applied: for Q8_0, <c>d · q</c> is exact in fp32 (an int8 times a
-/// half needs at most 8 + 11 significant bits), so dequantization is exact for every format and only the fp32
-/// accumulation in the kernels rounds. Element-wise formats (F32, F16, BF16) may end a row in a partial block, read
-/// element by element through <see cref="Element"/>; block formats (Q8_0) require whole blocks.
+/// Dequantization is exact for every format: for Q8_0, <c>d · q</c> is exact in fp32 (an int8 times a half needs at
+/// most 8 + 11 significant bits), and the kernels that apply the scale to a block's sum instead
+/// (<see cref="ScalesBlockSums"/>) round only where any fp32 accumulation rounds. Element-wise formats (F32, F16,
+/// BF16) may end a row in a partial block, read element by element through <see cref="Element"/>; block formats
+/// (Q8_0) require whole blocks.
 /// </remarks>
 internal unsafe interface IWeightFormat
 {
@@ -37,6 +38,15 @@ internal unsafe interface IWeightFormat
 
     /// <summary>The 256-bit form of <see cref="LoadQuants(byte*, out Vector512{float}, out Vector512{float})"/>.</summary>
     static abstract void LoadQuants(byte* block, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3);
+
+    /// <summary>
+    /// Whether the matrix-vector kernels read this format <see cref="MatVecKernel.RowTile"/> rows at a time, sharing
+    /// each load of x and the loop overhead across them, rather than one row at a time, as one linear stream. True
+    /// where dequantizing costs more than the memory traffic (Q8_0: 4-row tiles streamed about 36 GB/s on the
+    /// development machine, single rows about 30); false for the element formats, which the memory system serves
+    /// fastest as a single stream (F16 at 2048 × 5632: about 32 GB/s one row at a time, 25 to 29 four at a time).
+    /// </summary>
+    static abstract bool TilesRows { get; }
 
     /// <summary>The block's scale for <see cref="Element"/> (1 for formats without one); reads nothing else.</summary>
     static abstract float Scale(byte* block);

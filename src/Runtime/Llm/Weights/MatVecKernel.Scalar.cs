@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GqaGen.Llm;
 
 internal static unsafe partial class MatVecKernel
@@ -67,7 +69,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>A row's running sum <paramref name="sum"/> after one more whole block: plus <c>d · Σ q·x</c> for block
     /// formats, plus each product in column order for element formats.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float AccumulateBlock<TFormat>(byte* block, float* x, float sum)
         where TFormat : IWeightFormat
     {

@@ -7,17 +7,20 @@ internal static unsafe partial class MatVecKernel
 {
     // A row's order of accumulation on this path, kept by every tile below (see the class remarks), in
     // LoadBlock256/Accumulate256: per block, element formats add w[0..7]·x and w[16..23]·x into `a`, w[8..15]·x and
-    // w[24..31]·x into `b`; block formats add d · Σ q·x (four vectors) into `a`. The row's result is Sum(a + b) plus
-    // the partial last block.
+    // w[24..31]·x into `b`; block formats add d · Σ q·x (four vectors) into one of the two, alternately. The row's
+    // result is Sum(a + b) plus the partial last block.
 
-    /// <summary>The AVX2 path of <see cref="MultiplyRows"/>: four rows at a time (8 accumulators and 4 x registers of
-    /// the 16), then one at a time.</summary>
+    /// <summary>The AVX2 path of <see cref="MultiplyRows"/>: one row at a time, or four at a time (8 accumulators and
+    /// 4 x registers of the 16) for formats that tile rows (<see cref="IWeightFormat.TilesRows"/>).</summary>
     internal static void MultiplyRowsVector256<TFormat>(byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
         where TFormat : IWeightFormat
     {
         int r = 0;
-        for (; r <= rowCount - RowTile; r += RowTile)
-            Dot4Vector256<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r);
+        if (TFormat.TilesRows)
+        {
+            for (; r <= rowCount - RowTile; r += RowTile)
+                Dot4Vector256<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r);
+        }
         for (; r < rowCount; r++)
             y[r] = DotVector256<TFormat>(rows + r * rowBytes, columns, x);
     }
@@ -40,7 +43,7 @@ internal static unsafe partial class MatVecKernel
         }
     }
 
-    /// <summary>One row · x.</summary>
+    /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
     private static float DotVector256<TFormat>(byte* row, int columns, float* x)
         where TFormat : IWeightFormat
     {
@@ -50,13 +53,15 @@ internal static unsafe partial class MatVecKernel
         float* xb = x;
         for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, xb += WeightBlock.Elements)
         {
+            PrefetchStream<TFormat>(block);
             LoadBlock256<TFormat>(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(xb), Vector256.Load(xb + 8), Vector256.Load(xb + 16), Vector256.Load(xb + 24), ref a, ref b);
         }
         return Vector256.Sum(a + b) + PartialBlock<TFormat>(row, blocks, columns, x);
     }
 
-    /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows.</summary>
+    /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
+    /// the next four rows are requested into L2.</summary>
     private static void Dot4Vector256<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
         where TFormat : IWeightFormat
     {
@@ -68,10 +73,7 @@ internal static unsafe partial class MatVecKernel
         float* xb = x;
         for (int k = 0; k < blocks; k++, offset += TFormat.BlockBytes, xb += WeightBlock.Elements)
         {
-            Prefetch<TFormat>(row0 + offset);
-            Prefetch<TFormat>(row1 + offset);
-            Prefetch<TFormat>(row2 + offset);
-            Prefetch<TFormat>(row3 + offset);
+            PrefetchNextTile<TFormat>(row0, rowBytes, offset);
             Vector256<float> x0 = Vector256.Load(xb), x1 = Vector256.Load(xb + 8), x2 = Vector256.Load(xb + 16), x3 = Vector256.Load(xb + 24);
             LoadBlock256<TFormat>(row0 + offset, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a0, ref b0);
@@ -98,7 +100,7 @@ internal static unsafe partial class MatVecKernel
         byte* block = row;
         for (int c = 0, k = 0; k < blocks; k++, block += TFormat.BlockBytes, c += WeightBlock.Elements)
         {
-            Prefetch<TFormat>(block);
+            PrefetchStream<TFormat>(block);
             LoadBlock256<TFormat>(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x0 + c), Vector256.Load(x0 + c + 8), Vector256.Load(x0 + c + 16), Vector256.Load(x0 + c + 24), ref a0, ref b0);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x1 + c), Vector256.Load(x1 + c + 8), Vector256.Load(x1 + c + 16), Vector256.Load(x1 + c + 24), ref a1, ref b1);
@@ -137,10 +139,13 @@ internal static unsafe partial class MatVecKernel
     {
         if (TFormat.ScalesBlockSums)
         {
+            // Blocks alternate between the two accumulators (the swap is a register rename): two independent chains.
             Vector256<float> sum = Vector256.MultiplyAddEstimate(w1, x1, w0 * x0);
             sum = Vector256.MultiplyAddEstimate(w2, x2, sum);
             sum = Vector256.MultiplyAddEstimate(w3, x3, sum);
-            a = Vector256.MultiplyAddEstimate(scale, sum, a);
+            sum = Vector256.MultiplyAddEstimate(scale, sum, a);
+            a = b;
+            b = sum;
         }
         else
         {

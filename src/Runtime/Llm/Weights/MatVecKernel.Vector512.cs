@@ -7,15 +7,20 @@ internal static unsafe partial class MatVecKernel
 {
     // A row's order of accumulation on this path, kept by every tile below (see the class remarks), in
     // LoadBlock512/Accumulate512: per block, element formats add w[0..15]·x into `a` and w[16..31]·x into `b`; block
-    // formats add d · (q[0..15]·x + q[16..31]·x) into `a`. The row's result is Sum(a + b) plus the partial last block.
+    // formats add d · (q[0..15]·x + q[16..31]·x) into one of the two, alternately. The row's result is Sum(a + b) plus
+    // the partial last block.
 
-    /// <summary>The AVX-512 path of <see cref="MultiplyRows"/>: four rows at a time, then one at a time.</summary>
+    /// <summary>The AVX-512 path of <see cref="MultiplyRows"/>: one row at a time, or four at a time for formats that
+    /// tile rows (<see cref="IWeightFormat.TilesRows"/>).</summary>
     internal static void MultiplyRowsVector512<TFormat>(byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
         where TFormat : IWeightFormat
     {
         int r = 0;
-        for (; r <= rowCount - RowTile; r += RowTile)
-            Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r);
+        if (TFormat.TilesRows)
+        {
+            for (; r <= rowCount - RowTile; r += RowTile)
+                Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r);
+        }
         for (; r < rowCount; r++)
             y[r] = DotVector512<TFormat>(rows + r * rowBytes, columns, x);
     }
@@ -52,7 +57,7 @@ internal static unsafe partial class MatVecKernel
         }
     }
 
-    /// <summary>One row · x.</summary>
+    /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
     private static float DotVector512<TFormat>(byte* row, int columns, float* x)
         where TFormat : IWeightFormat
     {
@@ -62,13 +67,15 @@ internal static unsafe partial class MatVecKernel
         float* xb = x;
         for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, xb += WeightBlock.Elements)
         {
+            PrefetchStream<TFormat>(block);
             LoadBlock512<TFormat>(block, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(xb), Vector512.Load(xb + 16), ref a, ref b);
         }
         return Vector512.Sum(a + b) + PartialBlock<TFormat>(row, blocks, columns, x);
     }
 
-    /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows.</summary>
+    /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
+    /// the next four rows are requested into L2.</summary>
     private static void Dot4Vector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
         where TFormat : IWeightFormat
     {
@@ -80,10 +87,7 @@ internal static unsafe partial class MatVecKernel
         float* xb = x;
         for (int k = 0; k < blocks; k++, offset += TFormat.BlockBytes, xb += WeightBlock.Elements)
         {
-            Prefetch<TFormat>(row0 + offset);
-            Prefetch<TFormat>(row1 + offset);
-            Prefetch<TFormat>(row2 + offset);
-            Prefetch<TFormat>(row3 + offset);
+            PrefetchNextTile<TFormat>(row0, rowBytes, offset);
             Vector512<float> x0 = Vector512.Load(xb), x1 = Vector512.Load(xb + 16);
             LoadBlock512<TFormat>(row0 + offset, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a0, ref b0);
@@ -116,8 +120,8 @@ internal static unsafe partial class MatVecKernel
         nint offset = 0;
         for (int c = 0, k = 0; k < blocks; k++, offset += TFormat.BlockBytes, c += WeightBlock.Elements)
         {
-            Prefetch<TFormat>(row0 + offset);
-            Prefetch<TFormat>(row1 + offset);
+            PrefetchStream<TFormat>(row0 + offset);
+            PrefetchStream<TFormat>(row1 + offset);
             LoadBlock512<TFormat>(row0 + offset, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> dv);
             LoadBlock512<TFormat>(row1 + offset, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> du);
             Vector512<float> xl = Vector512.Load(x0 + c), xh = Vector512.Load(x0 + c + 16);
@@ -159,7 +163,7 @@ internal static unsafe partial class MatVecKernel
         byte* block = row;
         for (int c = 0, k = 0; k < blocks; k++, block += TFormat.BlockBytes, c += WeightBlock.Elements)
         {
-            Prefetch<TFormat>(block);
+            PrefetchStream<TFormat>(block);
             LoadBlock512<TFormat>(block, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x0 + c), Vector512.Load(x0 + c + 16), ref a0, ref b0);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x1 + c), Vector512.Load(x1 + c + 16), ref a1, ref b1);
@@ -198,7 +202,11 @@ internal static unsafe partial class MatVecKernel
     {
         if (TFormat.ScalesBlockSums)
         {
-            a = Vector512.MultiplyAddEstimate(scale, Vector512.MultiplyAddEstimate(w1, x1, w0 * x0), a);
+            // Blocks alternate between the two accumulators (the swap is a register rename), so a single row has two
+            // independent FMA chains, as the element formats do.
+            Vector512<float> sum = Vector512.MultiplyAddEstimate(scale, Vector512.MultiplyAddEstimate(w1, x1, w0 * x0), a);
+            a = b;
+            b = sum;
         }
         else
         {

@@ -18,6 +18,8 @@ internal readonly unsafe struct Q8_0Format : IWeightFormat
 
     public static int BlockBytes => ScaleBytes + WeightBlock.Elements;
 
+    public static bool TilesRows => true;
+
     public static bool ScalesBlockSums => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -9,11 +9,15 @@ namespace GqaGen.Llm;
 /// holds the object that keeps it alive (the <see cref="GgufFile"/>, or a pinned array).
 /// </summary>
 /// <remarks>
-/// <para>Accuracy: dequantization is exact for every type (see <see cref="IsSupported"/>), so the only rounding is
-/// the fp32 accumulation of the dot products. Against a double-precision dot product of the dequantized weights, the
-/// output satisfies <c>max_r |y[r] − ref[r]| ≤ 1e-5 · max_r |ref[r]|</c> for rows of up to a few thousand columns
-/// (the tests check this for every type, path and shape they use). NaN or infinity in x propagates; weights are
-/// assumed finite (an F16 infinity or NaN is read as a finite ±65536…131008, see <see cref="HalfBits"/>).</para>
+/// <para>Accuracy: dequantization is exact for every type, so the only rounding is the fp32 accumulation of the dot
+/// products. Against a double-precision dot product of the dequantized weights, every output satisfies
+/// <c>|y[r] − ref[r]| ≤ 1e-5 · Σ_c |W[r, c] · x[c]|</c>, and a whole output of many rows
+/// <c>max_r |y[r] − ref[r]| ≤ 1e-5 · max_r |ref[r]|</c> (the tests check both, the second on outputs of 17 or more
+/// rows, for every type, path and shape they use, rows of up to 2080 columns). The bound is relative to the terms
+/// summed, not to the sum: an output that is the small remainder of a cancelling sum is as accurate in absolute terms
+/// as any other, but not to 1e-5 of itself, with any fp32 accumulation order. NaN or infinity in x propagates;
+/// weights are assumed finite (an F16 infinity or NaN is read as a finite ±65536…131008, see
+/// <see cref="HalfBits"/>).</para>
 /// <para>Determinism: for a given instruction-set path, a row's output is the same bits whatever the thread count,
 /// the row slice asked for, or the number of tokens in a <see cref="MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/> call.</para>
 /// <para>Thread safety: a matrix is immutable; any number of threads may multiply with it at once. The methods check
@@ -244,6 +248,7 @@ public sealed unsafe class WeightMatrix
     /// <summary>Rows [firstRow, firstRow + rowCount) for every token, on the pool or inline; arguments checked.</summary>
     private void Multiply(ReadOnlySpan<float> x, int tokens, Span<float> y, int firstRow, int rowCount, ComputePool? pool, GqaKernelPath path)
     {
+        pool?.ThrowIfDisposed();
         if (rowCount == 0 || tokens == 0)
             return;
         ThrowIfSourceDisposed();
