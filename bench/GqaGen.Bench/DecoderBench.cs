@@ -30,6 +30,8 @@ internal static class DecoderBench
             + $"cpu: {CpuName()}");
         Console.WriteLine();
 
+        bool shareOnly = args.Contains("--share-only");
+        if (!shareOnly)
         using (GgufFile builtIn = GgufFile.Parse(SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn)))
             Throughput("built-in tiny model (F32, 4 layers, H=8, G=2, d=32)", builtIn, promptTokens: 128, decodeSteps: 128, repeats: 5);
 
@@ -39,14 +41,20 @@ internal static class DecoderBench
         {
             Console.Error.WriteLine($"writing {path} (TinyLlama-shaped, random F16 weights, ~2.2 GB)...");
             string partial = path + ".partial";
+            int shown = -1;
             using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                SyntheticLlama.Write(spec, stream, new Progress<double>(p => Console.Error.Write($"\r  {p:P0}   ")));
+                SyntheticLlama.Write(spec, stream, new Progress<double>(p =>
+                {
+                    if ((int)(p * 100) != shown)
+                        Console.Error.Write($"\r  {shown = (int)(p * 100)} %");
+                }));
             File.Move(partial, path, overwrite: true);
             Console.Error.WriteLine();
         }
 
         using GgufFile tiny = GgufFile.Open(path);
-        Throughput("TinyLlama-shaped model (F16, 22 layers, H=32, G=4, d=64, 1.1B parameters)", tiny, promptTokens: 64, decodeSteps: 16, repeats: 3);
+        if (!shareOnly)
+            Throughput("TinyLlama-shaped model (F16, 22 layers, H=32, G=4, d=64, 1.1B parameters)", tiny, promptTokens: 64, decodeSteps: 16, repeats: 3);
         if (!quick)
             AttentionShare(tiny, [512, 4096], steps: 8);
         return 0;
@@ -68,8 +76,12 @@ internal static class DecoderBench
                 int[] prompt = RandomTokens(model.Config.VocabularySize, promptTokens, seed: 7);
                 var prefill = new List<double>();
                 var decode = new List<double>();
+                // Warm-up runs until half a second has passed (at least one): tiered JIT and page faults of the
+                // mapped weights settle before anything is measured.
+                long warmUpStart = Stopwatch.GetTimestamp();
                 for (int r = 0; r < repeats + 1; r++)
                 {
+                    bool warmingUp = r == 0;
                     using LlamaSession session = model.CreateSession(promptTokens + decodeSteps + 1);
                     long start = Stopwatch.GetTimestamp();
                     int token = TokenSampler.ArgMax(session.Prefill(prompt));
@@ -78,8 +90,12 @@ internal static class DecoderBench
                     for (int i = 0; i < decodeSteps; i++)
                         token = TokenSampler.ArgMax(session.Decode(token));
                     double decodeSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                    if (r == 0)
-                        continue; // warm-up: JIT tiers, page faults of the mapped weights
+                    if (warmingUp)
+                    {
+                        if (Stopwatch.GetElapsedTime(warmUpStart).TotalSeconds < 0.5)
+                            r = -1;
+                        continue;
+                    }
                     prefill.Add(promptTokens / prefillSeconds);
                     decode.Add(decodeSteps / decodeSeconds);
                 }

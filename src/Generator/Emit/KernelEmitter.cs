@@ -237,7 +237,7 @@ internal static class KernelEmitter
                         continue;
                     string path = plan.Name;
                     w.Line($"case global::GqaGen.GqaKernelPath.{path}:");
-                    w.Line($"    Decode{path}(query, keys, values, cache.Capacity, positions, output, logSumExp);");
+                    w.Line($"    Decode{path}(query, keys, values, cache.Capacity, positions, output, logSumExp, global::GqaGen.Kernels.GqaSimd.ShouldPrefetch(cache));");
                     w.Line("    break;");
                 }
                 w.Line("default:");

@@ -22,8 +22,9 @@ internal static class VectorPathEmitter
         int block = plan.BlockPositions;
         int tile = plan.Width;
 
-        w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.</summary>");
-        using (w.Block($"internal static void {DecodeName(plan)}(global::System.ReadOnlySpan<float> query, global::System.ReadOnlySpan<float> keys, global::System.ReadOnlySpan<float> values, int capacity, global::GqaGen.KvRange positions, global::System.Span<float> output, global::System.Span<float> logSumExp)"))
+        w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.");
+        w.Line("/// With <paramref name=\"streaming\"/> it asks for K/V rows a few blocks ahead (for caches too large to stay cached between steps).</summary>");
+        using (w.Block($"internal static void {DecodeName(plan)}(global::System.ReadOnlySpan<float> query, global::System.ReadOnlySpan<float> keys, global::System.ReadOnlySpan<float> values, int capacity, global::GqaGen.KvRange positions, global::System.Span<float> output, global::System.Span<float> logSumExp, bool streaming)"))
         {
             w.Line("int count = positions.Length;");
             w.Line("global::System.Span<float> runningMax = stackalloc float[HeadsPerGroup];");
@@ -35,7 +36,6 @@ internal static class VectorPathEmitter
             w.Line($"global::System.Span<float> partialKeys = count % {block} == 0 ? default : stackalloc float[{block} * HeadDim];");
             w.Line($"{V}<float> scale = {V}.Create(Scale);");
             w.Line($"ref float s = ref {Marshal}.GetReference(weights);");
-            w.Line("bool streaming = global::GqaGen.Kernels.GqaSimd.ShouldPrefetch(count, KvGroups, HeadDim);");
             w.Line();
             using (w.Block("for (int g = 0; g < KvGroups; g++)"))
             {

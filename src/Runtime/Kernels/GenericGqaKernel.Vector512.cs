@@ -24,7 +24,7 @@ public static partial class GenericGqaKernel
         Span<float> weights = stackalloc float[headsPerGroup * block];
         Span<float> partialKeys = count % block == 0 ? default : stackalloc float[block * d];
         ref float s = ref MemoryMarshal.GetReference(weights);
-        bool streaming = GqaSimd.ShouldPrefetch(count, a.Shape.KvGroups, d);
+        bool streaming = a.Streaming;
 
         for (int g = 0; g < a.Shape.KvGroups; g++)
         {

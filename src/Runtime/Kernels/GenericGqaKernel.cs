@@ -62,7 +62,7 @@ public static partial class GenericGqaKernel
             return;
         }
 
-        var args = new DecodeArgs(shape, query, cache.Keys(layer), cache.Values(layer), cache.Capacity, positions, output, logSumExp);
+        var args = new DecodeArgs(shape, query, cache.Keys(layer), cache.Values(layer), cache.Capacity, positions, output, logSumExp, GqaSimd.ShouldPrefetch(cache));
         switch (PathFor(shape))
         {
             case GqaKernelPath.Avx512: DecodeVector512(args); break;
@@ -74,7 +74,7 @@ public static partial class GenericGqaKernel
 
     /// <summary>Everything one decode call reads and writes, checked by <see cref="GqaGuard"/>.</summary>
     internal readonly ref struct DecodeArgs(GqaShape shape, ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
-        int capacity, KvRange positions, Span<float> output, Span<float> logSumExp)
+        int capacity, KvRange positions, Span<float> output, Span<float> logSumExp, bool streaming)
     {
         public readonly GqaShape Shape = shape;
         public readonly ReadOnlySpan<float> Query = query;
@@ -84,6 +84,9 @@ public static partial class GenericGqaKernel
         public readonly KvRange Positions = positions;
         public readonly Span<float> Output = output;
         public readonly Span<float> LogSumExp = logSumExp;
+
+        /// <summary>Whether to prefetch K/V rows ahead (<see cref="GqaSimd.ShouldPrefetch(KvCache)"/>).</summary>
+        public readonly bool Streaming = streaming;
 
         /// <summary>Offset of the first row in range of group <paramref name="group"/>.</summary>
         public int GroupStart(int group) => (group * Capacity + Positions.Start) * Shape.HeadDim;
@@ -101,7 +104,7 @@ public static partial class GenericGqaKernel
         Span<float> runningSum = stackalloc float[headsPerGroup];
         Span<float> probabilities = stackalloc float[Tile];
         Span<float> partialKeys = count % Tile == 0 ? default : stackalloc float[Tile * d];
-        bool streaming = GqaSimd.ShouldPrefetch(count, a.Shape.KvGroups, d);
+        bool streaming = a.Streaming;
 
         for (int g = 0; g < a.Shape.KvGroups; g++)
         {

@@ -31,6 +31,9 @@ internal sealed class RotaryEmbedding
     }
 
     /// <summary>Rotates every head of <paramref name="vectors"/> (heads × headDim) in place for <paramref name="position"/>.</summary>
+    /// <remarks>Runs twice per layer and token from the first token on, so it is jitted fully optimized at once
+    /// instead of starting at tier 0 (see MatVecKernel).</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> vectors, int position)
     {
         // Angles in double: at position 100k, a float angle would lose the low bits that distinguish neighbours.

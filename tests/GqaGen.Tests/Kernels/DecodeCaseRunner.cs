@@ -29,13 +29,14 @@ internal static class DecodeCaseRunner
         logSumExp.AssertMarginsUntouched($"{context}: logSumExp");
     }
 
-    /// <summary>Runs one generated per-path method directly (it takes raw cache regions and checks nothing).</summary>
+    /// <summary>Runs one generated per-path method directly (it takes raw cache regions and checks nothing), with
+    /// prefetching on: the public Decode on the tests' small caches covers it off.</summary>
     public static void CheckPath(LayoutKernel layout, GqaKernelPath path, int length, InputVariant variant)
     {
         PathFunction decodePath = layout.Paths[path];
         Check(layout, length, variant, $"Decode{path}", path, layout.AppendKv,
             (query, cache, layer, positions, output, logSumExp) =>
-                decodePath(query, cache.Keys(layer), cache.Values(layer), cache.Capacity, positions, output, logSumExp));
+                decodePath(query, cache.Keys(layer), cache.Values(layer), cache.Capacity, positions, output, logSumExp, streaming: true));
     }
 
     private static void AssertVariantIsReal(DecodeScenario scenario, InputVariant variant, string context)

@@ -42,10 +42,13 @@ internal sealed class LayoutKernel
     /// Binds the members of <typeparamref name="TLayout"/>. The per-path methods are passed explicitly (rather than
     /// found by reflection) so that the tests stop compiling if the generator stops emitting one it should.
     /// </summary>
-    public static LayoutKernel Of<TLayout>(PathFunction? avx512, PathFunction? avx2, PathFunction scalar)
+    public static LayoutKernel Of<TLayout>(PathFunction? avx512, PathFunction? avx2, ScalarPathFunction scalar)
         where TLayout : IGqaKernel
     {
-        var paths = new Dictionary<GqaKernelPath, PathFunction> { [GqaKernelPath.Scalar] = scalar };
+        var paths = new Dictionary<GqaKernelPath, PathFunction>
+        {
+            [GqaKernelPath.Scalar] = (query, keys, values, capacity, positions, output, logSumExp, _) => scalar(query, keys, values, capacity, positions, output, logSumExp),
+        };
         if (avx2 is not null)
             paths[GqaKernelPath.Avx2] = avx2;
         if (avx512 is not null)

@@ -9,6 +9,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>The scalar path of <see cref="MultiplyRows"/>: four rows at a time (four independent sums), then one
     /// at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyRowsScalar<TFormat>(byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
         where TFormat : IWeightFormat
     {
@@ -21,6 +22,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>The scalar path of <see cref="MultiplyTokens"/>: row by row, every token of the block against the row
     /// while it is in L1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyTokensScalar<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat
     {
@@ -33,6 +35,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotScalar<TFormat>(byte* row, int columns, float* x)
         where TFormat : IWeightFormat
     {
@@ -46,6 +49,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>Four consecutive rows · x, written to y[0..3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4Scalar<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
         where TFormat : IWeightFormat
     {

@@ -12,6 +12,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>The AVX2 path of <see cref="MultiplyRows"/>: one row at a time, or four at a time (8 accumulators and
     /// 4 x registers of the 16) for formats that tile rows (<see cref="IWeightFormat.TilesRows"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyRowsVector256<TFormat>(byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
         where TFormat : IWeightFormat
     {
@@ -29,6 +30,7 @@ internal static unsafe partial class MatVecKernel
     /// The AVX2 path of <see cref="MultiplyTokens"/>: tiles of one row × four tokens (8 accumulators and 4 to 5 weight
     /// registers of the 16), so each block of weights is dequantized once per four tokens; leftover tokens go one by one.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyTokensVector256<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat
     {
@@ -44,6 +46,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotVector256<TFormat>(byte* row, int columns, float* x)
         where TFormat : IWeightFormat
     {
@@ -62,6 +65,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
     /// the next four rows are requested into L2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4Vector256<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
         where TFormat : IWeightFormat
     {
@@ -91,6 +95,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x4Vector256<TFormat>(byte* row, int columns, float* x, float* y, int yStride)
         where TFormat : IWeightFormat
     {

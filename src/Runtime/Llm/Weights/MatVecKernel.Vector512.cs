@@ -12,6 +12,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>The AVX-512 path of <see cref="MultiplyRows"/>: one row at a time, or four at a time for formats that
     /// tile rows (<see cref="IWeightFormat.TilesRows"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyRowsVector512<TFormat>(byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
         where TFormat : IWeightFormat
     {
@@ -30,6 +31,7 @@ internal static unsafe partial class MatVecKernel
     /// and 2 x registers of the 32), so each block of weights is dequantized once per four tokens; leftover tokens and
     /// the odd last row use the narrower tiles.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyTokensVector512<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat
     {
@@ -58,6 +60,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotVector512<TFormat>(byte* row, int columns, float* x)
         where TFormat : IWeightFormat
     {
@@ -76,6 +79,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
     /// the next four rows are requested into L2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4Vector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
         where TFormat : IWeightFormat
     {
@@ -108,6 +112,7 @@ internal static unsafe partial class MatVecKernel
     /// Two consecutive rows · four tokens' x (rows of <paramref name="columns"/> floats), written to
     /// <c>y[t · yStride + r]</c>: each block of weights is dequantized once for the four tokens.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot2x4Vector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y, int yStride)
         where TFormat : IWeightFormat
     {
@@ -154,6 +159,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x4Vector512<TFormat>(byte* row, int columns, float* x, float* y, int yStride)
         where TFormat : IWeightFormat
     {
