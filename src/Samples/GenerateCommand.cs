@@ -65,8 +65,10 @@ internal static class GenerateCommand
             Report(result, llama);
             return 0;
         }
-        catch (Exception e) when (e is GgufFormatException or InvalidDataException or NotSupportedException or IOException
-            or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        // FormatException covers GgufFormatException and GgufTokenizerException; OutOfMemoryException a --context
+        // whose cache does not fit.
+        catch (Exception e) when (e is FormatException or InvalidDataException or NotSupportedException or IOException
+            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or OutOfMemoryException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

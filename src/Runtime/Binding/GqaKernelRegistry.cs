@@ -6,6 +6,10 @@ namespace GqaGen;
 /// The generated kernels of every loaded assembly, by layout. The generator emits a module initializer into each
 /// assembly with [GqaLayout] types that registers them here, so nothing has to be listed by hand.
 /// </summary>
+/// <remarks>A module initializer runs when its assembly is first used. Layouts declared in a library the program
+/// never otherwise touches are registered by calling
+/// <c>RuntimeHelpers.RunModuleConstructor(typeof(MyLayout).Module.ModuleHandle)</c> (or by naming any of its types)
+/// before loading a model.</remarks>
 public static class GqaKernelRegistry
 {
     private static readonly Lock Gate = new();
@@ -26,11 +30,13 @@ public static class GqaKernelRegistry
     public static void Register(IEnumerable<GqaAttention> kernels)
     {
         ArgumentNullException.ThrowIfNull(kernels);
+        GqaAttention[] list = kernels.ToArray(); // enumerated outside the lock, and checked whole before anything is added
+        if (Array.IndexOf(list, null) is int at and >= 0)
+            throw new ArgumentException($"Kernel {at} of the {list.Length} to register is null.", nameof(kernels));
         lock (Gate)
         {
-            foreach (GqaAttention kernel in kernels)
+            foreach (GqaAttention kernel in list)
             {
-                ArgumentNullException.ThrowIfNull(kernel, nameof(kernels));
                 if (ByShape.TryAdd(kernel.Shape, kernel))
                     InOrder.Add(kernel);
             }
@@ -52,6 +58,8 @@ public static class GqaKernelRegistry
     public static GqaAttention Resolve(GqaShape shape, GqaKernelChoice choice, out string? warning)
     {
         warning = null;
+        if (!Enum.IsDefined(choice))
+            throw new ArgumentOutOfRangeException(nameof(choice), choice, $"Unknown kernel choice; expected one of {string.Join(", ", Enum.GetNames<GqaKernelChoice>())}.");
         if (choice == GqaKernelChoice.Generic)
             return GqaAttention.Generic(shape);
         if (TryGet(shape, out GqaAttention? generated))
@@ -59,8 +67,6 @@ public static class GqaKernelRegistry
         string advice = $"add `{GqaAttention.AttributeLineFor(shape)} public partial struct MyModel;` to your project and rebuild";
         if (choice == GqaKernelChoice.Generated)
             throw new InvalidOperationException($"No generated kernel is registered for the layout {shape}; {advice}.");
-        if (choice != GqaKernelChoice.Auto)
-            throw new ArgumentOutOfRangeException(nameof(choice), choice, "Unknown kernel choice.");
         warning = $"warning: no [GqaLayout] matches {shape}, running the generic kernel; for the generated one, {advice}.";
         return GqaAttention.Generic(shape);
     }

@@ -93,7 +93,7 @@ public sealed class GgufWriter
             w.Write(0x46554747u); // "GGUF"
             w.Write(3u);
             w.Write((ulong)_tensors.Count);
-            bool writeAlignment = Alignment != 32 && !_keys.Contains("general.alignment");
+            bool writeAlignment = Alignment != 32;
             w.Write((ulong)(_metadata.Count + (writeAlignment ? 1 : 0)));
             foreach (var (key, type, write) in _metadata)
             {
@@ -158,6 +158,8 @@ public sealed class GgufWriter
     private GgufWriter Add(string key, GgufValueType type, Action<BinaryWriter> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
+        if (key == "general.alignment")
+            throw new ArgumentException("Set GgufWriter.Alignment instead: the writer writes 'general.alignment' itself, so that it always matches the offsets it lays out.", nameof(key));
         if (!_keys.Add(key))
             throw new ArgumentException($"Metadata key '{key}' was already added.", nameof(key));
         _metadata.Add((key, type, write));

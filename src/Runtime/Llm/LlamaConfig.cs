@@ -64,6 +64,8 @@ public sealed record LlamaConfig(
         int embedding = Required(file, "llama.embedding_length");
         int layers = Required(file, "llama.block_count");
         int heads = Required(file, "llama.attention.head_count");
+        if (embedding <= 0 || heads <= 0 || heads > GqaShape.MaxHeads)
+            throw new InvalidDataException($"llama.embedding_length = {embedding} and llama.attention.head_count = {heads} must be positive (heads at most {GqaShape.MaxHeads}).");
         int kvGroups = Integer(file, "llama.attention.head_count_kv", heads);
         if (embedding % heads != 0 && !file.ContainsKey("llama.attention.key_length"))
             throw new InvalidDataException($"llama.embedding_length {embedding} is not a multiple of llama.attention.head_count {heads}, and no llama.attention.key_length gives the head size.");
@@ -78,28 +80,34 @@ public sealed record LlamaConfig(
         if (ropeDims <= 0 || ropeDims > headDim || ropeDims % 2 != 0)
             throw new InvalidDataException($"llama.rope.dimension_count = {ropeDims} must be even and within 1..{headDim} (the head size).");
 
+        // As llama.cpp reads them: the scaling type defaults to linear, the factor comes from rope.scaling.factor or the
+        // older rope.scale_linear, and a factor of 0 (or none) means no scaling.
         float positionScale = 1f;
-        if (file.TryGetValue("llama.rope.scaling.type", out GgufValue? scaling) && scaling.Type == GgufValueType.String)
+        string scalingType = "linear";
+        if (file.TryGetValue("llama.rope.scaling.type", out GgufValue? scaling))
         {
-            switch (scaling.AsString())
-            {
-                case "none":
-                    break;
-                case "linear":
-                    float factor = Float(file, "llama.rope.scaling.factor", 1f);
-                    if (!(factor > 0))
-                        throw new InvalidDataException($"llama.rope.scaling.factor = {factor} must be positive.");
+            scalingType = scaling.Type == GgufValueType.String ? scaling.AsString()
+                : throw new InvalidDataException($"'llama.rope.scaling.type' must be a string; the file stores {scaling.Type}.");
+        }
+        float factor = Float(file, "llama.rope.scaling.factor", Float(file, "llama.rope.scale_linear", 0f));
+        if (!float.IsFinite(factor) || factor < 0)
+            throw new InvalidDataException($"The RoPE scaling factor {factor} must be finite and ≥ 0 (0 = none).");
+        switch (scalingType)
+        {
+            case "none":
+                break;
+            case "linear":
+                if (factor != 0)
                     positionScale = 1f / factor;
-                    break;
-                default:
-                    throw new NotSupportedException($"RoPE scaling '{scaling.AsString()}' is not supported; 'none' and 'linear' are (Llama 3.1's rope_freqs tensor is too).");
-            }
+                break;
+            default:
+                throw new NotSupportedException($"RoPE scaling '{scalingType}' is not supported; 'none' and 'linear' are (Llama 3.1's rope_freqs tensor is too).");
         }
 
         var token = file.TryGetTensor("token_embd.weight", out GgufTensorInfo? embd) ? embd : null;
-        int vocabulary = Integer(file, "llama.vocab_size", token is { Dimensions.Length: 2 } ? checked((int)token.Dimensions[1]) : 0);
-        if (vocabulary <= 0)
-            throw new InvalidDataException("The vocabulary size is unknown: no llama.vocab_size and no 2-D token_embd.weight.");
+        int vocabulary = file.ContainsKey("llama.vocab_size") ? Integer(file, "llama.vocab_size", 0)
+            : token is { Dimensions: [_, long rows] } && rows is > 0 and <= int.MaxValue ? (int)rows
+            : throw new InvalidDataException("The vocabulary size is unknown: no llama.vocab_size and no 2-D token_embd.weight with 1 to 2^31 − 1 rows.");
 
         var config = new LlamaConfig(
             vocabulary, embedding, layers, heads, kvGroups, headDim, feedForward,
@@ -122,8 +130,12 @@ public sealed record LlamaConfig(
         Positive(ContextLength, nameof(ContextLength));
         if (Heads <= 0 || Heads > GqaShape.MaxHeads || KvGroups <= 0 || Heads % KvGroups != 0 || HeadDim <= 0 || HeadDim > GqaShape.MaxHeadDim)
             throw new InvalidDataException($"Attention layout H={Heads}, G={KvGroups}, d={HeadDim} is out of range: need 1 ≤ G, G divides H ≤ {GqaShape.MaxHeads}, 1 ≤ d ≤ {GqaShape.MaxHeadDim}.");
-        if (!(RmsNormEpsilon > 0) || !(RopeFreqBase > 0) || !(RopePositionScale > 0))
-            throw new InvalidDataException($"RMSNorm ε ({RmsNormEpsilon}), RoPE base ({RopeFreqBase}) and position scale ({RopePositionScale}) must be positive.");
+        if (!Finite(RmsNormEpsilon) || !Finite(RopeFreqBase) || !Finite(RopePositionScale))
+            throw new InvalidDataException($"RMSNorm ε ({RmsNormEpsilon}), RoPE base ({RopeFreqBase}) and position scale ({RopePositionScale}) must be finite and positive.");
+        if (RopeDimensions <= 0 || RopeDimensions > HeadDim || RopeDimensions % 2 != 0)
+            throw new InvalidDataException($"RoPE dimensions = {RopeDimensions} must be even and within 1..{HeadDim} (the head size).");
+
+        static bool Finite(float x) => float.IsFinite(x) && x > 0;
     }
 
     private static void Positive(int value, string name)

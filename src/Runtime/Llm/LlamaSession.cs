@@ -104,10 +104,22 @@ public sealed class LlamaSession : IDisposable
         if (tokens.IsEmpty)
             throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
         CheckRoom(tokens.Length);
-        for (int start = 0; start < tokens.Length; start += PrefillChunk)
+        foreach (int token in tokens)
+            CheckToken(token);
+        // All or nothing: a failure in a later chunk must not leave the earlier chunks counted as context.
+        int first = Position;
+        try
         {
-            int count = Math.Min(PrefillChunk, tokens.Length - start);
-            Run(tokens.Slice(start, count), computeLogits: start + count == tokens.Length);
+            for (int start = 0; start < tokens.Length; start += PrefillChunk)
+            {
+                int count = Math.Min(PrefillChunk, tokens.Length - start);
+                Run(tokens.Slice(start, count), computeLogits: start + count == tokens.Length);
+            }
+        }
+        catch
+        {
+            Position = first;
+            throw;
         }
         return _logits;
     }
@@ -133,6 +145,12 @@ public sealed class LlamaSession : IDisposable
         return new KvCache(model.Config.Shape, model.Config.Layers, contextLength);
     }
 
+    private void CheckToken(int token)
+    {
+        if ((uint)token >= (uint)_config.VocabularySize)
+            throw new ArgumentOutOfRangeException("tokens", token, $"Token {token} is outside the vocabulary of {_config.VocabularySize} (ids 0 to {_config.VocabularySize - 1}).");
+    }
+
     private void CheckRoom(int tokens)
     {
         if (tokens > ContextLength - Position)
@@ -151,12 +169,10 @@ public sealed class LlamaSession : IDisposable
         int qLength = _config.Shape.QueryLength, kvLength = _config.Shape.KvLength;
         int first = Position;
 
+        foreach (int token in tokens)
+            CheckToken(token);
         for (int t = 0; t < n; t++)
-        {
-            if ((uint)tokens[t] >= (uint)_config.VocabularySize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[t], $"Token {tokens[t]} is outside the vocabulary of {_config.VocabularySize}.");
             _weights.TokenEmbedding.DequantizeRow(tokens[t], _x.AsSpan(t * embd, embd));
-        }
 
         for (int layer = 0; layer < _config.Layers; layer++)
         {
@@ -167,13 +183,14 @@ public sealed class LlamaSession : IDisposable
             Multiply(block.Query, _xNorm, _query, n);
             Multiply(block.Key, _xNorm, _key, n);
             Multiply(block.Value, _xNorm, _value, n);
-            long started = Stopwatch.GetTimestamp();
             for (int t = 0; t < n; t++)
             {
                 _rope.Apply(_query.AsSpan(t * qLength, qLength), first + t);
                 _rope.Apply(_key.AsSpan(t * kvLength, kvLength), first + t);
-                _attention.AppendKv(_cache, layer, first + t, _key.AsSpan(t * kvLength, kvLength), _value.AsSpan(t * kvLength, kvLength));
             }
+            long started = Stopwatch.GetTimestamp();
+            for (int t = 0; t < n; t++)
+                _attention.AppendKv(_cache, layer, first + t, _key.AsSpan(t * kvLength, kvLength), _value.AsSpan(t * kvLength, kvLength));
             Attend(layer, first, n);
             _attentionTicks += Stopwatch.GetTimestamp() - started;
             Multiply(block.Output, _attended, _projected, n);

@@ -59,6 +59,9 @@ internal sealed class LlamaWeights
         bool tied = !file.TryGetTensor("output.weight", out _);
         WeightMatrix head = tied ? tokenEmbedding : Matrix(file, "output.weight", config.VocabularySize, embd);
 
+        // Each block has 9 tensors: a count the file cannot hold is corrupt metadata, not an array to allocate.
+        if (config.Layers > file.Tensors.Count / 9)
+            throw new InvalidDataException($"llama.block_count = {config.Layers}, but the file holds only {file.Tensors.Count} tensors (9 per block).");
         var blocks = new LlamaBlockWeights[config.Layers];
         long bytes = head.ByteSize;
         for (int i = 0; i < config.Layers; i++)
@@ -79,6 +82,11 @@ internal sealed class LlamaWeights
         }
 
         float[]? ropeFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector(file, "rope_freqs.weight", config.RopeDimensions / 2) : null;
+        for (int i = 0; ropeFactors is not null && i < ropeFactors.Length; i++)
+        {
+            if (!float.IsFinite(ropeFactors[i]) || ropeFactors[i] <= 0)
+                throw new InvalidDataException($"rope_freqs.weight[{i}] = {ropeFactors[i]}; frequency factors must be finite and positive.");
+        }
         return new LlamaWeights(tokenEmbedding, Vector(file, "output_norm.weight", embd), head, tied, blocks, ropeFactors) { BytesPerToken = bytes };
     }
 

@@ -11,14 +11,14 @@ public sealed record SamplingOptions
     {
         get;
         init => field = value >= 0 && float.IsFinite(value) ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "Temperature must be finite and ≥ 0 (0 = greedy).");
+            : throw new ArgumentOutOfRangeException(nameof(Temperature), value, "Temperature must be finite and ≥ 0 (0 = greedy).");
     }
 
     /// <summary>Keep only the K most likely tokens before sampling; 0 keeps all.</summary>
     public int TopK
     {
         get;
-        init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "TopK must be ≥ 0 (0 = off).");
+        init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(TopK), value, "TopK must be ≥ 0 (0 = off).");
     }
 
     /// <summary>Nucleus sampling: keep the smallest set of most likely tokens whose probability reaches P; 1 keeps all.</summary>
@@ -26,7 +26,7 @@ public sealed record SamplingOptions
     {
         get;
         init => field = value > 0 && value <= 1 ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "TopP must be within (0, 1] (1 = off).");
+            : throw new ArgumentOutOfRangeException(nameof(TopP), value, "TopP must be within (0, 1] (1 = off).");
     } = 1f;
 
     /// <summary>Seed of the random draws, so a sampled generation can be repeated.</summary>

@@ -1,8 +1,8 @@
 namespace GqaGen.Llm;
 
 /// <summary>
-/// Draws tokens from logits: argmax when greedy, else temperature → top-k → top-p (nucleus) → a seeded draw,
-/// the order llama.cpp's default sampler chain applies them in.
+/// Draws tokens from logits: argmax when greedy, else temperature → top-k → top-p (nucleus) → a seeded draw.
+/// Temperature comes first, as in Hugging Face's generate (llama.cpp's default chain applies it after top-k/top-p).
 /// </summary>
 public sealed class TokenSampler
 {
@@ -43,9 +43,12 @@ public sealed class TokenSampler
             if (l > max) max = l;
         if (float.IsNegativeInfinity(max))
             return 0;
-        float inverseT = 1f / _options.Temperature;
+        if (float.IsPositiveInfinity(max))
+            return ArgMax(logits); // an infinite logit takes all the probability
+        // (logit − max) ≤ 0, so dividing by T gives 0 or −∞, never 0 · ∞ (as 1/T would for a subnormal T).
+        float temperature = _options.Temperature;
         for (int i = 0; i < n; i++)
-            p[i] = float.IsNaN(logits[i]) ? 0 : MathF.Exp((logits[i] - max) * inverseT);
+            p[i] = float.IsNaN(logits[i]) ? 0 : MathF.Exp((logits[i] - max) / temperature);
         for (int i = 0; i < n; i++)
             order[i] = i;
 

@@ -63,6 +63,9 @@ public sealed class MalformedModelTests
 
     [Theory]
     [InlineData("llama.block_count", 1_000_000_000u)]
+    [InlineData("llama.block_count", 2_147_483_647u)]
+    [InlineData("llama.attention.head_count", 0u)]
+    [InlineData("llama.vocab_size", 0u)]
     [InlineData("llama.attention.head_count", 3u)]
     [InlineData("llama.attention.head_count_kv", 0u)]
     [InlineData("llama.embedding_length", 4_000_000_000u)]
