@@ -56,10 +56,14 @@ public sealed class TokenSampler
         if (_options.TopK == 0 && _options.TopP >= 1)
             return Draw(p, order, n);
 
-        // Most likely first; only the top k (or all) need ordering.
+        // Most likely first (ties: lower id first). With top-k only the k most likely are selected and ordered, in
+        // O(n log k): a 128k vocabulary is not sorted for every token.
         int kept = _options.TopK > 0 ? Math.Min(_options.TopK, n) : n;
         float[] probabilities = _probabilities;
-        order.Sort((a, b) => probabilities[b].CompareTo(probabilities[a]) is var c && c != 0 ? c : a.CompareTo(b));
+        Comparison<int> moreLikely = (a, b) => probabilities[b].CompareTo(probabilities[a]) is var c && c != 0 ? c : a.CompareTo(b);
+        if (kept < n)
+            SelectMostLikely(order, kept, moreLikely);
+        order[..kept].Sort(moreLikely);
 
         if (_options.TopP < 1)
         {
@@ -79,6 +83,22 @@ public sealed class TokenSampler
         }
 
         return Draw(p, order, kept);
+    }
+
+    /// <summary>Moves the <paramref name="k"/> most likely tokens of <paramref name="order"/> to its front (unordered),
+    /// keeping the k best seen so far in a heap whose root is the least likely of them.</summary>
+    private static void SelectMostLikely(Span<int> order, int k, Comparison<int> moreLikely)
+    {
+        var heap = new PriorityQueue<int, int>(k, Comparer<int>.Create((a, b) => moreLikely(b, a)));
+        foreach (int token in order)
+        {
+            if (heap.Count < k)
+                heap.Enqueue(token, token);
+            else if (moreLikely(token, heap.Peek()) < 0)
+                heap.EnqueueDequeue(token, token);
+        }
+        for (int i = 0; heap.TryDequeue(out int token, out _); i++)
+            order[i] = token;
     }
 
     /// <summary>Draws among the first <paramref name="count"/> tokens of <paramref name="order"/>, in proportion to <paramref name="p"/>.</summary>
