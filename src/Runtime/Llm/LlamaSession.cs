@@ -184,10 +184,7 @@ public sealed class LlamaSession : IDisposable
             Multiply(block.Key, _xNorm, _key, n);
             Multiply(block.Value, _xNorm, _value, n);
             for (int t = 0; t < n; t++)
-            {
-                _rope.Apply(_query.AsSpan(t * qLength, qLength), first + t);
-                _rope.Apply(_key.AsSpan(t * kvLength, kvLength), first + t);
-            }
+                _rope.Apply(_query.AsSpan(t * qLength, qLength), _key.AsSpan(t * kvLength, kvLength), first + t);
             long started = Stopwatch.GetTimestamp();
             for (int t = 0; t < n; t++)
                 _attention.AppendKv(_cache, layer, first + t, _key.AsSpan(t * kvLength, kvLength), _value.AsSpan(t * kvLength, kvLength));

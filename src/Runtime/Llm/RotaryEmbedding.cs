@@ -30,11 +30,12 @@ internal sealed class RotaryEmbedding
         _sin = new float[pairs];
     }
 
-    /// <summary>Rotates every head of <paramref name="vectors"/> (heads × headDim) in place for <paramref name="position"/>.</summary>
-    /// <remarks>Runs twice per layer and token from the first token on, so it is jitted fully optimized at once
+    /// <summary>Rotates every head of <paramref name="query"/> and of <paramref name="key"/> (each heads × headDim)
+    /// in place for <paramref name="position"/>; the angles are computed once for both.</summary>
+    /// <remarks>Runs once per layer and token from the first token on, so it is jitted fully optimized at once
     /// instead of starting at tier 0 (see MatVecKernel).</remarks>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public void Apply(Span<float> vectors, int position)
+    public void Apply(Span<float> query, Span<float> key, int position)
     {
         // Angles in double: at position 100k, a float angle would lose the low bits that distinguish neighbours.
         double scaledPosition = position * (double)_positionScale;
@@ -44,6 +45,13 @@ internal sealed class RotaryEmbedding
             _cos[i] = (float)cos;
             _sin[i] = (float)sin;
         }
+        Rotate(query);
+        Rotate(key);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void Rotate(Span<float> vectors)
+    {
         for (int head = 0; head + _headDim <= vectors.Length; head += _headDim)
         {
             Span<float> x = vectors.Slice(head, _headDim);
