@@ -19,7 +19,7 @@ public sealed partial class CliApp
         string attention = c.KvHeads == c.Heads ? "MHA" : c.KvHeads == 1 ? "MQA" : "GQA";
         return new InspectResult(c.ModelType, c.Layers, c.Hidden, c.Heads, c.KvHeads, c.HeadDim, c.HeadsPerGroup, attention, c.MaxContext,
             c.SlidingWindow, c.Dtype.Name, c.TorchDtype, perToken, c.MaxContext is int mc ? perToken * mc : null,
-            $"[GqaLayout(Heads = {c.Heads}, KvGroups = {c.KvHeads}, HeadDim = {c.HeadDim})]");
+            GqaAttention.AttributeLineFor(c.Heads, c.KvHeads, c.HeadDim));
     }
 
     private Command InspectCommand()

@@ -82,7 +82,7 @@ public sealed partial class CliApp
         _console.WriteLine("* the model's own layout");
         if (plan.RecommendedKvGroups is int best)
         {
-            _console.WriteLine($"Recommended: G = {best} (largest that fits), [GqaLayout(Heads = {m.Heads}, KvGroups = {best}, HeadDim = {m.HeadDim})]");
+            _console.WriteLine($"Recommended: G = {best} (largest that fits), {GqaAttention.AttributeLineFor(m.Heads, best, m.HeadDim)}");
         }
         else
         {

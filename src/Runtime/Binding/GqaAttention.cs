@@ -40,8 +40,11 @@ public abstract class GqaAttention
     public static GqaAttention Generic(GqaShape shape) => new GenericBinding(shape);
 
     /// <summary>The attribute line for <paramref name="shape"/>, e.g. <c>[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)]</c>.</summary>
-    public static string AttributeLineFor(GqaShape shape) =>
-        $"[GqaLayout(Heads = {shape.Heads}, KvGroups = {shape.KvGroups}, HeadDim = {shape.HeadDim})]";
+    public static string AttributeLineFor(GqaShape shape) => AttributeLineFor(shape.Heads, shape.KvGroups, shape.HeadDim);
+
+    /// <summary>The attribute line for a layout given as numbers (not checked: tools print it for any model they read).</summary>
+    public static string AttributeLineFor(int heads, int kvGroups, int headDim) =>
+        $"[GqaLayout(Heads = {heads}, KvGroups = {kvGroups}, HeadDim = {headDim})]";
 
     /// <inheritdoc/>
     public override string ToString() => Description;

@@ -41,10 +41,7 @@ public sealed record LlamaConfig(
     /// <summary>Query heads per K/V head.</summary>
     public int HeadsPerGroup => Heads / KvGroups;
 
-    /// <summary>KV cache bytes per position with fp32 storage (all layers, keys and values).</summary>
-    public long KvBytesPerPosition => 2L * Layers * KvGroups * HeadDim * sizeof(float);
-
-    /// <summary>What the same cache would take with multi-head attention (G = H).</summary>
+    /// <summary>KV cache bytes per position that multi-head attention (G = H) would need in fp32, all layers, keys and values.</summary>
     public long MhaKvBytesPerPosition => 2L * Layers * Heads * HeadDim * sizeof(float);
 
     /// <summary>Reads the configuration of a <c>llama</c> model.</summary>

@@ -90,6 +90,9 @@ public sealed class LlamaSession : IDisposable
     /// <exception cref="InvalidOperationException">The cache is full.</exception>
     public ReadOnlySpan<float> Decode(int token)
     {
+        ObjectDisposedException.ThrowIf(_cache.IsDisposed, this);
+        CheckRoom(1);
+        CheckToken(token);
         Run([token], computeLogits: true);
         return _logits;
     }
@@ -103,6 +106,7 @@ public sealed class LlamaSession : IDisposable
     {
         if (tokens.IsEmpty)
             throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
+        ObjectDisposedException.ThrowIf(_cache.IsDisposed, this);
         CheckRoom(tokens.Length);
         foreach (int token in tokens)
             CheckToken(token);
@@ -162,15 +166,12 @@ public sealed class LlamaSession : IDisposable
     /// output projection → residual, norm → SwiGLU MLP → residual; then the final norm and output head.</summary>
     private void Run(ReadOnlySpan<int> tokens, bool computeLogits)
     {
-        ObjectDisposedException.ThrowIf(_cache.IsDisposed, this);
+        // Decode and Prefill checked the tokens, the room left and the cache.
         int n = tokens.Length;
-        CheckRoom(n);
         int embd = _config.EmbeddingLength, ffn = _config.FeedForwardLength;
         int qLength = _config.Shape.QueryLength, kvLength = _config.Shape.KvLength;
         int first = Position;
 
-        foreach (int token in tokens)
-            CheckToken(token);
         for (int t = 0; t < n; t++)
             _weights.TokenEmbedding.DequantizeRow(tokens[t], _x.AsSpan(t * embd, embd));
 
