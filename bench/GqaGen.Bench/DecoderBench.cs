@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using GqaGen.Gguf;
-using GqaGen.Llm;
+using GqaGen.Llama;
+using GqaGen.Synthetic;
 
 namespace GqaGen.Bench;
 

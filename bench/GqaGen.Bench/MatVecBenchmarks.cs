@@ -7,7 +7,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using GqaGen.Gguf;
-using GqaGen.Llm;
+using GqaGen.Llama;
 
 namespace GqaGen.Bench;
 

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using GqaGen.Gguf;
-using GqaGen.Llm;
-using GqaGen.Llm.Tokenization;
+using GqaGen.Llama.Tokenization;
+using GqaGen.Llama;
+using GqaGen.Synthetic;
 using Spectre.Console;
 
 namespace GqaGen.Cli;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using GqaGen.Llm.Tokenization;
+using GqaGen.Llama.Tokenization;
 
 namespace GqaGen.Cli;
 

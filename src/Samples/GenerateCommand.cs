@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using GqaGen.Gguf;
-using GqaGen.Llm;
+using GqaGen.Llama;
+using GqaGen.Synthetic;
 
 namespace GqaGen.Samples;
 

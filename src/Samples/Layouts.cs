@@ -31,6 +31,6 @@ public partial struct Gpt2;
 [GqaLayout(Heads = 71, KvGroups = 1, HeadDim = 64)]
 public partial struct Falcon7B;
 
-/// <summary>The built-in tiny model of <c>generate</c> (GqaGen.Llm.SyntheticLlamaSpec.BuiltIn): 8 heads, 2 K/V heads of 32.</summary>
+/// <summary>The built-in tiny model of <c>generate</c> (GqaGen.Llama.SyntheticLlamaSpec.BuiltIn): 8 heads, 2 K/V heads of 32.</summary>
 [GqaLayout(Heads = 8, KvGroups = 2, HeadDim = 32)]
 public partial struct BuiltInTinyModel;

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using GqaGen.Gguf;
-using GqaGen.Llm;
+using GqaGen.Llama;
+using GqaGen.Synthetic;
 using SkiaSharp;
 
 namespace GqaGen.Cli.Tests;

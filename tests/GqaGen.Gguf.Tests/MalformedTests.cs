@@ -38,7 +38,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void TruncationAtEveryOffset_ThrowsFormatExceptionOnly()
     {
-        byte[] bytes = GgufWriter.Sample().Build();
+        byte[] bytes = RawGgufBuilder.Sample().Build();
         using (GgufFile.Parse(bytes)) { }
         for (int len = 0; len < bytes.Length; len++)
         {
@@ -54,7 +54,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData(3u)]
     public void Truncation_OfFileWithEveryValueType_ThrowsFormatExceptionOnly(uint version)
     {
-        var w = new GgufWriter { Version = version };
+        var w = new RawGgufBuilder { Version = version };
         int i = 0;
         foreach (GgufValueType t in Enum.GetValues<GgufValueType>())
         {
@@ -67,7 +67,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
             };
             w.Add($"k{i++}", t, v);
         }
-        w.AddTensor("t", GgmlType.F16, [2], GgufWriter.F16Bytes([1, 2]));
+        w.AddTensor("t", GgmlType.F16, [2], RawGgufBuilder.F16Bytes([1, 2]));
         byte[] bytes = w.Build();
         using (GgufFile.Parse(bytes)) { }
         for (int len = 0; len < bytes.Length; len++)
@@ -77,7 +77,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void WrongMagic_ShowsTheBytes()
     {
-        byte[] bytes = GgufWriter.Sample().Build();
+        byte[] bytes = RawGgufBuilder.Sample().Build();
         bytes[0] = (byte)'G'; bytes[1] = (byte)'G'; bytes[2] = (byte)'M'; bytes[3] = (byte)'L';
         var e = Fails(bytes);
         Assert.Contains("magic", e.Message);
@@ -93,7 +93,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData(0x03000000u)]
     public void UnsupportedVersion_IsRejected(uint version)
     {
-        var e = Fails(new GgufWriter { Version = version }.Build());
+        var e = Fails(new RawGgufBuilder { Version = version }.Build());
         Assert.Contains($"version {version}", e.Message);
         Assert.Equal(4, e.Offset);
     }
@@ -118,7 +118,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
 
         var e4 = Fails(Raw(3, 0, 1, w =>
         {
-            GgufWriter.WriteString(w, "arr");
+            RawGgufBuilder.WriteString(w, "arr");
             w.Write((uint)GgufValueType.Array);
             w.Write((uint)GgufValueType.UInt32);
             w.Write(1UL << 60);
@@ -130,7 +130,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
         // Array of strings and of arrays: the bound uses their minimum element size.
         Fails(Raw(3, 0, 1, w =>
         {
-            GgufWriter.WriteString(w, "arr");
+            RawGgufBuilder.WriteString(w, "arr");
             w.Write((uint)GgufValueType.Array);
             w.Write((uint)GgufValueType.String);
             w.Write(1UL << 59);
@@ -146,14 +146,14 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void UnknownValueType_IsRejected()
     {
-        var e = Fails(Raw(3, 0, 1, w => { GgufWriter.WriteString(w, "k"); w.Write(13u); w.Write(0u); }));
+        var e = Fails(Raw(3, 0, 1, w => { RawGgufBuilder.WriteString(w, "k"); w.Write(13u); w.Write(0u); }));
         Assert.Contains("unknown value type 13", e.Message);
         Assert.Contains("'k'", e.Message);
         Assert.Equal(24 + 8 + 1, e.Offset);
 
         var e2 = Fails(Raw(3, 0, 1, w =>
         {
-            GgufWriter.WriteString(w, "k");
+            RawGgufBuilder.WriteString(w, "k");
             w.Write((uint)GgufValueType.Array);
             w.Write(99u);
             w.Write(0UL);
@@ -164,7 +164,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void BadBool_IsRejected()
     {
-        var e = Fails(Raw(3, 0, 1, w => { GgufWriter.WriteString(w, "b"); w.Write((uint)GgufValueType.Bool); w.Write((byte)2); }));
+        var e = Fails(Raw(3, 0, 1, w => { RawGgufBuilder.WriteString(w, "b"); w.Write((uint)GgufValueType.Bool); w.Write((byte)2); }));
         Assert.Contains("0 or 1", e.Message);
     }
 
@@ -182,7 +182,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData(1000u)]
     public void UnknownGgmlType_NamesTypeAndTensor(uint typeId)
     {
-        var e = Fails(new GgufWriter().AddTensor("blk.3.ffn_up.weight", (GgmlType)typeId, [4], new byte[16]).Build());
+        var e = Fails(new RawGgufBuilder().AddTensor("blk.3.ffn_up.weight", (GgmlType)typeId, [4], new byte[16]).Build());
         Assert.Contains($"type id {typeId}", e.Message);
         Assert.Contains("blk.3.ffn_up.weight", e.Message);
     }
@@ -194,7 +194,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData(0x80000000u)]
     public void BadAlignment_IsRejected(uint alignment)
     {
-        var w = new GgufWriter { LayoutAlignment = 32 }.Add("general.alignment", GgufValueType.UInt32, alignment);
+        var w = new RawGgufBuilder { LayoutAlignment = 32 }.Add("general.alignment", GgufValueType.UInt32, alignment);
         var e = Fails(w.Build());
         Assert.Contains("general.alignment", e.Message);
         Assert.Contains(alignment.ToString(), e.Message);
@@ -203,14 +203,14 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void AlignmentOfWrongType_IsRejected()
     {
-        var e = Fails(new GgufWriter { LayoutAlignment = 32 }.Add("general.alignment", GgufValueType.UInt64, 32UL).Build());
+        var e = Fails(new RawGgufBuilder { LayoutAlignment = 32 }.Add("general.alignment", GgufValueType.UInt64, 32UL).Build());
         Assert.Contains("UINT32", e.Message);
     }
 
     [Fact]
     public void UnalignedTensorOffset_IsRejected()
     {
-        var w = new GgufWriter()
+        var w = new RawGgufBuilder()
             .AddTensor("a", GgmlType.F32, [8], new byte[32])
             .AddTensor("b", GgmlType.F32, [1], new byte[4], offsetOverride: 36);
         var e = Fails(w.Build());
@@ -222,48 +222,48 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void TensorDataPastEndOfFile_IsRejected()
     {
-        var e = Fails(new GgufWriter().AddTensor("far", GgmlType.F32, [4], new byte[16], offsetOverride: 1UL << 20).Build());
+        var e = Fails(new RawGgufBuilder().AddTensor("far", GgmlType.F32, [4], new byte[16], offsetOverride: 1UL << 20).Build());
         Assert.Contains("'far'", e.Message);
         Assert.Contains("past the end", e.Message);
-        Fails(new GgufWriter().AddTensor("huge", GgmlType.F32, [4], new byte[16], offsetOverride: ulong.MaxValue - 31).Build());
+        Fails(new RawGgufBuilder().AddTensor("huge", GgmlType.F32, [4], new byte[16], offsetOverride: ulong.MaxValue - 31).Build());
         // Dimensions claiming more data than is there.
-        Fails(new GgufWriter().AddTensor("big", GgmlType.F32, [1000], new byte[16]).Build());
+        Fails(new RawGgufBuilder().AddTensor("big", GgmlType.F32, [1000], new byte[16]).Build());
     }
 
     [Fact]
     public void DimensionOverflow_IsRejected()
     {
-        var e = Fails(new GgufWriter().AddTensor("x", GgmlType.F32, [1L << 40, 1L << 40], new byte[16]).Build());
+        var e = Fails(new RawGgufBuilder().AddTensor("x", GgmlType.F32, [1L << 40, 1L << 40], new byte[16]).Build());
         Assert.Contains("overflow", e.Message);
         Assert.Contains("'x'", e.Message);
         // Elements fit, bytes do not.
-        var e2 = Fails(new GgufWriter().AddTensor("y", GgmlType.F32, [1L << 62], new byte[16]).Build());
+        var e2 = Fails(new RawGgufBuilder().AddTensor("y", GgmlType.F32, [1L << 62], new byte[16]).Build());
         Assert.Contains("overflow", e2.Message);
         // A dimension above 2^63-1.
-        var e3 = Fails(new GgufWriter().AddTensor("z", GgmlType.F32, [-1], new byte[16]).Build());
+        var e3 = Fails(new RawGgufBuilder().AddTensor("z", GgmlType.F32, [-1], new byte[16]).Build());
         Assert.Contains("dimension 0", e3.Message);
     }
 
     [Fact]
     public void TooManyDimensions_IsRejected()
     {
-        var e = Fails(new GgufWriter().AddTensor("x", GgmlType.F32, [1, 1, 1, 1, 1], new byte[4]).Build());
+        var e = Fails(new RawGgufBuilder().AddTensor("x", GgmlType.F32, [1, 1, 1, 1, 1], new byte[4]).Build());
         Assert.Contains("5 dimensions", e.Message);
     }
 
     [Fact]
     public void RowNotMultipleOfBlock_IsRejected()
     {
-        var e = Fails(new GgufWriter().AddTensor("q", GgmlType.Q8_0, [33], new byte[68]).Build());
+        var e = Fails(new RawGgufBuilder().AddTensor("q", GgmlType.Q8_0, [33], new byte[68]).Build());
         Assert.Contains("block size 32", e.Message);
     }
 
     [Fact]
     public void DuplicateKeyOrTensorName_IsRejected()
     {
-        var e = Fails(new GgufWriter().Add("k", GgufValueType.UInt8, 1).Add("k", GgufValueType.UInt8, 2).Build());
+        var e = Fails(new RawGgufBuilder().Add("k", GgufValueType.UInt8, 1).Add("k", GgufValueType.UInt8, 2).Build());
         Assert.Contains("duplicate metadata key 'k'", e.Message);
-        var e2 = Fails(new GgufWriter().AddTensor("t", GgmlType.F32, [1], new byte[4]).AddTensor("t", GgmlType.F32, [1], new byte[4]).Build());
+        var e2 = Fails(new RawGgufBuilder().AddTensor("t", GgmlType.F32, [1], new byte[4]).AddTensor("t", GgmlType.F32, [1], new byte[4]).Build());
         Assert.Contains("duplicate tensor name 't'", e2.Message);
     }
 
@@ -274,15 +274,15 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
             ? new GArr(GgufValueType.UInt8, (byte)1)
             : new GArr(GgufValueType.Array, Nest(depth - 1));
 
-        using (var ok = GgufFile.Parse(new GgufWriter().Add("deep", GgufValueType.Array, Nest(8)).Build()))
+        using (var ok = GgufFile.Parse(new RawGgufBuilder().Add("deep", GgufValueType.Array, Nest(8)).Build()))
             Assert.True(ok.GetValue("deep").IsArray);
-        var e = Fails(new GgufWriter().Add("deep", GgufValueType.Array, Nest(9)).Build());
+        var e = Fails(new RawGgufBuilder().Add("deep", GgufValueType.Array, Nest(9)).Build());
         Assert.Contains("nest deeper than 8", e.Message);
 
         // A long chain of nested empty-ish arrays claimed by bytes alone stops at the bound, not the stack.
         Fails(Raw(3, 0, 1, w =>
         {
-            GgufWriter.WriteString(w, "chain");
+            RawGgufBuilder.WriteString(w, "chain");
             w.Write((uint)GgufValueType.Array);
             for (int i = 0; i < 100_000; i++)
             {
@@ -293,7 +293,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>A file with every value type, bool and nested arrays, a custom alignment and four tensor types.</summary>
-    private static byte[] Rich() => new GgufWriter { Version = 2 }
+    private static byte[] Rich() => new RawGgufBuilder { Version = 2 }
         .Add("general.alignment", GgufValueType.UInt32, 16u)
         .Add("u8", GgufValueType.UInt8, 1).Add("i8", GgufValueType.Int8, -1).Add("u16", GgufValueType.UInt16, 2)
         .Add("i16", GgufValueType.Int16, -2).Add("i32", GgufValueType.Int32, -3).Add("f32", GgufValueType.Float32, 1.5f)
@@ -302,10 +302,10 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
         .AddArray("bools", GgufValueType.Bool, true, false)
         .AddArray("scores", GgufValueType.Float32, 0.1f, 0.2f, 0.3f)
         .AddArray("nested", GgufValueType.Array, new GArr(GgufValueType.Array, new GArr(GgufValueType.String, "deep")), new GArr(GgufValueType.Int64, 5L))
-        .AddTensor("a", GgmlType.F32, [2, 2], GgufWriter.F32Bytes([1, 2, 3, 4]))
-        .AddTensor("b", GgmlType.F16, [3], GgufWriter.F16Bytes([1, 2, 3]))
-        .AddTensor("c", GgmlType.BF16, [2], GgufWriter.BF16Bytes([1, 2]))
-        .AddTensor("d", GgmlType.Q8_0, [32], GgufWriter.Q8_0Bytes(GgufWriter.Ramp(32)))
+        .AddTensor("a", GgmlType.F32, [2, 2], RawGgufBuilder.F32Bytes([1, 2, 3, 4]))
+        .AddTensor("b", GgmlType.F16, [3], RawGgufBuilder.F16Bytes([1, 2, 3]))
+        .AddTensor("c", GgmlType.BF16, [2], RawGgufBuilder.BF16Bytes([1, 2]))
+        .AddTensor("d", GgmlType.Q8_0, [32], RawGgufBuilder.Q8_0Bytes(RawGgufBuilder.Ramp(32)))
         .Build();
 
     [Fact]
@@ -322,7 +322,7 @@ public class MalformedTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData(true)]
     public void RandomByteFlips_ThrowOnlyFormatException(bool rich)
     {
-        byte[] valid = rich ? Rich() : GgufWriter.Sample().Build();
+        byte[] valid = rich ? Rich() : RawGgufBuilder.Sample().Build();
         // GQAGEN_GGUF_FUZZ_ITERATIONS / _SEED run a longer or different campaign by hand; the default is fixed.
         int iterations = int.TryParse(Environment.GetEnvironmentVariable("GQAGEN_GGUF_FUZZ_ITERATIONS"), out int it) ? it : 3000;
         int seed = int.TryParse(Environment.GetEnvironmentVariable("GQAGEN_GGUF_FUZZ_SEED"), out int sd) ? sd : 42;

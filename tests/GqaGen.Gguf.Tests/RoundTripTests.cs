@@ -8,7 +8,7 @@ public class RoundTripTests
     [MemberData(nameof(Versions))]
     public void EveryScalarType_RoundTrips(uint version)
     {
-        var w = new GgufWriter { Version = version }
+        var w = new RawGgufBuilder { Version = version }
             .Add("u8", GgufValueType.UInt8, (byte)250)
             .Add("i8", GgufValueType.Int8, (sbyte)-100)
             .Add("u16", GgufValueType.UInt16, (ushort)65000)
@@ -58,7 +58,7 @@ public class RoundTripTests
     [MemberData(nameof(Versions))]
     public void ArraysOfEveryType_AndNestedArrays_RoundTrip(uint version)
     {
-        var w = new GgufWriter { Version = version }
+        var w = new RawGgufBuilder { Version = version }
             .AddArray("a.u8", GgufValueType.UInt8, (byte)1, (byte)255)
             .AddArray("a.i8", GgufValueType.Int8, (sbyte)-1, (sbyte)127)
             .AddArray("a.u16", GgufValueType.UInt16, (ushort)1, (ushort)65535)
@@ -112,9 +112,9 @@ public class RoundTripTests
     [MemberData(nameof(Versions))]
     public void TensorInfosAndData_RoundTrip(uint version)
     {
-        float[] a = GgufWriter.Ramp(12), b = GgufWriter.Ramp(6, 0.5f), c = GgufWriter.Ramp(8, 1.5f), q = GgufWriter.Ramp(64, 0.1f);
-        byte[] fa = GgufWriter.F32Bytes(a), fb = GgufWriter.F16Bytes(b), fc = GgufWriter.BF16Bytes(c), fq = GgufWriter.Q8_0Bytes(q);
-        var w = new GgufWriter { Version = version }
+        float[] a = RawGgufBuilder.Ramp(12), b = RawGgufBuilder.Ramp(6, 0.5f), c = RawGgufBuilder.Ramp(8, 1.5f), q = RawGgufBuilder.Ramp(64, 0.1f);
+        byte[] fa = RawGgufBuilder.F32Bytes(a), fb = RawGgufBuilder.F16Bytes(b), fc = RawGgufBuilder.BF16Bytes(c), fq = RawGgufBuilder.Q8_0Bytes(q);
+        var w = new RawGgufBuilder { Version = version }
             .Add("general.name", GgufValueType.String, "tiny")
             .AddTensor("f32", GgmlType.F32, [3, 4], fa)
             .AddTensor("f16", GgmlType.F16, [6], fb)
@@ -168,7 +168,7 @@ public class RoundTripTests
         const int n = 150_000;
         object[] tokens = Enumerable.Range(0, n).Select(i => (object)$"tok{i}").ToArray();
         object[] scores = Enumerable.Range(0, n).Select(i => (object)(float)-i).ToArray();
-        byte[] bytes = new GgufWriter()
+        byte[] bytes = new RawGgufBuilder()
             .AddArray("tokenizer.ggml.tokens", GgufValueType.String, tokens)
             .AddArray("tokenizer.ggml.scores", GgufValueType.Float32, scores)
             .Build();
@@ -185,15 +185,15 @@ public class RoundTripTests
     [Fact]
     public void CustomAlignment_IsUsed()
     {
-        var w = new GgufWriter()
+        var w = new RawGgufBuilder()
             .Add("general.alignment", GgufValueType.UInt32, 64u)
-            .AddTensor("x", GgmlType.F32, [3], GgufWriter.F32Bytes([1, 2, 3]))
-            .AddTensor("y", GgmlType.F32, [1], GgufWriter.F32Bytes([4]));
+            .AddTensor("x", GgmlType.F32, [3], RawGgufBuilder.F32Bytes([1, 2, 3]))
+            .AddTensor("y", GgmlType.F32, [1], RawGgufBuilder.F32Bytes([4]));
         using var f = GgufFile.Parse(w.Build());
         Assert.Equal(64, f.Alignment);
         Assert.Equal(0, f.DataOffset % 64);
         Assert.Equal(64, f.GetTensor("y").Offset);
-        Assert.Equal(GgufWriter.F32Bytes([4]), f.TensorData("y").ToArray());
+        Assert.Equal(RawGgufBuilder.F32Bytes([4]), f.TensorData("y").ToArray());
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public class RoundTripTests
     public void QuantizedTensor_InfoParses_WithComputedSize()
     {
         // A Q4_K tensor of 512 x 2: 4 super-blocks of 144 bytes.
-        var w = new GgufWriter().AddTensor("q4k", GgmlType.Q4_K, [512, 2], new byte[4 * 144]);
+        var w = new RawGgufBuilder().AddTensor("q4k", GgmlType.Q4_K, [512, 2], new byte[4 * 144]);
         using var f = GgufFile.Parse(w.Build());
         Assert.Equal(576, f.GetTensor("q4k").ByteSize);
         Assert.Equal(1024, f.GetTensor("q4k").ElementCount);
@@ -229,7 +229,7 @@ public class RoundTripTests
     [Fact]
     public void Getters_NameTheKey()
     {
-        using var f = GgufFile.Parse(GgufWriter.Sample().Build());
+        using var f = GgufFile.Parse(RawGgufBuilder.Sample().Build());
         var missing = Assert.Throws<KeyNotFoundException>(() => f.GetUInt32("llama.context_length"));
         Assert.Contains("llama.context_length", missing.Message);
         var wrong = Assert.Throws<GgufFormatException>(() => f.GetUInt64("llama.block_count"));
@@ -251,7 +251,7 @@ public class RoundTripTests
     [Fact]
     public void Open_MemoryMapsAndMatchesParse()
     {
-        byte[] bytes = GgufWriter.Sample().Build();
+        byte[] bytes = RawGgufBuilder.Sample().Build();
         string path = Path.Combine(Path.GetTempPath(), $"gqagen-gguf-{Guid.NewGuid():N}.gguf");
         File.WriteAllBytes(path, bytes);
         try
@@ -304,7 +304,7 @@ public class RoundTripTests
         {
             File.WriteAllBytes(path, []);
             Assert.Throws<GgufFormatException>(() => GgufFile.Open(path));
-            byte[] bytes = GgufWriter.Sample().Build();
+            byte[] bytes = RawGgufBuilder.Sample().Build();
             File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length - 1).ToArray());
             Assert.Throws<GgufFormatException>(() => GgufFile.Open(path));
             // The failed opens released the file.

@@ -21,7 +21,7 @@ public sealed class PackageLayoutTests(PackedFeed feed)
     }
 
     [Fact]
-    public void Nuspec_DependsOnTensorsAndTokenizersOnly_AndNamesTheReadme()
+    public void Nuspec_DependsOnTensorsOnly_AndNamesTheReadme()
     {
         using ZipArchive package = ZipFile.OpenRead(feed.PackageFile);
         ZipArchiveEntry nuspecEntry = Assert.Single(package.Entries, e => e.FullName == "GqaGen.nuspec");
@@ -29,7 +29,7 @@ public sealed class PackageLayoutTests(PackedFeed feed)
         XElement metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
 
         var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string?)e.Attribute("id")).ToList();
-        Assert.Equal(["Microsoft.ML.Tokenizers", "System.Numerics.Tensors"], dependencies);
+        Assert.Equal(["System.Numerics.Tensors"], dependencies);
         Assert.Equal("README.md", metadata.Elements().Single(e => e.Name.LocalName == "readme").Value);
         Assert.Equal(feed.Version, metadata.Elements().Single(e => e.Name.LocalName == "version").Value);
     }

@@ -20,7 +20,7 @@ public sealed class PackedFeed : IDisposable
 
         CliResult pack = DotnetCli.Run(RepoRoot, TimeSpan.FromMinutes(5),
         [
-            "pack", Path.Combine(RepoRoot, "src", "Runtime", "GqaGen.Runtime.csproj"),
+            "pack", Path.Combine(RepoRoot, "src", "Runtime", "GqaGen", "GqaGen.csproj"),
             "-c", "Release",
             "-o", FeedDirectory,
             "--artifacts-path", Path.Combine(WorkRoot, "artifacts"),

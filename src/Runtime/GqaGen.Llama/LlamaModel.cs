@@ -1,0 +1,127 @@
+using GqaGen.Gguf;
+using GqaGen.Llama.Tokenization;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// A <c>llama</c>-architecture model (Llama 2/3, TinyLlama, Mistral, SmolLM) loaded from a GGUF file: its
+/// configuration, weights (left in the file's storage type and memory-mapped), tokenizer and the attention kernel
+/// for its layout. Create a <see cref="LlamaSession"/> per conversation to run it.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly GgufFile _file;
+    private readonly bool _ownsFile;
+
+    private LlamaModel(GgufFile file, bool ownsFile, LlamaModelOptions options)
+    {
+        _file = file;
+        _ownsFile = ownsFile;
+        Options = options;
+        Config = LlamaConfig.FromGguf(file);
+        Weights = LlamaWeights.Load(file, Config);
+        Tokenizer = GgufTokenizer.FromGguf(file);
+        if (Tokenizer.VocabularySize != Config.VocabularySize)
+            throw new InvalidDataException($"The tokenizer has {Tokenizer.VocabularySize} tokens but token_embd.weight has {Config.VocabularySize} rows.");
+        Attention = GqaKernelRegistry.Resolve(Config.Shape, options.Kernel, out string? warning);
+        KernelWarning = warning;
+        Pool = new ComputePool(options.Threads);
+        Name = file.TryGetValue("general.name", out GgufValue? name) && name.Type == GgufValueType.String ? name.AsString() : null;
+    }
+
+    /// <summary>Memory-maps and loads the model at <paramref name="path"/>; the model owns the file.</summary>
+    /// <exception cref="GgufFormatException">The file is not valid GGUF (truncated, corrupt, absurd sizes).</exception>
+    /// <exception cref="InvalidDataException">Valid GGUF, but a key or tensor the model needs is missing or inconsistent (named in the message).</exception>
+    /// <exception cref="NotSupportedException">Another architecture, tensor type or tokenizer (named in the message).</exception>
+    /// <exception cref="InvalidOperationException"><see cref="GqaKernelChoice.Generated"/> and no generated kernel matches the layout.</exception>
+    public static LlamaModel Load(string path, LlamaModelOptions? options = null)
+    {
+        GgufFile file = GgufFile.Open(path);
+        try
+        {
+            return new LlamaModel(file, ownsFile: true, options ?? new LlamaModelOptions());
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads the model in <paramref name="file"/>, which must stay open while the model is used (the model does not dispose it).</summary>
+    /// <exception cref="InvalidDataException">A key or tensor the model needs is missing or inconsistent.</exception>
+    /// <exception cref="NotSupportedException">Another architecture, tensor type or tokenizer.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="GqaKernelChoice.Generated"/> and no generated kernel matches the layout.</exception>
+    public static LlamaModel Load(GgufFile file, LlamaModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new LlamaModel(file, ownsFile: false, options ?? new LlamaModelOptions());
+    }
+
+    /// <summary>The options the model was loaded with.</summary>
+    public LlamaModelOptions Options { get; }
+
+    /// <summary>The model's <c>general.name</c>, if the file has one.</summary>
+    public string? Name { get; }
+
+    /// <summary>The model's blueprint.</summary>
+    public LlamaConfig Config { get; }
+
+    /// <summary>The tokenizer stored in the file.</summary>
+    public GgufTokenizer Tokenizer { get; }
+
+    /// <summary>The attention kernel for the model's layout: generated when a [GqaLayout] matches, else generic.</summary>
+    public GqaAttention Attention { get; }
+
+    /// <summary>When the generic kernel runs for want of a [GqaLayout]: one line saying so, with the exact attribute to add.</summary>
+    public string? KernelWarning { get; }
+
+    /// <summary>The storage type of the projection matrices (that of <c>blk.0.attn_q.weight</c>).</summary>
+    public GgmlType WeightType => Weights.Blocks[0].Query.Type;
+
+    /// <summary>Weight bytes read per decoded token (all layers and the output head).</summary>
+    public long WeightBytesPerToken => Weights.BytesPerToken;
+
+    internal LlamaWeights Weights { get; }
+
+    internal ComputePool Pool { get; }
+
+    /// <summary>A new session (run state and KV cache) that holds up to <paramref name="contextLength"/> positions.</summary>
+    public LlamaSession CreateSession(int contextLength)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new LlamaSession(this, contextLength);
+    }
+
+    /// <summary>
+    /// A session that continues from <paramref name="position"/> over an existing <paramref name="cache"/> whose
+    /// positions 0…position−1 hold this model's keys and values (a cached prompt, another session's cache); later
+    /// positions are overwritten. The session does not own the cache, and two sessions must not use one cache at once.
+    /// </summary>
+    /// <exception cref="ArgumentException">The cache's layout or layer count is not the model's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is outside 0…cache capacity.</exception>
+    public LlamaSession ResumeSession(KvCache cache, int position)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(cache);
+        ObjectDisposedException.ThrowIf(cache.IsDisposed, cache);
+        if (cache.Shape != Config.Shape || cache.Layers != Config.Layers || cache.ElementType != KvElementType.Float32)
+            throw new ArgumentException($"The cache holds {cache.Layers} layers of {cache.Shape} ({cache.ElementType}); this model needs {Config.Layers} layers of {Config.Shape} (Float32).", nameof(cache));
+        if (position < 0 || position > cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"The position must be within 0..{cache.Capacity} (the cache's capacity).");
+        return new LlamaSession(this, cache, position, ownsCache: false);
+    }
+
+    private bool _disposed;
+
+    /// <summary>Stops the worker threads and, if the model opened the file, unmaps it.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        Pool.Dispose();
+        if (_ownsFile)
+            _file.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>GGML_TYPE_F32: little-endian IEEE single-precision floats, used as they are.</summary>
+internal readonly unsafe struct F32Format : IWeightFormat
+{
+    public static int BlockBytes => WeightBlock.Elements * sizeof(float);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        w0 = Vector512.Load((float*)block);
+        w1 = Vector512.Load((float*)block + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    {
+        w0 = Vector256.Load((float*)block);
+        w1 = Vector256.Load((float*)block + 8);
+        w2 = Vector256.Load((float*)block + 16);
+        w3 = Vector256.Load((float*)block + 24);
+    }
+
+    public static bool TilesRows => false;
+
+    public static bool ScalesBlockSums => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, out Vector512<float> q0, out Vector512<float> q1) => Load(block, out q0, out q1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+        => Load(block, out q0, out q1, out q2, out q3);
+
+    public static float Scale(byte* block) => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* block, int index, float scale) => ((float*)block)[index];
+}

@@ -1,0 +1,49 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// Exact IEEE half → single conversion with integer operations and one multiply, for scalars and vectors.
+/// </summary>
+/// <remarks>
+/// .NET 10 exposes no F16C intrinsic (<c>vcvtph2ps</c>), and <see cref="Half"/>'s conversion is a software routine,
+/// so the kernels use this instead. With the half's bits sign-extended to 32 bits (<c>vpmovsxwd</c>), shifting left
+/// by 13 puts the half's exponent and mantissa at the bottom of a single's exponent and mantissa (bits 27..13) and
+/// copies of the sign in bits 31..28; clearing bits 30..28 leaves a single whose value is the half's times 2^-112
+/// (the exponent biases are 127 and 15). Multiplying by 2^112 rescales it exactly, subnormal halves included (they
+/// become single subnormals, which the multiply normalizes). Zeros keep their sign.
+/// Infinities and NaNs are not preserved: exponent 31 becomes the finite 2^16·(1 + m/1024), so ±∞ reads as ±65536.
+/// GGUF weights are finite, so no kernel pays for a check.
+/// </remarks>
+internal static class HalfBits
+{
+    /// <summary>2^112, exactly representable: 0x77800000.</summary>
+    internal const float TwoPow112 = 5.192296858534828e33f;
+
+    /// <summary>Keeps the sign (bit 31) and the shifted exponent and mantissa (bits 27..0), drops the sign copies in bits 30..28.</summary>
+    private const int SignExponentMantissaMask = unchecked((int)0x8FFF_FFFF);
+
+    /// <summary>Effectively <c>(float)BitConverter.UInt16BitsToHalf(bits)</c> for finite halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ToSingle(ushort bits)
+        => BitConverter.Int32BitsToSingle(((short)bits << 13) & SignExponentMantissaMask) * TwoPow112;
+
+    /// <summary>Converts sixteen halves whose bits have been sign-extended to 32 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ToSingle(Vector512<int> signExtendedBits)
+        => ((signExtendedBits << 13) & Vector512.Create(SignExponentMantissaMask)).AsSingle() * Vector512.Create(TwoPow112);
+
+    /// <summary>Converts eight halves whose bits have been sign-extended to 32 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ToSingle(Vector256<int> signExtendedBits)
+        => ((signExtendedBits << 13) & Vector256.Create(SignExponentMantissaMask)).AsSingle() * Vector256.Create(TwoPow112);
+
+    /// <summary>Loads sixteen halves from <paramref name="source"/> and converts them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(short* source) => ToSingle(Widen.Int16ToInt32x16(source));
+
+    /// <summary>Loads eight halves from <paramref name="source"/> and converts them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> Load8(short* source) => ToSingle(Widen.Int16ToInt32x8(source));
+}

@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+internal static unsafe partial class MatVecKernel
+{
+    // A row's order of accumulation on this path, kept by every tile below (see the class remarks), in
+    // LoadBlock256/Accumulate256: per block, element formats add w[0..7]·x and w[16..23]·x into `a`, w[8..15]·x and
+    // w[24..31]·x into `b`; block formats add d · Σ q·x (four vectors) into one of the two, alternately. The row's
+    // result is Sum(a + b) plus the partial last block.
+
+    /// <summary>The AVX2 path of <see cref="MultiplyRows"/>: one row at a time, or four at a time (8 accumulators and
+    /// 4 x registers of the 16) for formats that tile rows (<see cref="IWeightFormat.TilesRows"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyRowsVector256<TFormat>(byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
+        where TFormat : IWeightFormat
+    {
+        int r = 0;
+        if (TFormat.TilesRows)
+        {
+            for (; r <= rowCount - RowTile; r += RowTile)
+                Dot4Vector256<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r);
+        }
+        for (; r < rowCount; r++)
+            y[r] = DotVector256<TFormat>(rows + r * rowBytes, columns, x);
+    }
+
+    /// <summary>
+    /// The AVX2 path of <see cref="MultiplyTokens"/>: tiles of one row × four tokens (8 accumulators and 4 to 5 weight
+    /// registers of the 16), so each block of weights is dequantized once per four tokens; leftover tokens go one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyTokensVector256<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
+        where TFormat : IWeightFormat
+    {
+        for (int r = 0; r < rowCount; r++)
+        {
+            byte* row = rows + r * rowBytes;
+            int t = 0;
+            for (; t <= tokens - 4; t += 4)
+                Dot1x4Vector256<TFormat>(row, columns, x + (nint)t * columns, y + (nint)t * yStride + r, yStride);
+            for (; t < tokens; t++)
+                y[(nint)t * yStride + r] = DotVector256<TFormat>(row, columns, x + (nint)t * columns);
+        }
+    }
+
+    /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float DotVector256<TFormat>(byte* row, int columns, float* x)
+        where TFormat : IWeightFormat
+    {
+        Vector256<float> a = default, b = default;
+        int blocks = columns / WeightBlock.Elements;
+        byte* block = row;
+        float* xb = x;
+        for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        {
+            PrefetchStream<TFormat>(block);
+            LoadBlock256<TFormat>(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(xb), Vector256.Load(xb + 8), Vector256.Load(xb + 16), Vector256.Load(xb + 24), ref a, ref b);
+        }
+        return Vector256.Sum(a + b) + PartialBlock<TFormat>(row, blocks, columns, x);
+    }
+
+    /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
+    /// the next four rows are requested into L2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4Vector256<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
+        where TFormat : IWeightFormat
+    {
+        byte* row1 = row0 + rowBytes, row2 = row1 + rowBytes, row3 = row2 + rowBytes;
+        Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default;
+        Vector256<float> a2 = default, b2 = default, a3 = default, b3 = default;
+        int blocks = columns / WeightBlock.Elements;
+        nint offset = 0;
+        float* xb = x;
+        for (int k = 0; k < blocks; k++, offset += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        {
+            PrefetchNextTile<TFormat>(row0, rowBytes, offset);
+            Vector256<float> x0 = Vector256.Load(xb), x1 = Vector256.Load(xb + 8), x2 = Vector256.Load(xb + 16), x3 = Vector256.Load(xb + 24);
+            LoadBlock256<TFormat>(row0 + offset, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a0, ref b0);
+            LoadBlock256<TFormat>(row1 + offset, out w0, out w1, out w2, out w3, out d);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a1, ref b1);
+            LoadBlock256<TFormat>(row2 + offset, out w0, out w1, out w2, out w3, out d);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a2, ref b2);
+            LoadBlock256<TFormat>(row3 + offset, out w0, out w1, out w2, out w3, out d);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a3, ref b3);
+        }
+        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row0, blocks, columns, x);
+        y[1] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row1, blocks, columns, x);
+        y[2] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row2, blocks, columns, x);
+        y[3] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row3, blocks, columns, x);
+    }
+
+    /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot1x4Vector256<TFormat>(byte* row, int columns, float* x, float* y, int yStride)
+        where TFormat : IWeightFormat
+    {
+        float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
+        Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        int blocks = columns / WeightBlock.Elements;
+        byte* block = row;
+        for (int c = 0, k = 0; k < blocks; k++, block += TFormat.BlockBytes, c += WeightBlock.Elements)
+        {
+            PrefetchStream<TFormat>(block);
+            LoadBlock256<TFormat>(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x0 + c), Vector256.Load(x0 + c + 8), Vector256.Load(x0 + c + 16), Vector256.Load(x0 + c + 24), ref a0, ref b0);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x1 + c), Vector256.Load(x1 + c + 8), Vector256.Load(x1 + c + 16), Vector256.Load(x1 + c + 24), ref a1, ref b1);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x2 + c), Vector256.Load(x2 + c + 8), Vector256.Load(x2 + c + 16), Vector256.Load(x2 + c + 24), ref a2, ref b2);
+            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x3 + c), Vector256.Load(x3 + c + 8), Vector256.Load(x3 + c + 16), Vector256.Load(x3 + c + 24), ref a3, ref b3);
+        }
+        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row, blocks, columns, x0);
+        y[yStride] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row, blocks, columns, x1);
+        y[2 * (nint)yStride] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row, blocks, columns, x2);
+        y[3 * (nint)yStride] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row, blocks, columns, x3);
+    }
+
+    /// <summary>One block of a row, ready for <see cref="Accumulate256"/>: the dequantized weights, or for block
+    /// formats the quants and the broadcast scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadBlock256<TFormat>(byte* block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> scale)
+        where TFormat : IWeightFormat
+    {
+        if (TFormat.ScalesBlockSums)
+        {
+            TFormat.LoadQuants(block, out w0, out w1, out w2, out w3);
+            scale = Vector256.Create(TFormat.Scale(block));
+        }
+        else
+        {
+            TFormat.Load(block, out w0, out w1, out w2, out w3);
+            scale = default;
+        }
+    }
+
+    /// <summary>Adds one block's products with x to a row's accumulators, in this path's order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate256<TFormat>(Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> scale,
+        Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3, ref Vector256<float> a, ref Vector256<float> b)
+        where TFormat : IWeightFormat
+    {
+        if (TFormat.ScalesBlockSums)
+        {
+            // Blocks alternate between the two accumulators (the swap is a register rename): two independent chains.
+            Vector256<float> sum = Vector256.MultiplyAddEstimate(w1, x1, w0 * x0);
+            sum = Vector256.MultiplyAddEstimate(w2, x2, sum);
+            sum = Vector256.MultiplyAddEstimate(w3, x3, sum);
+            sum = Vector256.MultiplyAddEstimate(scale, sum, a);
+            a = b;
+            b = sum;
+        }
+        else
+        {
+            a = Vector256.MultiplyAddEstimate(w0, x0, a);
+            b = Vector256.MultiplyAddEstimate(w1, x1, b);
+            a = Vector256.MultiplyAddEstimate(w2, x2, a);
+            b = Vector256.MultiplyAddEstimate(w3, x3, b);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// The matrix-vector kernels behind <see cref="WeightMatrix"/>, generic over the storage format: an AVX-512 path
+/// (<see cref="Vector512"/>), an AVX2 path (<see cref="Vector256"/>) and a scalar path, each its own method.
+/// </summary>
+/// <remarks>
+/// <para>Decode is memory-bound, so the kernels are written to stream weights at memory bandwidth. Weights are
+/// dequantized in registers, never expanded in memory. Element formats (F32, F16, BF16) are read one row at a time,
+/// the whole matrix as one linear stream with software prefetching 8 KB ahead; Q8_0, whose dequantization costs more
+/// than its memory traffic, is read four rows at a time, each block of x loaded once for the four rows, while the next
+/// four rows are prefetched into L2 (<see cref="IWeightFormat.TilesRows"/> says which, and why). Every row keeps two
+/// accumulators, so the FMA chains overlap.</para>
+/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the batched tiles),
+/// because each accumulates its row in the same order: per path, a row's blocks go into the same two accumulators,
+/// which are summed with <see cref="Vector512.Sum{T}(Vector512{T})"/> (or the 256-bit one) and added to the
+/// sequential sum of the partial last block. So a row's output does not depend on the thread count, the row slice
+/// asked for, or the number of tokens in a batch; it does depend on the path.</para>
+/// <para>NaN or infinity in x or the weights propagates to the rows it touches, as in any dot product.</para>
+/// <para>The path methods are <see cref="MethodImplOptions.AggressiveOptimization"/>: a decoder calls them about 150
+/// times per token from its first token on, and under tiered compilation they would run as tier-0 code until the
+/// background tier-1 compile lands, which made a 200-token generation of the built-in model 3× slower (817 vs 2,739
+/// tokens/s measured on 2026-11-26). Nothing is lost: their branches depend on types and hardware, not on profiles.</para>
+/// </remarks>
+internal static unsafe partial class MatVecKernel
+{
+    /// <summary>Rows per tile of the matrix-vector paths for formats that tile rows; multi-threaded splits are
+    /// multiples of it, so each thread's rows start on a tile.</summary>
+    public const int RowTile = 4;
+
+    /// <summary>How many bytes of activations (x rows) one token block of the batched kernels may hold: about half of
+    /// a 1 MiB L2, so that x stays in cache while every weight row of the slice streams past it once.</summary>
+    private const int TokenBlockBytes = 512 * 1024;
+
+    /// <summary>The widest path this process accelerates: the ladder of <c>TensorPrimitives</c>.</summary>
+    public static GqaKernelPath BestPath
+        => Vector512.IsHardwareAccelerated ? GqaKernelPath.Avx512
+         : Vector256.IsHardwareAccelerated ? GqaKernelPath.Avx2
+         : GqaKernelPath.Scalar;
+
+    /// <summary>
+    /// Effectively computes <c>y[r] = Σ_c W[r, c] · x[c]</c> for <c>r</c> in <c>[0, rowCount)</c>, where row r's
+    /// bytes start at <c>rows + r · rowBytes</c> and hold <paramref name="columns"/> weights.
+    /// </summary>
+    /// <remarks>No argument is checked: the caller guarantees the bytes, <paramref name="columns"/> floats of x and
+    /// <paramref name="rowCount"/> floats of y.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyRows<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, float* y, int rowCount)
+        where TFormat : IWeightFormat
+    {
+        switch (path)
+        {
+            case GqaKernelPath.Avx512:
+                MultiplyRowsVector512<TFormat>(rows, rowBytes, columns, x, y, rowCount);
+                break;
+            case GqaKernelPath.Avx2:
+                MultiplyRowsVector256<TFormat>(rows, rowBytes, columns, x, y, rowCount);
+                break;
+            default:
+                MultiplyRowsScalar<TFormat>(rows, rowBytes, columns, x, y, rowCount);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for tokens <c>t</c> in <c>[0, tokens)</c> and rows
+    /// <c>r</c> in <c>[0, rowCount)</c>; X's rows are <paramref name="columns"/> floats apart, Y's rows
+    /// <paramref name="yStride"/> floats apart.
+    /// </summary>
+    /// <remarks>
+    /// Tokens go in blocks whose activations fit <see cref="TokenBlockBytes"/>; within a block each weight row is read
+    /// from memory once and used for every token of the block. No argument is checked.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyTokens<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
+        where TFormat : IWeightFormat
+    {
+        int tokenBlock = Math.Max(4, (TokenBlockBytes / sizeof(float) / columns) & ~3);
+        for (int t = 0; t < tokens; t += tokenBlock)
+        {
+            int count = Math.Min(tokenBlock, tokens - t);
+            float* xBlock = x + (nint)t * columns;
+            float* yBlock = y + (nint)t * yStride;
+            switch (path)
+            {
+                case GqaKernelPath.Avx512:
+                    MultiplyTokensVector512<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
+                    break;
+                case GqaKernelPath.Avx2:
+                    MultiplyTokensVector256<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
+                    break;
+                default:
+                    MultiplyTokensScalar<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How far ahead of a single row's reads <see cref="PrefetchStream"/> asks for weights: twice this machine's
+    /// bandwidth × latency (about 30 GB/s × 130 ns ≈ 4 KB). Measured on the development machine (2048 × 5632 F16,
+    /// DRAM-resident): 1 KB gave 22, 4 KB 29, 8 KB 32, 16 KB 30 GB/s.
+    /// </summary>
+    private const int StreamPrefetchBytes = 8192;
+
+    /// <summary>
+    /// Asks for the cache lines <see cref="StreamPrefetchBytes"/> ahead of the block at <paramref name="block"/> (one
+    /// line per 64 bytes the block occupies). The rows of a matrix are contiguous, so near a row's end this fetches the
+    /// start of the next row: the weights are requested as one linear stream, in file order, which is what DRAM and
+    /// the hardware prefetchers serve fastest. A prefetch never faults, so running past the matrix is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchStream<TFormat>(byte* block)
+        where TFormat : IWeightFormat
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(block + StreamPrefetchBytes);
+            if (TFormat.BlockBytes > 64)
+                Sse.Prefetch0(block + StreamPrefetchBytes + 64);
+        }
+    }
+
+    /// <summary>
+    /// For a tile of <see cref="RowTile"/> rows at <paramref name="tile"/> that has read <paramref name="offset"/> bytes
+    /// of each row: asks for the next tile's bytes into L2, <c>RowTile · BlockBytes</c> per block step, so that by the
+    /// time the tile ends the whole next tile (its rows back to back, one linear stream) has been requested.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextTile<TFormat>(byte* tile, nint rowBytes, nint offset)
+        where TFormat : IWeightFormat
+    {
+        if (Sse.IsSupported)
+        {
+            byte* ahead = tile + RowTile * rowBytes + RowTile * offset;
+            for (int line = 0; line < RowTile * TFormat.BlockBytes; line += 64)
+                Sse.Prefetch1(ahead + line);
+        }
+    }
+
+    /// <summary>
+    /// The sum over the partial last block of a row (columns past the last whole block), in column order; 0 when the
+    /// row is whole blocks. Shared by every path so that a row's result does not depend on the tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float PartialBlock<TFormat>(byte* row, int wholeBlocks, int columns, float* x)
+        where TFormat : IWeightFormat
+    {
+        float sum = 0;
+        int start = wholeBlocks * WeightBlock.Elements;
+        if (start < columns)
+        {
+            byte* block = row + (nint)wholeBlocks * TFormat.BlockBytes;
+            float scale = TFormat.Scale(block);
+            for (int i = 0; i < columns - start; i++)
+                sum += TFormat.Element(block, i, scale) * x[start + i];
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,152 @@
+using GqaGen.Gguf;
+
+namespace GqaGen.Synthetic;
+
+/// <summary>
+/// The blueprint of a synthetic Llama-architecture GGUF model: its layout, weight type, tokenizer and the seed of
+/// its random weights. <see cref="SyntheticLlama"/> writes it; the same spec always gives the same bytes.
+/// </summary>
+/// <param name="EmbeddingLength">Width of the residual stream (<c>llama.embedding_length</c>).</param>
+/// <param name="Layers">Transformer blocks (<c>llama.block_count</c>).</param>
+/// <param name="Heads">Query heads, H (<c>llama.attention.head_count</c>).</param>
+/// <param name="KvGroups">K/V heads, G, dividing H (<c>llama.attention.head_count_kv</c>).</param>
+/// <param name="HeadDim">Elements per head, d, even so that RoPE can rotate pairs; also the rotary dimension count.</param>
+/// <param name="FeedForwardLength">Hidden width of the SwiGLU MLP (<c>llama.feed_forward_length</c>).</param>
+/// <param name="WeightType">Type of every 2-D matrix: F32, F16, BF16 or Q8_0. Norm vectors are always F32, as
+/// llama.cpp's converter stores them.</param>
+/// <param name="TokenizerModel"><c>"gpt2"</c> (byte-level BPE) or <c>"llama"</c> (SentencePiece), the synthetic
+/// vocabulary written as <c>tokenizer.ggml.model</c>.</param>
+/// <param name="VocabularySize">Tokens in the vocabulary: rows of <c>token_embd</c> and <c>output</c>.</param>
+/// <param name="Seed">Seed of the random weights.</param>
+/// <param name="TiedOutput">When true there is no <c>output.weight</c>; the head reuses <c>token_embd.weight</c>.</param>
+/// <param name="RopeFreqBase">RoPE base frequency (<c>llama.rope.freq_base</c>).</param>
+/// <param name="ContextLength">Training context written as <c>llama.context_length</c>.</param>
+/// <param name="RmsNormEpsilon">Epsilon of every RMS norm (<c>llama.attention.layer_norm_rms_epsilon</c>).</param>
+public sealed record SyntheticLlamaSpec(
+    int EmbeddingLength, int Layers, int Heads, int KvGroups, int HeadDim, int FeedForwardLength,
+    GgmlType WeightType,
+    string TokenizerModel,
+    int VocabularySize, int Seed,
+    bool TiedOutput = false,
+    float RopeFreqBase = 10000f, int ContextLength = 2048, float RmsNormEpsilon = 1e-5f)
+{
+    /// <summary>The tokenizer model name of a byte-level BPE (GPT-2 style) vocabulary.</summary>
+    public const string Gpt2Tokenizer = "gpt2";
+
+    /// <summary>The tokenizer model name of a SentencePiece (Llama style) vocabulary.</summary>
+    public const string LlamaTokenizer = "llama";
+
+    /// <summary>The samples' built-in model: about 13 MB of F32, small enough to create in memory at start-up.
+    /// 8 query heads share 2 K/V heads of 32 elements (embedding 256), 4 layers, MLP 768, a 512-token GPT-2 style
+    /// vocabulary, seed 1234.</summary>
+    public static SyntheticLlamaSpec BuiltIn { get; } = new(
+        EmbeddingLength: 256, Layers: 4, Heads: 8, KvGroups: 2, HeadDim: 32, FeedForwardLength: 768,
+        WeightType: GgmlType.F32, TokenizerModel: Gpt2Tokenizer, VocabularySize: 512, Seed: 1234);
+
+    /// <summary>
+    /// A model with TinyLlama-1.1B's shape and random weights, for benchmarks at a real model's size (about 2.2 GB in
+    /// F16): 32000-token SentencePiece vocabulary, embedding 2048, 22 layers, 32 query heads sharing 4 K/V heads of
+    /// 64, MLP 5632, RoPE base 10000, context 2048, RMS epsilon 1e-5 (the values of TinyLlama-1.1B-Chat-v1.0's
+    /// config.json on Hugging Face).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not F32, F16, BF16 or Q8_0.</exception>
+    public static SyntheticLlamaSpec TinyLlamaShaped(GgmlType type, int seed = 1)
+    {
+        var spec = new SyntheticLlamaSpec(
+            EmbeddingLength: 2048, Layers: 22, Heads: 32, KvGroups: 4, HeadDim: 64, FeedForwardLength: 5632,
+            WeightType: type, TokenizerModel: LlamaTokenizer, VocabularySize: 32000, Seed: seed,
+            TiedOutput: false, RopeFreqBase: 10000f, ContextLength: 2048, RmsNormEpsilon: 1e-5f);
+        spec.Validate();
+        return spec;
+    }
+
+    /// <summary>Query heads per K/V head, H / G.</summary>
+    public int HeadsPerGroup => Heads / KvGroups;
+
+    /// <summary>Floats in one token's query (and attention output): H · d.</summary>
+    public int QueryLength => Heads * HeadDim;
+
+    /// <summary>Floats in one token's keys (or values): G · d.</summary>
+    public int KvLength => KvGroups * HeadDim;
+
+    /// <summary>The number of weights in the model, norm vectors included.</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long embd = EmbeddingLength;
+            long perLayer = 2 * embd                               // attn_norm, ffn_norm
+                + embd * QueryLength + 2 * embd * KvLength          // attn_q, attn_k, attn_v
+                + (long)QueryLength * embd                          // attn_output
+                + 3 * embd * FeedForwardLength;                     // ffn_gate, ffn_up, ffn_down
+            long head = (TiedOutput ? 0 : embd * VocabularySize) + embd; // output, output_norm
+            return embd * VocabularySize + Layers * perLayer + head;
+        }
+    }
+
+    /// <summary>Checks every field, throwing an exception that names the bad value and the rule it breaks.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or a float is not positive and finite.</exception>
+    /// <exception cref="ArgumentException">The fields do not fit together (H not divisible by G, odd head dimension,
+    /// unsupported weight type or tokenizer, Q8_0 with a row length that is not a multiple of 32).</exception>
+    public void Validate()
+    {
+        RequirePositive(EmbeddingLength, nameof(EmbeddingLength));
+        RequirePositive(Layers, nameof(Layers));
+        RequirePositive(Heads, nameof(Heads));
+        RequirePositive(KvGroups, nameof(KvGroups));
+        RequirePositive(HeadDim, nameof(HeadDim));
+        RequirePositive(FeedForwardLength, nameof(FeedForwardLength));
+        RequirePositive(VocabularySize, nameof(VocabularySize));
+        RequirePositive(ContextLength, nameof(ContextLength));
+        RequirePositiveFinite(RopeFreqBase, nameof(RopeFreqBase));
+        RequirePositiveFinite(RmsNormEpsilon, nameof(RmsNormEpsilon));
+
+        if (Heads % KvGroups != 0)
+            throw new ArgumentException(
+                $"KvGroups ({KvGroups}) must divide Heads ({Heads}): each K/V head serves Heads / KvGroups query heads.", nameof(KvGroups));
+        if (HeadDim % 2 != 0)
+            throw new ArgumentException(
+                $"HeadDim must be even, because RoPE rotates pairs of elements; got {HeadDim}.", nameof(HeadDim));
+        if (!WeightEncoder.IsSupported(WeightType))
+            throw new ArgumentException(
+                $"WeightType {WeightType} is not supported for synthetic models; use F32, F16, BF16 or Q8_0.", nameof(WeightType));
+        if (TokenizerModel is not (Gpt2Tokenizer or LlamaTokenizer))
+            throw new ArgumentException(
+                $"TokenizerModel must be \"{Gpt2Tokenizer}\" or \"{LlamaTokenizer}\"; got {(TokenizerModel is null ? "null" : $"\"{TokenizerModel}\"")}.", nameof(TokenizerModel));
+
+        // The synthetic vocabularies' fixed tokens (SyntheticVocabulary.Gpt2/SyntheticLlama): 256 bytes plus BOS and
+        // EOS for gpt2; <unk>, <s>, </s> and 256 byte-fallback tokens for llama.
+        int minimumVocabulary = TokenizerModel == Gpt2Tokenizer ? 258 : 259;
+        if (VocabularySize < minimumVocabulary)
+            throw new ArgumentOutOfRangeException(nameof(VocabularySize), VocabularySize,
+                $"A synthetic \"{TokenizerModel}\" vocabulary needs at least {minimumVocabulary} tokens (its byte and special tokens); got {VocabularySize}.");
+
+        if (WeightType == GgmlType.Q8_0)
+        {
+            // Every matrix row (a GGUF tensor's first dimension) must be whole Q8_0 blocks.
+            RequireQ8_0Rows(EmbeddingLength, nameof(EmbeddingLength), "token_embd, attn_q/k/v, ffn_gate/up and output");
+            RequireQ8_0Rows(QueryLength, "Heads * HeadDim", "attn_output");
+            RequireQ8_0Rows(FeedForwardLength, nameof(FeedForwardLength), "ffn_down");
+        }
+    }
+
+    private static void RequirePositive(int value, string name)
+    {
+        if (value <= 0)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1; got {value}.");
+    }
+
+    private static void RequirePositiveFinite(float value, string name)
+    {
+        if (!(value > 0) || !float.IsFinite(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive and finite; got {value}.");
+    }
+
+    private static void RequireQ8_0Rows(int rowLength, string name, string tensors)
+    {
+        if (rowLength % WeightEncoder.Q8_0BlockElements != 0)
+            throw new ArgumentException(
+                $"Q8_0 stores blocks of {WeightEncoder.Q8_0BlockElements} values, so {name} (the row length of {tensors}) must be a multiple of {WeightEncoder.Q8_0BlockElements}; got {rowLength}.",
+                name == "Heads * HeadDim" ? nameof(HeadDim) : name);
+    }
+}

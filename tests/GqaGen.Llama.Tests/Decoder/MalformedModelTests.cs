@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using GqaGen.Gguf;
+using GqaGen.Llama;
+using GqaGen.Llama.Tests.Support;
+
+namespace GqaGen.Llama.Tests.Decoder;
+
+/// <summary>
+/// Broken model files, through the whole load path (GGUF parse → config → weights → tokenizer → a decode step):
+/// only the documented exception types may come out — <see cref="FormatException"/> (GgufFormatException,
+/// GgufTokenizerException), <see cref="InvalidDataException"/> and <see cref="NotSupportedException"/> — each
+/// with a message; never an IndexOutOfRange, overflow, null reference or out-of-memory.
+/// </summary>
+public sealed class MalformedModelTests
+{
+    private static readonly byte[] Valid = TestModels.Bytes(TestModels.Gqa);
+
+    [Fact]
+    public void TruncatedAnywhere_FailsWithADocumentedException()
+    {
+        // Every byte through the header, metadata and tensor infos, then strides through the tensor data.
+        using GgufFile whole = GgufFile.Parse(Valid);
+        var lengths = Enumerable.Range(0, (int)whole.DataOffset + 1)
+            .Concat(Enumerable.Range(0, 64).Select(i => (int)(whole.DataOffset + (Valid.Length - whole.DataOffset) * i / 64)))
+            .Append(Valid.Length - 1)
+            .Distinct();
+        foreach (int length in lengths)
+        {
+            Exception? e = Record.Exception(() => LoadAndStep(Valid.AsSpan(0, length).ToArray()));
+            AssertDocumented(e, $"truncated to {length} of {Valid.Length} bytes");
+            Assert.NotNull(e); // a truncated file never loads
+        }
+    }
+
+    [Fact]
+    public void RandomByteFlips_FailWithADocumentedExceptionOrLoad()
+    {
+        using GgufFile whole = GgufFile.Parse(Valid);
+        int headerEnd = (int)whole.DataOffset;
+        var random = new Random(20261126);
+        var clock = Stopwatch.StartNew();
+        int cases = 0, loaded = 0;
+        // Bounded in time as well as count, so a slow machine still finishes.
+        while (cases < 4000 && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            byte[] broken = (byte[])Valid.Clone();
+            int flips = random.Next(1, 4);
+            for (int f = 0; f < flips; f++)
+            {
+                // Mostly metadata and tensor infos, where a flip changes meaning; some tensor data too.
+                int at = random.Next(4) == 0 ? random.Next(broken.Length) : random.Next(headerEnd);
+                broken[at] ^= (byte)(1 << random.Next(8));
+            }
+            Exception? e = Record.Exception(() => LoadAndStep(broken));
+            AssertDocumented(e, $"case {cases} (seed 20261126)");
+            if (e is null)
+                loaded++;
+            cases++;
+        }
+        Assert.True(cases >= 200, $"Only {cases} cases ran in the time bound.");
+        Assert.True(loaded < cases, "Every flipped file loaded: the flips never hit anything the loader checks.");
+    }
+
+    [Theory]
+    [InlineData("llama.block_count", 1_000_000_000u)]
+    [InlineData("llama.block_count", 2_147_483_647u)]
+    [InlineData("llama.attention.head_count", 0u)]
+    [InlineData("llama.vocab_size", 0u)]
+    [InlineData("llama.attention.head_count", 3u)]
+    [InlineData("llama.attention.head_count_kv", 0u)]
+    [InlineData("llama.embedding_length", 4_000_000_000u)]
+    [InlineData("llama.feed_forward_length", 0u)]
+    [InlineData("llama.rope.dimension_count", 7u)]
+    [InlineData("llama.attention.key_length", 600u)]
+    public void AbsurdConfigValues_AreRejectedByName(string key, uint value)
+    {
+        byte[] bytes;
+        using (GgufFile source = GgufFile.Parse(Valid))
+            bytes = new GgufRewriter(source).SetUInt32(key, value).ToArray();
+        Exception? e = Record.Exception(() => LoadAndStep(bytes));
+        AssertDocumented(e, $"{key} = {value}");
+        Assert.NotNull(e);
+    }
+
+    private static void LoadAndStep(byte[] bytes)
+    {
+        using GgufFile file = GgufFile.Parse(bytes);
+        using LlamaModel model = LlamaModel.Load(file);
+        using LlamaSession session = model.CreateSession(4);
+        session.Decode(model.Tokenizer.BosId);
+    }
+
+    private static void AssertDocumented(Exception? e, string what)
+    {
+        if (e is null)
+            return;
+        Assert.True(e is FormatException or InvalidDataException or NotSupportedException,
+            $"{what}: {e.GetType().Name} escaped (only FormatException, InvalidDataException and NotSupportedException are documented): {e}");
+        Assert.False(string.IsNullOrWhiteSpace(e.Message), $"{what}: {e.GetType().Name} without a message");
+    }
+}
