@@ -1,6 +1,7 @@
 using GqaGen.Generator.Emit;
 using GqaGen.Generator.Model;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace GqaGen.Generator;
 
@@ -15,6 +16,9 @@ public sealed class GqaLayoutGenerator : IIncrementalGenerator
     /// <summary>Tracking name of the parse step, for incremental-caching tests.</summary>
     public const string ParseStep = "GqaLayout.Parse";
 
+    /// <summary>Tracking name of the step that adds the compilation's AllowUnsafe to each layout before emission.</summary>
+    public const string EmitStep = "GqaLayout.Emit";
+
     /// <summary>Tracking name of the step that gathers every layout for the registry.</summary>
     public const string RegistryStep = "GqaLayout.Registry";
 
@@ -28,7 +32,19 @@ public sealed class GqaLayoutGenerator : IIncrementalGenerator
                 transform: LayoutParser.Parse)
             .WithTrackingName(ParseStep);
 
-        context.RegisterSourceOutput(layouts, static (output, result) =>
+        // Only the one bool is taken from the compilation (Select, not Combine with the Compilation), so editing
+        // code elsewhere yields an equal value and leaves every layout's output cached.
+        IncrementalValueProvider<bool> allowsUnsafeCode = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.Options is CSharpCompilationOptions { AllowUnsafe: true });
+
+        IncrementalValuesProvider<ParseResult> emitted = layouts
+            .Combine(allowsUnsafeCode)
+            .Select(static (pair, _) => pair.Left.Layout is { } layout
+                ? pair.Left with { Layout = layout with { AllowsUnsafeCode = pair.Right } }
+                : pair.Left)
+            .WithTrackingName(EmitStep);
+
+        context.RegisterSourceOutput(emitted, static (output, result) =>
         {
             foreach (DiagnosticInfo diagnostic in result.Diagnostics)
                 output.ReportDiagnostic(diagnostic.ToDiagnostic());

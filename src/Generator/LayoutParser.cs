@@ -17,12 +17,6 @@ internal static class LayoutParser
 {
     public const string AttributeMetadataName = "GqaGen.GqaLayoutAttribute";
 
-    /// <summary>Largest HeadDim the kernels support (mirrors GqaShape.MaxHeadDim in the runtime).</summary>
-    public const int MaxHeadDim = 512;
-
-    /// <summary>Largest Heads the kernels support (mirrors GqaShape.MaxHeads in the runtime).</summary>
-    public const int MaxHeads = 1024;
-
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
@@ -56,9 +50,9 @@ internal static class LayoutParser
         if (heads is not int h || kvGroups is not int g || headDim is not int d)
             return Result(null, diagnostics);
 
-        valid &= CheckRange("Heads", h, MaxHeads, location, diagnostics);
-        valid &= CheckRange("KvGroups", g, MaxHeads, location, diagnostics);
-        valid &= CheckRange("HeadDim", d, MaxHeadDim, location, diagnostics);
+        valid &= CheckRange("Heads", h, GqaKernelNumbers.MaxHeads, location, diagnostics);
+        valid &= CheckRange("KvGroups", g, GqaKernelNumbers.MaxHeads, location, diagnostics);
+        valid &= CheckRange("HeadDim", d, GqaKernelNumbers.MaxHeadDim, location, diagnostics);
         if (h > 0 && g > 0 && h % g != 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GroupsDoNotDivideHeads, location, g, h, LargestDivisorAtMost(h, g)));

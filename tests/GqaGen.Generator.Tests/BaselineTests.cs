@@ -22,7 +22,7 @@ public sealed class BaselineTests
 
     [Theory]
     [MemberData(nameof(BaselineNames))]
-    public void EmittedSource_MatchesBaseline(string name)
+    public void Emitted_source_matches_the_checked_in_baseline(string name)
     {
         string actual = Normalize(EmitInvariant(SpecFor(name)));
         string sourcePath = SourceBaselinePath(name);

@@ -15,7 +15,7 @@ public sealed class DiagnosticTests
     [InlineData("Heads = 32, KvGroups = 5, HeadDim = 64")]
     [InlineData("Heads = 9, KvGroups = 2, HeadDim = 64")]
     [InlineData("Heads = 4, KvGroups = 8, HeadDim = 64")] // more K/V heads than query heads
-    public void GQA001_KvGroupsNotDividingHeads(string arguments)
+    public void GQA001_is_reported_when_KvGroups_does_not_divide_Heads(string arguments)
         => AssertOnly("GQA001", $"[GqaLayout({arguments})] public partial struct Model;");
 
     [Theory]
@@ -23,14 +23,14 @@ public sealed class DiagnosticTests
     [InlineData("Heads = 32, KvGroups = -1, HeadDim = 64")]
     [InlineData("Heads = 32, KvGroups = 8, HeadDim = int.MinValue")]
     [InlineData("Heads = int.MinValue, KvGroups = int.MinValue, HeadDim = 0")]
-    public void GQA002_ValueNotPositive(string arguments)
+    public void GQA002_is_reported_for_a_value_that_is_not_positive(string arguments)
         => AssertOnly("GQA002", $"[GqaLayout({arguments})] public partial struct Model;");
 
     [Theory]
     [InlineData("Heads = 32, KvGroups = 8, HeadDim = 513")]
     [InlineData("Heads = 1025, KvGroups = 1, HeadDim = 64")]
     [InlineData("Heads = 1025, KvGroups = 5, HeadDim = int.MaxValue")]
-    public void GQA003_ValueAboveMaximum(string arguments)
+    public void GQA003_is_reported_for_a_value_above_its_maximum(string arguments)
         => AssertOnly("GQA003", $"[GqaLayout({arguments})] public partial struct Model;");
 
     [Theory]
@@ -38,14 +38,14 @@ public sealed class DiagnosticTests
     [InlineData($"[GqaLayout({Valid})] public sealed record Model;")]
     [InlineData($"public class Models {{ [GqaLayout({Valid})] public partial struct Model; }}")]
     [InlineData($"public partial class Models {{ public struct Family {{ [GqaLayout({Valid})] public partial struct Model; }} }}")]
-    public void GQA004_TypeOrContainingTypeNotPartial(string declaration)
+    public void GQA004_is_reported_when_the_type_or_a_containing_type_is_not_partial(string declaration)
         => AssertOnly("GQA004", declaration);
 
     [Theory]
     [InlineData($"[GqaLayout({Valid})] public partial class Model<T>;")]
     [InlineData($"public partial class Models<T> {{ [GqaLayout({Valid})] public partial struct Model; }}")]
     [InlineData($"public partial class Models<T> {{ public partial class Family {{ [GqaLayout({Valid})] public partial struct Model; }} }}")]
-    public void GQA005_GenericOrNestedInGeneric(string declaration)
+    public void GQA005_is_reported_for_a_generic_type_or_one_nested_in_a_generic_type(string declaration)
         => AssertOnly("GQA005", declaration);
 
     [Theory]
@@ -54,7 +54,7 @@ public sealed class DiagnosticTests
     [InlineData("[GqaLayout(Heads = 32, HeadDim = 64)]")]
     [InlineData("[GqaLayout]")]
     [InlineData("[GqaLayout()]")]
-    public void GQA006_MissingArgument(string attribute)
+    public void GQA006_is_reported_for_a_missing_argument(string attribute)
         => AssertOnly("GQA006", attribute + " public partial struct Model;");
 
     [Theory]
@@ -66,7 +66,7 @@ public sealed class DiagnosticTests
     // The compiler still folds these into int constants (2 and 32): the generator must not emit kernels for them.
     [InlineData("Heads = 2.5, KvGroups = 1, HeadDim = 64", "CS0266")]
     [InlineData("Heads = 32L, KvGroups = 8, HeadDim = 64", "CS0266")]
-    public void GQA007_ArgumentNotConstantInt(string arguments, string compilerError)
+    public void GQA007_is_reported_for_an_argument_that_is_not_a_constant_int(string arguments, string compilerError)
     {
         string source = "public static class Sizes { public static readonly int HeadDim = 64; }\n"
                         + $"[GqaLayout({arguments})] public partial struct Model;";
@@ -81,7 +81,7 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void GQA008_TwoLayoutsOnOneDeclaration()
+    public void GQA008_is_reported_for_two_layouts_on_one_declaration()
     {
         GeneratorRun run = AssertOnly("GQA008", $"[GqaLayout({Valid})] [GqaLayout(Heads = 8, KvGroups = 1, HeadDim = 16)] public partial struct Model;");
 
@@ -91,7 +91,7 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void GQA008_TwoLayoutsOnSplitPartialDeclarations()
+    public void GQA008_is_reported_for_two_layouts_on_partial_declarations_in_two_files()
     {
         // Each declaration is a separate generator input; both must not emit (that would be a duplicate hint name, CS8785).
         GeneratorRun run = AssertOnlyIn("GQA008",
@@ -105,7 +105,7 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void GQA008_TwoLayoutsOnPartialDeclarationsInOneFile()
+    public void GQA008_is_reported_for_two_layouts_on_partial_declarations_in_one_file()
     {
         // Roslyn hands each declaration every layout of the type in the same file; only its own may count,
         // or both declarations emit and the second AddSource throws on the duplicate hint name.
@@ -122,11 +122,11 @@ public sealed class DiagnosticTests
     [InlineData($"[GqaLayout({Valid})] public ref partial struct Model;")]
     [InlineData($"[GqaLayout({Valid})] file partial struct Model;")]
     [InlineData($"file partial class Models {{ [GqaLayout({Valid})] public partial struct Model; }}")]
-    public void GQA009_UnsupportedTypeKind(string declaration)
+    public void GQA009_is_reported_for_an_unsupported_type_kind(string declaration)
         => AssertOnly("GQA009", declaration);
 
     [Fact]
-    public void GQA009_Interface()
+    public void GQA009_is_reported_for_an_interface()
     {
         // An interface is also outside the attribute's targets, so the compiler adds CS0592.
         GeneratorRun run = GeneratorHarness.Run(Wrap($"[GqaLayout({Valid})] public partial interface IModel;"));
@@ -141,11 +141,23 @@ public sealed class DiagnosticTests
     [InlineData($"[GqaLayout({Valid})] public partial class Model {{ public void Decode() {{ }} }}")]
     [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ public int Shape => 0; }}")]
     [InlineData($"[GqaLayout({Valid})] public partial record Model(int Heads);")]
-    [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ private class CopyRow {{ }} }}")]
+    [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ private class DecodeScalar {{ }} }}")]
     [InlineData($"[GqaLayout({Valid})] public partial struct Shape;")] // CS0542: a member cannot share its type's name
-    [InlineData("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)] public partial struct Model { static void ScoreTileAvx512_4x4() { } }")] // a tile helper of this layout's plan
-    public void GQA010_GeneratedMemberAlreadyDeclared(string declaration)
+    [InlineData("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)] public partial struct Model { static void DecodeAvx512() { } }")] // a path this layout's plan emits
+    public void GQA010_is_reported_when_the_type_already_declares_a_generated_member(string declaration)
         => AssertOnly("GQA010", declaration);
+
+    [Theory]
+    [InlineData("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)] public partial struct Model { static void ScoreTileAvx512_4x4() { } private class CopyRow { } }")] // helpers live in the implementation class
+    [InlineData("[GqaLayout(Heads = 2, KvGroups = 1, HeadDim = 8)] public partial struct Model { static void DecodeAvx512() { } }")] // HeadDim 8 gets no AVX-512 path
+    public void GQA010_is_not_reported_for_names_the_generator_does_not_add_to_the_type(string declaration)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Wrap(declaration));
+
+        run.AssertNoGeneratorException();
+        Assert.Empty(run.GeneratorResult.Diagnostics);
+        Assert.True(run.OutputProblems().IsEmpty, "The compilation reported:" + GeneratorRun.Describe(run.OutputProblems()));
+    }
 
     [Theory]
     [InlineData(32, 5, 4)]
@@ -155,7 +167,7 @@ public sealed class DiagnosticTests
     [InlineData(1024, 1000, 512)]
     [InlineData(1, 2, 1)]
     [InlineData(2147483646, int.MaxValue, 2147483646)]
-    public void GQA001_SuggestsTheLargestDivisorOfHeadsUpToKvGroups(int heads, int kvGroups, int suggestion)
+    public void GQA001_suggests_the_largest_divisor_of_Heads_up_to_KvGroups(int heads, int kvGroups, int suggestion)
     {
         GeneratorRun run = GeneratorHarness.Run(Wrap($"[GqaLayout(Heads = {heads}, KvGroups = {kvGroups}, HeadDim = 64)] public partial struct Model;"));
 
@@ -164,7 +176,7 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void GQA001_WithValuesNearIntMaxValue_FinishesQuickly()
+    public void GQA001_finishes_quickly_for_values_near_int_MaxValue()
     {
         // int.MaxValue is prime: a divisor search counting down from KvGroups took ~2 billion steps (seconds per keystroke).
         GeneratorHarness.Run(Wrap($"[GqaLayout({Valid})] public partial struct Warm;")); // keep JIT time out of the measurement

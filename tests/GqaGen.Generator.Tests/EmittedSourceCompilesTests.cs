@@ -26,24 +26,41 @@ public sealed class EmittedSourceCompilesTests
     [Theory]
     [MemberData(nameof(SampleLayouts))]
     [MemberData(nameof(OddLayouts))]
-    public void Kernels_CompileWithoutWarnings(int heads, int kvGroups, int headDim)
+    public void Kernels_compile_without_warnings(int heads, int kvGroups, int headDim)
         => AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.ParseOptions);
 
     /// <summary>A consumer with GenerateDocumentationFile gets doc-comment checks (malformed XML, bad paramref) on generated code too.</summary>
     [Theory]
     [MemberData(nameof(SampleLayouts))]
     [MemberData(nameof(OddLayouts))]
-    public void Kernels_CompileWithoutWarnings_WhenDocumentationIsGenerated(int heads, int kvGroups, int headDim)
+    public void Kernels_compile_without_warnings_when_documentation_is_generated(int heads, int kvGroups, int headDim)
         => AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.DocumentedParseOptions);
 
     [Fact]
-    public void StrictOptions_AreInEffect()
+    public void Strict_options_are_in_effect()
     {
         // The tests above mean little if the options drifted.
         Assert.False(TestCompilations.Options.AllowUnsafe);
         Assert.Equal(NullableContextOptions.Enable, TestCompilations.Options.NullableContextOptions);
         Assert.Equal(9999, TestCompilations.Options.WarningLevel);
         Assert.Equal(ReportDiagnostic.Default, TestCompilations.Options.GeneralDiagnosticOption);
+    }
+
+    /// <summary>[SkipLocalsInit] is error CS0227 without AllowUnsafeBlocks, so the generator adds it only where the compilation allows unsafe code.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Kernels_carry_SkipLocalsInit_exactly_when_the_compilation_allows_unsafe_code(bool allowUnsafe)
+    {
+        Compilation input = TestCompilations.Create("using GqaGen;\nnamespace Models;\n[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)] public partial struct Layout;\n")
+            .WithOptions(TestCompilations.Options.WithAllowUnsafe(allowUnsafe));
+
+        GeneratorRun run = GeneratorHarness.Run(input);
+
+        run.AssertNoGeneratorException();
+        string generated = Assert.Single(run.GeneratedSources).SourceText.ToString();
+        Assert.Equal(allowUnsafe, generated.Contains("[SkipLocalsInit]", StringComparison.Ordinal));
+        Assert.True(run.OutputProblems().IsEmpty, "The kernels do not compile cleanly:" + GeneratorRun.Describe(run.OutputProblems().Take(20)));
     }
 
     private static void AssertCompilesCleanly(int heads, int kvGroups, int headDim, CSharpParseOptions parseOptions)

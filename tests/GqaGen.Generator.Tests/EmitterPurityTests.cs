@@ -13,7 +13,7 @@ namespace GqaGen.Generator.Tests;
 public sealed class EmitterPurityTests
 {
     [Fact]
-    public void Emit_OnEqualSpecs_ReturnsIdenticalText()
+    public void Emit_returns_identical_text_for_equal_specs()
     {
         // Built separately, with strings that are equal but not the same instances.
         LayoutSpec first = new("Models", new[] { "partial class Family" }.ToEquatableArray(), "struct", "Llama", 32, 8, 64);
@@ -28,7 +28,7 @@ public sealed class EmitterPurityTests
     }
 
     [Fact]
-    public void Emit_OnDifferentSpecs_ReturnsDifferentText()
+    public void Emit_returns_different_text_for_different_specs()
     {
         // Guards the test above against an emitter that ignores its input.
         LayoutSpec spec = new("Models", EquatableArray<string>.Empty, "struct", "Llama", 32, 8, 64);
@@ -37,7 +37,7 @@ public sealed class EmitterPurityTests
     }
 
     [Fact]
-    public void Emit_DoesNotDependOnTheCurrentCulture()
+    public void Emit_does_not_depend_on_the_current_culture()
     {
         // The generator runs inside the compiler or IDE under the user's culture; generated text must not change with it.
         LayoutSpec spec = new("Models", EquatableArray<string>.Empty, "struct", "Llama3_8B", 32, 8, 128);
@@ -56,7 +56,7 @@ public sealed class EmitterPurityTests
     }
 
     [Fact]
-    public void HintName_ForUnicodeNames_IsDeterministicAndFileSystemSafe()
+    public void HintName_is_deterministic_and_file_system_safe_for_Unicode_names()
     {
         LayoutSpec spec = new("Модели", EquatableArray<string>.Empty, "struct", "Λ", 4, 2, 16);
 
@@ -69,7 +69,7 @@ public sealed class EmitterPurityTests
     }
 
     [Fact]
-    public void UnicodeNamedLayout_GeneratesAndCompiles()
+    public void Unicode_named_layout_generates_and_compiles()
     {
         GeneratorRun run = GeneratorHarness.Run("using GqaGen;\nnamespace Модели;\n[GqaLayout(Heads = 4, KvGroups = 2, HeadDim = 16)] public partial struct Λ;\n");
 
@@ -80,7 +80,7 @@ public sealed class EmitterPurityTests
     }
 
     [Fact]
-    public void HintNames_OfDistinctTypes_AreDistinct()
+    public void HintNames_of_distinct_types_are_distinct()
     {
         // "Λ" is escaped as "_u039B", which is also a valid identifier of its own: the escaping must not let them meet.
         LayoutSpec greek = new("Models", EquatableArray<string>.Empty, "struct", "AΛ", 4, 2, 16);
@@ -92,7 +92,7 @@ public sealed class EmitterPurityTests
     }
 
     [Fact]
-    public void LayoutsWhoseNamesEscapeAlike_DoNotCrashTheGenerator()
+    public void Layouts_whose_names_escape_alike_do_not_crash_the_generator()
     {
         GeneratorRun run = GeneratorHarness.Run("""
             using GqaGen;

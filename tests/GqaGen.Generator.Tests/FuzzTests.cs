@@ -24,7 +24,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     private const int FailuresShown = 8;
 
     [Fact]
-    public void RandomDeclarations_NeverCrash_AndAreAcceptedExactlyWhenValid()
+    public void Random_declarations_never_crash_and_are_accepted_exactly_when_valid()
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var factory = new FuzzCaseFactory(Seed);

@@ -41,7 +41,7 @@ public sealed class GarbageInputTests
     [InlineData("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 64)] partial struct Model { partial struct Model; }")]
     [InlineData("\0\uFFFF[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 64)]\uD800 partial struct Model;")]
     [InlineData("namespace { [GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 64)] partial struct Model; }")]
-    public void MalformedSource_DoesNotCrashTheGenerator(string declaration)
+    public void Malformed_source_does_not_crash_the_generator(string declaration)
     {
         GeneratorRun run = GeneratorHarness.Run($"using GqaGen;\n{declaration}\n");
 
@@ -49,7 +49,7 @@ public sealed class GarbageInputTests
     }
 
     [Fact]
-    public void AttributeWithoutTheRuntimeReference_DoesNotCrashTheGenerator()
+    public void Attribute_without_the_runtime_reference_does_not_crash_the_generator()
     {
         // Without GqaGen.dll the attribute does not bind at all; the generator must simply find nothing.
         var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("NoRuntime",

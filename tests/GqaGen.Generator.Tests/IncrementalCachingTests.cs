@@ -35,7 +35,7 @@ public sealed class IncrementalCachingTests
     private static readonly GeneratorDriverOptions Tracking = new(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true);
 
     [Fact]
-    public void AddingAnUnrelatedFile_ReusesTheParseAndEmitsNothingNew()
+    public void Adding_an_unrelated_file_reuses_the_parse_and_emits_nothing_new()
     {
         (GeneratorRun _, GeneratorRun second) = RunTwice(compilation => compilation.AddSyntaxTrees(
             TestCompilations.Parse("namespace Models; public sealed class Unrelated { }", "Unrelated.cs")));
@@ -44,7 +44,7 @@ public sealed class IncrementalCachingTests
     }
 
     [Fact]
-    public void EditingAMethodBodyInAnotherFile_ReusesTheParseAndEmitsNothingNew()
+    public void Editing_a_method_body_in_another_file_reuses_the_parse_and_emits_nothing_new()
     {
         (GeneratorRun _, GeneratorRun second) = RunTwice(compilation => Edit(compilation, "Input1.cs", "=> 1;", "=> 2 + 40;"));
 
@@ -52,7 +52,7 @@ public sealed class IncrementalCachingTests
     }
 
     [Fact]
-    public void EditingAMethodBodyInTheLayoutsFile_ReusesTheParseAndEmitsNothingNew()
+    public void Editing_a_method_body_in_the_layouts_file_reuses_the_parse_and_emits_nothing_new()
     {
         // The layout's own tree changed, so the parse runs again; its result must still compare equal.
         (GeneratorRun _, GeneratorRun second) = RunTwice(compilation => Edit(compilation, "Input0.cs", "x * 2", "x + x"));
@@ -61,7 +61,7 @@ public sealed class IncrementalCachingTests
     }
 
     [Fact]
-    public void ChangingHeadDim_ReEmitsTheLayout()
+    public void Changing_HeadDim_re_emits_the_layout()
     {
         (GeneratorRun first, GeneratorRun second) = RunTwice(compilation => Edit(compilation, "Input0.cs", "HeadDim = 64", "HeadDim = 128"));
 

@@ -25,7 +25,7 @@ public sealed class ModelPurityTests
     [InlineData(typeof(ParseResult))]
     [InlineData(typeof(DiagnosticInfo))]
     [InlineData(typeof(EquatableArray<string>))]
-    public void ModelTypes_DeclareNoCompilationBoundMembers(Type modelType)
+    public void Model_types_declare_no_compilation_bound_members(Type modelType)
     {
         var problems = new List<string>();
         WalkType(modelType, modelType.Name, new HashSet<Type>(), problems);
@@ -34,7 +34,7 @@ public sealed class ModelPurityTests
     }
 
     [Fact]
-    public void RealParseResults_HoldNoCompilationBoundValues()
+    public void Real_parse_results_hold_no_compilation_bound_values()
     {
         // One valid layout (a LayoutSpec) and one invalid (DiagnosticInfos), read from the tracked parse step.
         GeneratorRun run = GeneratorHarness.Run(

@@ -8,7 +8,7 @@ namespace GqaGen.Generator.Tests;
 public sealed class RegistryTests
 {
     [Fact]
-    public void ListsEveryLayout_InSourceOrder_AndCompiles()
+    public void Registry_lists_every_layout_in_source_order_and_compiles()
     {
         GeneratorRun run = GeneratorHarness.Run("""
             using GqaGen;
@@ -34,7 +34,7 @@ public sealed class RegistryTests
     }
 
     [Fact]
-    public void PrivateNestedLayout_IsNamedInACommentButNotListed()
+    public void Private_nested_layout_is_named_in_a_comment_but_not_listed()
     {
         GeneratorRun run = GeneratorHarness.Run("""
             using GqaGen;
@@ -55,7 +55,7 @@ public sealed class RegistryTests
     }
 
     [Fact]
-    public void NoValidLayout_EmitsNoRegistry()
+    public void No_valid_layout_emits_no_registry()
     {
         GeneratorRun none = GeneratorHarness.Run("namespace Models; public partial struct Plain;");
         GeneratorRun invalid = GeneratorHarness.Run("using GqaGen; [GqaLayout(Heads = 6, KvGroups = 4, HeadDim = 16)] public partial struct Bad;");
@@ -66,7 +66,7 @@ public sealed class RegistryTests
     }
 
     [Fact]
-    public void Emitter_IsAPureFunctionOfTheLayouts()
+    public void Emitter_is_a_pure_function_of_the_layouts()
     {
         var a = new LayoutSpec("Models", EquatableArray<string>.Empty, "struct", "A", 4, 2, 16);
         var hidden = a with { TypeName = "H", IsRegistrable = false };

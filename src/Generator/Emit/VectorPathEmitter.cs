@@ -9,12 +9,12 @@ namespace GqaGen.Generator.Emit;
 /// </summary>
 internal static class VectorPathEmitter
 {
-    /// <summary>How many blocks ahead K and V rows are prefetched (2 measured best on the reference machine; see docs/benchmarks.md).</summary>
-    private const int PrefetchBlocksAhead = 2;
+    private const int PrefetchBlocksAhead = GqaKernelNumbers.PrefetchBlocksAhead;
 
-    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
-    private const string Marshal = "global::System.Runtime.InteropServices.MemoryMarshal";
-    private const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+    // The emitted code sits under "using System.Runtime.CompilerServices; using System.Runtime.InteropServices;".
+    private const string Unsafe = "Unsafe";
+    private const string Marshal = "MemoryMarshal";
+    private const string Inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
 
     public static void Emit(SourceWriter w, VectorPlan plan)
     {
@@ -24,36 +24,39 @@ internal static class VectorPathEmitter
 
         w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.");
         w.Line("/// With <paramref name=\"streaming\"/> it asks for K/V rows a few blocks ahead (for caches too large to stay cached between steps).</summary>");
-        using (w.Block($"internal static void {DecodeName(plan)}(global::System.ReadOnlySpan<float> query, global::System.ReadOnlySpan<float> keys, global::System.ReadOnlySpan<float> values, int capacity, global::GqaGen.KvRange positions, global::System.Span<float> output, global::System.Span<float> logSumExp, bool streaming)"))
+        w.Signature($"internal static void {DecodeName(plan)}",
+            "ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int capacity, KvRange positions, Span<float> output, Span<float> logSumExp, bool streaming");
+        using (w.Block(""))
         {
             w.Line("int count = positions.Length;");
-            w.Line("global::System.Span<float> runningMax = stackalloc float[HeadsPerGroup];");
-            w.Line("global::System.Span<float> runningSum = stackalloc float[HeadsPerGroup];");
-            w.Line("global::System.Span<float> alphas = stackalloc float[HeadsPerGroup];");
+            w.Line("Span<float> runningMax = stackalloc float[HeadsPerGroup];");
+            w.Line("Span<float> runningSum = stackalloc float[HeadsPerGroup];");
+            w.Line("Span<float> alphas = stackalloc float[HeadsPerGroup];");
             w.Line($"// The block's scores, turned in place into softmax weights: (head, position), {block} positions per head.");
-            w.Line($"global::System.Span<float> weights = stackalloc float[HeadsPerGroup * {block}];");
-            w.Line("// A partial last block is copied here, zero-padded, so that every K read stays inside the rows in range.");
-            w.Line($"global::System.Span<float> partialKeys = count % {block} == 0 ? default : stackalloc float[{block} * HeadDim];");
+            w.Line($"Span<float> weights = stackalloc float[HeadsPerGroup * {block}];");
+            w.Line("// A partial last block is copied here, zero-padded, so that every K read stays inside the rows in range;");
+            w.Line("// a reused per-thread buffer rather than a stackalloc the runtime would zero on every call.");
+            w.Line($"Span<float> partialKeys = count % {block} == 0 ? default : GqaSimd.PartialBlockScratch({block} * HeadDim);");
             w.Line($"{V}<float> scale = {V}.Create(Scale);");
             w.Line($"ref float s = ref {Marshal}.GetReference(weights);");
             w.Line();
             using (w.Block("for (int g = 0; g < KvGroups; g++)"))
             {
-                w.Line("global::System.Span<float> groupOutput = output.Slice(g * HeadsPerGroup * HeadDim, HeadsPerGroup * HeadDim);");
+                w.Line("Span<float> groupOutput = output.Slice(g * HeadsPerGroup * HeadDim, HeadsPerGroup * HeadDim);");
                 w.Line("groupOutput.Clear();");
                 w.Line("runningMax.Fill(float.NegativeInfinity);");
                 w.Line("runningSum.Clear();");
                 w.Line($"ref float q = ref {Marshal}.GetReference(query.Slice(g * HeadsPerGroup * HeadDim, HeadsPerGroup * HeadDim));");
                 w.Line($"ref float o = ref {Marshal}.GetReference(groupOutput);");
                 w.Line("int groupStart = (g * capacity + positions.Start) * HeadDim;");
-                w.Line("global::System.ReadOnlySpan<float> groupKeys = keys.Slice(groupStart, count * HeadDim);");
-                w.Line("global::System.ReadOnlySpan<float> groupValues = values.Slice(groupStart, count * HeadDim);");
+                w.Line("ReadOnlySpan<float> groupKeys = keys.Slice(groupStart, count * HeadDim);");
+                w.Line("ReadOnlySpan<float> groupValues = values.Slice(groupStart, count * HeadDim);");
                 w.Line();
                 using (w.Block($"for (int b = 0; b < count; b += {block})"))
                 {
-                    w.Line($"int n = global::System.Math.Min({block}, count - b);");
+                    w.Line($"int n = Math.Min({block}, count - b);");
                     w.Line($"int scored = (n + {tile - 1}) & ~{tile - 1};");
-                    w.Line("scoped global::System.ReadOnlySpan<float> blockKeys = groupKeys.Slice(b * HeadDim, n * HeadDim);");
+                    w.Line("scoped ReadOnlySpan<float> blockKeys = groupKeys.Slice(b * HeadDim, n * HeadDim);");
                     using (w.Block($"if (n < {block})"))
                     {
                         w.Line("blockKeys.CopyTo(partialKeys);");
@@ -83,7 +86,7 @@ internal static class VectorPathEmitter
                                     string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
                                     if (prefetches)
                                         EmitPrefetch(w, headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}", $"b + {PrefetchBlocksAhead * block} + {pos}", positionsPerTile);
-                                    w.Line($"{StoreScoresName(plan, headTile.Heads)}({ScoreTileName(plan, headTile.Heads)}(ref {Unsafe}.Add(ref q, {h0} * HeadDim), {kRef}) * scale, ref s, {h0}, {pos});");
+                                    w.Line($"{StoreScoresName(plan, headTile.Heads)}({ScoreTileName(plan, headTile.Heads)}({(h0 == "0" ? "ref q" : $"ref {Unsafe}.Add(ref q, {h0} * HeadDim)")}, {kRef}) * scale, ref s, {h0}, {pos});");
                                 }
                             });
                         }
@@ -94,7 +97,7 @@ internal static class VectorPathEmitter
                     {
                         w.Line("if (n < scored)");
                         w.Line($"    weights.Slice(h * {block} + n, scored - n).Fill(float.NegativeInfinity);");
-                        w.Line($"alphas[h] = global::GqaGen.Kernels.GqaSimd.SoftmaxBlock(weights.Slice(h * {block}, scored), ref runningMax[h], ref runningSum[h]);");
+                        w.Line($"alphas[h] = GqaSimd.SoftmaxBlock(weights.Slice(h * {block}, scored), ref runningMax[h], ref runningSum[h]);");
                     }
                     w.Line();
                     w.Line("// Weighted V rows into the outputs: each V vector loaded feeds the accumulators of several heads.");
@@ -104,7 +107,7 @@ internal static class VectorPathEmitter
                 }
                 w.Line();
                 w.Line("for (int h = 0; h < HeadsPerGroup; h++)");
-                w.Line("    global::GqaGen.Kernels.GqaSimd.FinishHead(groupOutput.Slice(h * HeadDim, HeadDim), runningMax[h], runningSum[h], logSumExp, g * HeadsPerGroup + h);");
+                w.Line("    GqaSimd.FinishHead(groupOutput.Slice(h * HeadDim, HeadDim), runningMax[h], runningSum[h], logSumExp, g * HeadsPerGroup + h);");
             }
         }
 
@@ -125,24 +128,8 @@ internal static class VectorPathEmitter
         }
     }
 
-    /// <summary>Names of the members this path adds to the annotated type, so the parser can report clashes (GQA010).</summary>
-    public static IEnumerable<string> MemberNames(VectorPlan plan)
-    {
-        yield return DecodeName(plan);
-        var scoreSizes = new HashSet<int>();
-        foreach (HeadTile headTile in plan.ScoreTiles())
-        {
-            if (scoreSizes.Add(headTile.Heads))
-            {
-                yield return ScoreTileName(plan, headTile.Heads);
-                yield return StoreScoresName(plan, headTile.Heads);
-            }
-        }
-        foreach (HeadTile headTile in plan.ValueTiles())
-            yield return AccumulateValuesName(plan, headTile.Heads);
-    }
-
-    private static string DecodeName(VectorPlan plan) => $"Decode{plan.Name}";
+    /// <summary>The path's entry point; the annotated type gets a forwarder of this name (so the parser checks it for GQA010).</summary>
+    public static string DecodeName(VectorPlan plan) => $"Decode{plan.Name}";
 
     private static string ScoreTileName(VectorPlan plan, int heads) => $"ScoreTile{plan.Name}_{heads}x{plan.Width / heads}";
 
@@ -155,8 +142,8 @@ internal static class VectorPathEmitter
     {
         using (w.Block($"if ({condition})"))
         {
-            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupKeys.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
-            w.Line($"global::GqaGen.Kernels.GqaSimd.Prefetch(groupValues.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
+            w.Line($"GqaSimd.Prefetch(groupKeys.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
+            w.Line($"GqaSimd.Prefetch(groupValues.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
         }
     }
 
@@ -193,7 +180,7 @@ internal static class VectorPathEmitter
                 {
                     string load = $"{V}.LoadUnsafe(ref q, {h * plan.HeadDim + offset})";
                     if (masked)
-                        load += $" & global::GqaGen.Kernels.GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes})";
+                        load += $" & GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes})";
                     w.Line($"{declare}q{h} = {load};");
                 }
                 for (int p = 0; p < positions; p++)
@@ -212,7 +199,7 @@ internal static class VectorPathEmitter
             for (int h = 0; h < heads; h++)
                 for (int p = 0; p < positions; p++)
                     args.Add($"a{h}_{p}");
-            w.Line($"return global::GqaGen.Kernels.GqaSimd.{plan.SumMethod}({string.Join(", ", args)});");
+            w.Line($"return GqaSimd.{plan.SumMethod}({string.Join(", ", args)});");
         }
     }
 
@@ -235,7 +222,7 @@ internal static class VectorPathEmitter
             int width = plan.Width;
             while (parts.Count < heads)
             {
-                string type = width == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+                string type = width == 16 ? "Vector512" : "Vector256";
                 var next = new List<string>();
                 foreach (string part in parts)
                 {
@@ -245,7 +232,7 @@ internal static class VectorPathEmitter
                 parts = next;
                 width /= 2;
             }
-            string partType = width == 8 ? "global::System.Runtime.Intrinsics.Vector256" : "global::System.Runtime.Intrinsics.Vector128";
+            string partType = width == 8 ? "Vector256" : "Vector128";
             for (int h = 0; h < heads; h++)
                 w.Line($"{partType}.StoreUnsafe({parts[h]}, ref s, (nuint)((h0 + {h}) * {block} + p0));");
         }
@@ -289,7 +276,7 @@ internal static class VectorPathEmitter
                         {
                             int at = h * plan.HeadDim + plan.Offset(i);
                             if (i == plan.VectorsPerRow - 1 && plan.TailLanes != 0)
-                                w.Line($"o{h}_{i} = {V}.ConditionalSelect(global::GqaGen.Kernels.GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes}), o{h}_{i}, {V}.LoadUnsafe(ref o, {at})); // keep lanes the previous vector finished");
+                                w.Line($"o{h}_{i} = {V}.ConditionalSelect(GqaSimd.LastLanes{plan.MaskSuffix}({plan.TailLanes}), o{h}_{i}, {V}.LoadUnsafe(ref o, {at})); // keep lanes the previous vector finished");
                             w.Line($"{V}.StoreUnsafe(o{h}_{i}, ref o, {at});");
                         }
                     }

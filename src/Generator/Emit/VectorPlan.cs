@@ -36,7 +36,7 @@ internal sealed class VectorPlan
     public string MaskSuffix { get; }
 
     /// <summary>Whether a head fills at least one vector; shorter heads use a narrower path.</summary>
-    public bool Applies => HeadDim >= Width;
+    public bool Applies => GqaKernelNumbers.VectorPathApplies(HeadDim, Width);
 
     /// <summary>Vectors per row, the last one possibly overlapping its neighbour.</summary>
     public int VectorsPerRow => (HeadDim + Width - 1) / Width;
@@ -47,18 +47,8 @@ internal sealed class VectorPlan
     /// <summary>Element offset of vector <paramref name="index"/> within a row.</summary>
     public int Offset(int index) => index == VectorsPerRow - 1 ? HeadDim - Width : index * Width;
 
-    /// <summary>
-    /// Positions scored, softmaxed and accumulated together: as many as keep one block of K rows within
-    /// about 16 KiB (half of L1), a multiple of <see cref="Width"/>, between one tile and 64.
-    /// </summary>
-    public int BlockPositions
-    {
-        get
-        {
-            int rows = 16384 / (4 * HeadDim) / Width * Width;
-            return System.Math.Max(Width, System.Math.Min(64, rows));
-        }
-    }
+    /// <summary>Positions scored, softmaxed and accumulated together (<see cref="GqaKernelNumbers.BlockPositions"/>).</summary>
+    public int BlockPositions => GqaKernelNumbers.BlockPositions(HeadDim, Width);
 
     /// <summary>
     /// Heads per score tile, largest first: a tile of h heads × Width/h positions has Width accumulators

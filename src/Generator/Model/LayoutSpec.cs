@@ -17,6 +17,8 @@ namespace GqaGen.Generator.Model;
 /// <param name="HeadDim">Elements per head, d.</param>
 /// <param name="IsRegistrable">Whether code elsewhere in the assembly can name the type as a generic argument (a class
 /// or struct that is not static, itself and every enclosing type public or internal), so the layout registry can list it.</param>
+/// <param name="AllowsUnsafeCode">Whether the compilation allows unsafe code, so the kernels may carry [SkipLocalsInit]
+/// (without it that attribute is error CS0227). A narrow fact taken from the compilation options, not from the declaration.</param>
 internal sealed record LayoutSpec(
     string Namespace,
     EquatableArray<string> ContainingTypes,
@@ -25,7 +27,8 @@ internal sealed record LayoutSpec(
     int Heads,
     int KvGroups,
     int HeadDim,
-    bool IsRegistrable = true)
+    bool IsRegistrable = true,
+    bool AllowsUnsafeCode = false)
 {
     public int HeadsPerGroup => Heads / KvGroups;
 

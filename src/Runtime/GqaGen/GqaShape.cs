@@ -7,10 +7,10 @@ namespace GqaGen;
 public readonly record struct GqaShape
 {
     /// <summary>Largest supported head dimension (the generator rejects larger ones with GQA003).</summary>
-    public const int MaxHeadDim = 512;
+    public const int MaxHeadDim = GqaKernelNumbers.MaxHeadDim;
 
     /// <summary>Largest supported number of query heads (keeps per-call scratch on the stack).</summary>
-    public const int MaxHeads = 1024;
+    public const int MaxHeads = GqaKernelNumbers.MaxHeads;
 
     /// <summary>Creates a shape, checking that every size is positive and that <paramref name="kvGroups"/> divides <paramref name="heads"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive or is above its maximum.</exception>
@@ -49,8 +49,8 @@ public readonly record struct GqaShape
     /// <summary>Floats in one token's K (or V) across all groups, G · d.</summary>
     public int KvLength => KvGroups * HeadDim;
 
-    /// <summary>The softmax scale 1/√d applied to every score.</summary>
-    public float Scale => 1f / MathF.Sqrt(HeadDim);
+    /// <summary>The softmax scale 1/√d applied to every score, correctly rounded (the generated kernels' Scale is the same value).</summary>
+    public float Scale => GqaKernelNumbers.Scale(HeadDim);
 
     /// <inheritdoc/>
     public override string ToString() => $"H={Heads}, G={KvGroups}, d={HeadDim}";

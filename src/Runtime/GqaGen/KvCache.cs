@@ -54,7 +54,7 @@ public sealed unsafe class KvCache : IDisposable
         long allocationBytes;
         try
         {
-            SizeInBytes = checked(2L * layers * regionBytes);
+            SizeInBytes = checked(GqaKernelNumbers.KvBytesPerPosition(layers, shape.KvGroups, shape.HeadDim, elementType.SizeInBytes()) * capacity);
             // The allocation adds the padding between regions (under Alignment bytes each) to SizeInBytes.
             allocationBytes = checked(2L * layers * _regionStride);
         }

@@ -14,7 +14,7 @@ public static partial class GenericGqaKernel
     {
         const int Tile = 16;
         int d = a.Shape.HeadDim, headsPerGroup = a.Shape.HeadsPerGroup, count = a.Positions.Length;
-        int block = BlockPositions(d, Tile);
+        int block = GqaKernelNumbers.BlockPositions(d, Tile);
         int lastOffset = d - Tile;
         Vector512<float> lastMask = GqaSimd.LastLanes512(d % Tile == 0 ? Tile : d % Tile);
         Vector512<float> scale = Vector512.Create(a.Shape.Scale);
@@ -50,7 +50,7 @@ public static partial class GenericGqaKernel
                 }
                 ref float k = ref MemoryMarshal.GetReference(blockKeys);
                 ref float v = ref MemoryMarshal.GetReference(groupValues.Slice(b * d));
-                bool prefetch = streaming && b + (PrefetchBlocksAhead + 1) * block <= count;
+                bool prefetch = streaming && b + (GqaKernelNumbers.PrefetchBlocksAhead + 1) * block <= count;
 
                 for (int p0 = 0; p0 < scored; p0 += Tile)
                 {
@@ -62,7 +62,7 @@ public static partial class GenericGqaKernel
                         {
                             // While the first head tile scores its rows, ask for the same rows two blocks ahead, a few at a time.
                             if (prefetch && h == 0)
-                                PrefetchRows(groupKeys, groupValues, (b + PrefetchBlocksAhead * block + p0 + sub) * d, 4 * d);
+                                PrefetchRows(groupKeys, groupValues, (b + GqaKernelNumbers.PrefetchBlocksAhead * block + p0 + sub) * d, 4 * d);
                             Vector512<float> scores = ScoreTile4x4(ref Unsafe.Add(ref q, h * d), ref Unsafe.Add(ref kRows, sub * d), d, lastOffset, lastMask) * scale;
                             for (int i = 0; i < 4; i++)
                                 Vector128.StoreUnsafe(Lane(scores, i), ref s, (nuint)((h + i) * block + p0 + sub));
@@ -71,7 +71,7 @@ public static partial class GenericGqaKernel
                     for (; h < headsPerGroup; h++)
                     {
                         if (prefetch && h == 0)
-                            PrefetchRows(groupKeys, groupValues, (b + PrefetchBlocksAhead * block + p0) * d, Tile * d);
+                            PrefetchRows(groupKeys, groupValues, (b + GqaKernelNumbers.PrefetchBlocksAhead * block + p0) * d, Tile * d);
                         Vector512<float> scores = ScoreTile1x16(ref Unsafe.Add(ref q, h * d), ref kRows, d, lastOffset, lastMask) * scale;
                         scores.StoreUnsafe(ref s, (nuint)(h * block + p0));
                     }
@@ -96,18 +96,11 @@ public static partial class GenericGqaKernel
         }
     }
 
-    /// <summary>How many blocks ahead K and V rows are prefetched, as in the generated kernels.</summary>
-    internal const int PrefetchBlocksAhead = 2;
-
     private static void PrefetchRows(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int start, int length)
     {
         GqaSimd.Prefetch(keys.Slice(start, length));
         GqaSimd.Prefetch(values.Slice(start, length));
     }
-
-    /// <summary>Positions per block: K rows of about 16 KiB (half of L1), a multiple of the tile, from one tile to 64 (as the generator plans).</summary>
-    internal static int BlockPositions(int headDim, int tile)
-        => Math.Max(tile, Math.Min(64, 16384 / (4 * headDim) / tile * tile));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Lane(Vector512<float> v, int i) => i switch

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -22,8 +23,8 @@ public static partial class GenericGqaKernel
 {
     /// <summary>The instruction-set path <see cref="Decode"/> takes for <paramref name="shape"/> on this machine.</summary>
     public static GqaKernelPath PathFor(GqaShape shape)
-        => Vector512.IsHardwareAccelerated && shape.HeadDim >= Vector512<float>.Count ? GqaKernelPath.Avx512
-         : Vector256.IsHardwareAccelerated && shape.HeadDim >= Vector256<float>.Count ? GqaKernelPath.Avx2
+        => Vector512.IsHardwareAccelerated && GqaKernelNumbers.VectorPathApplies(shape.HeadDim, Vector512<float>.Count) ? GqaKernelPath.Avx512
+         : Vector256.IsHardwareAccelerated && GqaKernelNumbers.VectorPathApplies(shape.HeadDim, Vector256<float>.Count) ? GqaKernelPath.Avx2
          : GqaKernelPath.Scalar;
 
     /// <summary>Writes one token's keys and values (each <c>KvGroups × HeadDim</c>) at <paramref name="position"/> of <paramref name="layer"/>.</summary>
@@ -71,6 +72,17 @@ public static partial class GenericGqaKernel
         }
         GC.KeepAlive(cache);
     }
+
+    /// <summary>
+    /// The scalar path on raw cache regions, for generated kernels: their <c>DecodeScalar</c> forwards here rather than
+    /// emitting a per-layout scalar loop (a machine without 128-bit vectors gains little from constant loop bounds).
+    /// </summary>
+    /// <remarks>Public because generated code in user assemblies calls it; not meant to be called directly. It does not
+    /// check the arguments as <see cref="Decode"/> does, but reads and writes through bounds-checked spans only.</remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void DecodeScalar(GqaShape shape, ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
+        int capacity, KvRange positions, Span<float> output, Span<float> logSumExp)
+        => DecodeScalar(new DecodeArgs(shape, query, keys, values, capacity, positions, output, logSumExp, streaming: false));
 
     /// <summary>Everything one decode call reads and writes, checked by <see cref="GqaGuard"/>.</summary>
     internal readonly ref struct DecodeArgs(GqaShape shape, ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
@@ -127,7 +139,7 @@ public static partial class GenericGqaKernel
                 }
                 ref float k = ref MemoryMarshal.GetReference(tileKeys);
                 ref float v = ref MemoryMarshal.GetReference(groupValues.Slice(t * d));
-                int ahead = t + PrefetchBlocksAhead * BlockPositions(d, Tile);
+                int ahead = t + GqaKernelNumbers.PrefetchBlocksAhead * GqaKernelNumbers.BlockPositions(d, Tile);
                 if (streaming && ahead + Tile <= count)
                 {
                     GqaSimd.Prefetch(groupKeys.Slice(ahead * d, Tile * d));

@@ -17,6 +17,24 @@ namespace GqaGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class GqaSimd
 {
+    /// <summary>This thread's buffer for <see cref="PartialBlockScratch"/>, grown on demand.</summary>
+    [ThreadStatic]
+    private static float[]? t_partialBlock;
+
+    /// <summary>
+    /// A buffer of at least <paramref name="length"/> floats, reused by every decode on this thread, into which a
+    /// kernel copies the zero-padded K rows of a partial last block. It replaces a per-call <c>stackalloc</c> of up to
+    /// 16 KiB that the runtime would zero on every call in assemblies that cannot use <c>[SkipLocalsInit]</c>.
+    /// Its contents are unspecified; a kernel writes before it reads and calls nothing that decodes meanwhile.
+    /// </summary>
+    public static Span<float> PartialBlockScratch(int length)
+    {
+        float[]? buffer = t_partialBlock;
+        if (buffer is null || buffer.Length < length)
+            t_partialBlock = buffer = new float[length];
+        return buffer.AsSpan(0, length);
+    }
+
     /// <summary>
     /// Effectively computes <c>result[i] = Sum(a_i)</c> for sixteen accumulators: the horizontal sums of a
     /// tile of sixteen dot products, in 45 shuffles and adds instead of sixteen separate reductions.
