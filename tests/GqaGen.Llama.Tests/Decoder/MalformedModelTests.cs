@@ -62,23 +62,32 @@ public sealed class MalformedModelTests
     }
 
     [Theory]
-    [InlineData("llama.block_count", 1_000_000_000u)]
-    [InlineData("llama.block_count", 2_147_483_647u)]
-    [InlineData("llama.attention.head_count", 0u)]
-    [InlineData("llama.vocab_size", 0u)]
-    [InlineData("llama.attention.head_count", 3u)]
-    [InlineData("llama.attention.head_count_kv", 0u)]
-    [InlineData("llama.embedding_length", 4_000_000_000u)]
-    [InlineData("llama.feed_forward_length", 0u)]
-    [InlineData("llama.rope.dimension_count", 7u)]
-    [InlineData("llama.attention.key_length", 600u)]
-    public void LlamaModel_rejects_an_absurd_config_value_naming_its_key(string key, uint value)
+    [InlineData("llama.block_count", 1_000_000_000u, "llama.block_count")]
+    [InlineData("llama.block_count", 2_147_483_647u, "llama.block_count")]
+    [InlineData("llama.attention.head_count", 0u, "llama.attention.head_count")]
+    [InlineData("llama.vocab_size", 0u, "VocabularySize must be positive")]
+    [InlineData("llama.attention.head_count", 3u, "llama.attention.head_count")]
+    [InlineData("llama.attention.head_count_kv", 0u, "llama.attention.head_count_kv")]
+    [InlineData("llama.embedding_length", 4_000_000_000u, "llama.embedding_length")]
+    [InlineData("llama.feed_forward_length", 0u, "FeedForwardLength must be positive")]
+    [InlineData("llama.rope.dimension_count", 7u, "llama.rope.dimension_count")]
+    public void LlamaModel_rejects_an_absurd_config_value_naming_it(string key, uint value, string named)
     {
-        byte[] bytes;
-        using (GgufFile source = GgufFile.Parse(Valid))
-            bytes = new GgufRewriter(source).SetUInt32(key, value).ToArray();
-        var e = Assert.Throws<InvalidDataException>(() => LoadAndStep(bytes));
-        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<InvalidDataException>(() => LoadAndStep(WithUInt32(key, value)));
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LlamaModel_refuses_key_and_value_heads_of_different_sizes_naming_both()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => LoadAndStep(WithUInt32("llama.attention.key_length", 600)));
+        Assert.Contains("key_length 600, value_length 16", e.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] WithUInt32(string key, uint value)
+    {
+        using GgufFile source = GgufFile.Parse(Valid);
+        return new GgufRewriter(source).SetUInt32(key, value).ToArray();
     }
 
     private static void LoadAndStep(byte[] bytes)
