@@ -1,3 +1,6 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -19,11 +22,46 @@ internal static class DecoderBench
     private static readonly int[] ThreadCounts = [1, 2];
     private static readonly GqaKernelChoice[] Kernels = [GqaKernelChoice.Generated, GqaKernelChoice.Generic];
 
+    /// <summary>
+    /// Parses the arguments after <c>decoder</c> and runs the benchmark: <c>--help</c> (or <c>-h</c>) prints the usage
+    /// and exits with 0; an unknown option or argument prints the error and the usage and exits with 2, before any work.
+    /// </summary>
     public static int Run(string[] args)
     {
+        var modelDirectory = new Option<DirectoryInfo?>("--model-dir")
+        {
+            Description = "Where the TinyLlama-shaped F16 model (~2.2 GB) is written once and reused. Default: <temp>/gqagen-bench.",
+        };
+        var quick = new Option<bool>("--quick") { Description = "Skip the attention-share table." };
+        var shareOnly = new Option<bool>("--share-only") { Description = "Only the attention-share table (skip the throughput tables)." };
+        var command = new Command("decoder",
+            "Tokens/s of prefill and decode for the built-in model and a TinyLlama-shaped model (random F16 weights, "
+            + "written once to a file), at 1 and 2 threads, generated vs generic attention kernel, and the attention share of a decode step.")
+        {
+            modelDirectory, quick, shareOnly,
+        };
+
+        var root = new RootCommand("GqaGen benchmarks") { command };
+
+        ParseResult parse = root.Parse(["decoder", .. args]);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (ParseError error in parse.Errors)
+                Console.Error.WriteLine(error.Message);
+            Console.Error.WriteLine();
+            root.Parse(["decoder", "--help"]).Invoke();
+            return 2;
+        }
+        if (parse.Action is HelpAction)
+            return parse.Invoke();
+
+        string directory = parse.GetValue(modelDirectory)?.FullName ?? Path.Combine(Path.GetTempPath(), "gqagen-bench");
+        return Run(directory, parse.GetValue(quick), parse.GetValue(shareOnly));
+    }
+
+    private static int Run(string directory, bool quick, bool shareOnly)
+    {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        string directory = Argument(args, "--model-dir") ?? Path.Combine(Path.GetTempPath(), "gqagen-bench");
-        bool quick = args.Contains("--quick");
         Directory.CreateDirectory(directory);
 
         Console.WriteLine($"# Decoder benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -31,7 +69,6 @@ internal static class DecoderBench
             + $"cpu: {CpuName()}");
         Console.WriteLine();
 
-        bool shareOnly = args.Contains("--share-only");
         if (!shareOnly)
         using (GgufFile builtIn = GgufFile.Parse(SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn)))
             Throughput("built-in tiny model (F32, 4 layers, H=8, G=2, d=32)", builtIn, promptTokens: 128, decodeSteps: 128, repeats: 5);
@@ -165,12 +202,6 @@ internal static class DecoderBench
     {
         values.Sort();
         return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
-    }
-
-    private static string? Argument(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static string CpuName()

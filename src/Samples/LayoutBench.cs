@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 
 namespace GqaGen.Samples;
 
@@ -33,10 +34,9 @@ internal static class LayoutBench
             var output = new float[shape.QueryLength];
             var range = KvRange.FromLength(context);
 
-            double generated = SecondsPerCall(() => TLayout.Decode(query, cache, 0, range, output, default));
-            double generic = SecondsPerCall(() => GenericGqaKernel.Decode(shape, query, cache, 0, range, output));
-            // Time the generated kernel again, after the generic one, so neither benefits from going first.
-            generated = Math.Min(generated, SecondsPerCall(() => TLayout.Decode(query, cache, 0, range, output, default)));
+            (double generated, double generic) = TimeAlternated(
+                () => TLayout.Decode(query, cache, 0, range, output, default),
+                () => GenericGqaKernel.Decode(shape, query, cache, 0, range, output));
             yield return new LayoutResult(model, shape, TLayout.ActivePath, context, error, generated, generic);
         }
     }
@@ -78,27 +78,68 @@ internal static class LayoutBench
         return worst;
     }
 
-    /// <summary>Best mean time per call over five runs of about 60 ms each, after a warm-up.</summary>
-    private static double SecondsPerCall(Action call)
-    {
-        var watch = Stopwatch.StartNew();
-        int calls = 0;
-        while (watch.Elapsed.TotalMilliseconds < 30 || calls < 3)
-        {
-            call();
-            calls++;
-        }
-        int perRun = Math.Max(1, (int)(calls * 60 / watch.Elapsed.TotalMilliseconds));
+    /// <summary>Timed runs of each kernel; each result is the median of this many.</summary>
+    public const int TimedRuns = 11;
 
-        double best = double.MaxValue;
-        for (int run = 0; run < 5; run++)
+    /// <summary>
+    /// Median seconds per call of <paramref name="generated"/> and <paramref name="generic"/>, measured the same way:
+    /// both get the same untimed warm-up (called in alternation until tiered JIT has settled), then
+    /// <see cref="TimedRuns"/> timed runs of about 20 ms each, alternated generated, generic, generated, generic…
+    /// so that neither benefits from going first or from a quieter moment of a shared machine.
+    /// </summary>
+    private static (double Generated, double Generic) TimeAlternated(Action generated, Action generic)
+    {
+        (int generatedCalls, double generatedSeconds) = (0, 0);
+        (int genericCalls, double genericSeconds) = (0, 0);
+        var watch = Stopwatch.StartNew();
+        long lastCompiledCount = -1;
+        var sinceLastCompile = Stopwatch.StartNew();
+        // Warm-up: alternate the two for at least 0.3 s and 30 calls each (past tier-0 call counting), and until no
+        // method has been JIT-compiled for 0.2 s (tier-1 and OSR compilations happen on a background thread), or 10 s.
+        while (watch.Elapsed.TotalSeconds < 10)
         {
-            watch.Restart();
-            for (int i = 0; i < perRun; i++)
-                call();
-            best = Math.Min(best, watch.Elapsed.TotalSeconds / perRun);
+            generatedSeconds += TimeCalls(generated, 1);
+            generatedCalls++;
+            genericSeconds += TimeCalls(generic, 1);
+            genericCalls++;
+
+            long compiled = JitInfo.GetCompiledMethodCount(currentThread: false);
+            if (compiled != lastCompiledCount)
+            {
+                lastCompiledCount = compiled;
+                sinceLastCompile.Restart();
+            }
+            if (watch.Elapsed.TotalSeconds >= 0.3 && generatedCalls >= 30 && sinceLastCompile.Elapsed.TotalSeconds >= 0.2)
+                break;
         }
-        return best;
+
+        // Calls per timed run, from the warm-up's mean (which still includes slower early calls, so runs are at
+        // least 20 ms).
+        int generatedPerRun = Math.Max(1, (int)(0.020 * generatedCalls / generatedSeconds));
+        int genericPerRun = Math.Max(1, (int)(0.020 * genericCalls / genericSeconds));
+        var generatedRuns = new double[TimedRuns];
+        var genericRuns = new double[TimedRuns];
+        for (int run = 0; run < TimedRuns; run++)
+        {
+            generatedRuns[run] = TimeCalls(generated, generatedPerRun) / generatedPerRun;
+            genericRuns[run] = TimeCalls(generic, genericPerRun) / genericPerRun;
+        }
+        return (Median(generatedRuns), Median(genericRuns));
+    }
+
+    private static double TimeCalls(Action call, int count)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+            call();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        int middle = values.Length / 2;
+        return values.Length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
     }
 
     private static void Fill(Span<float> values, Random random)

@@ -10,6 +10,8 @@ internal static class LayoutsCommand
     {
         var contexts = new[] { 512, 4096, 32768 };
         Console.WriteLine($"GqaGen sample layouts: generated vs generic decode, fp32 KV, 1 layer, 1 thread ({Environment.ProcessorCount} cores visible).");
+        Console.WriteLine($"Times: median of {LayoutBench.TimedRuns} timed runs of ~20 ms per kernel, generated and generic alternated, "
+            + "after the same untimed warm-up for both (alternated until tiered JIT has settled).");
         Console.WriteLine($"Max rel. error = worst over heads of max|out - ref| / max|ref| (reference: GqaReference, double precision), lengths 1, 17, 1000.");
         Console.WriteLine();
 

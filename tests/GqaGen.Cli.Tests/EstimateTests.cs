@@ -11,7 +11,7 @@ public class EstimateTests
         output.Split('\n').Single(l => l.TrimStart('│', ' ').StartsWith(attention + " ", StringComparison.Ordinal));
 
     [Fact]
-    public void Table_ShowsMhaGqaMqa()
+    public void Table_shows_MHA_GQA_and_MQA()
     {
         var r = CliRunner.Run(Llama);
         Assert.Equal(0, r.ExitCode);
@@ -31,7 +31,7 @@ public class EstimateTests
     }
 
     [Fact]
-    public void Json_IsMachineReadable()
+    public void Json_is_machine_readable()
     {
         var r = CliRunner.Run([.. Llama, "--json"]);
         Assert.Equal(0, r.ExitCode);
@@ -46,7 +46,7 @@ public class EstimateTests
     }
 
     [Fact]
-    public void HeadDim_OverridesHiddenOverHeads()
+    public void HeadDim_overrides_hidden_over_heads()
     {
         // Gemma-2-9B: hidden 3584, 16 heads, head_dim 256 (not 224).
         var r = CliRunner.Run("estimate", "--hidden", "3584", "--heads", "16", "--layers", "42", "--context", "8192", "--kv-groups", "8",
@@ -58,7 +58,7 @@ public class EstimateTests
     }
 
     [Fact]
-    public void Q4_UsesScaleOverhead()
+    public void Q4_uses_the_scale_overhead()
     {
         var r = CliRunner.Run("estimate", "--hidden", "4096", "--heads", "32", "--layers", "32", "--context", "32768", "--kv-groups", "8",
             "--dtype", "q4", "--json");
@@ -78,7 +78,7 @@ public class EstimateTests
     [InlineData("--hidden", "-1", "--hidden must be a positive")]
     [InlineData("--dtype", "fp4", "unknown dtype 'fp4'")]
     [InlineData("--hidden", "abc", "--hidden")]
-    public void BadInput_OneLineExit1(string option, string value, string message)
+    public void Bad_input_is_one_line_and_exit_code_1(string option, string value, string message)
     {
         var args = Llama.ToList();
         int i = args.IndexOf(option);
@@ -87,20 +87,20 @@ public class EstimateTests
     }
 
     [Fact]
-    public void HiddenNotDivisibleByHeads_IsAnError() =>
+    public void Hidden_not_divisible_by_heads_is_an_error() =>
         CliRunner.AssertFails(CliRunner.Run("estimate", "--hidden", "4100", "--heads", "32", "--layers", "32", "--context", "1024",
             "--kv-groups", "8"), "--head-dim");
 
     [Fact]
-    public void MissingRequiredOption_IsAnError() =>
+    public void Missing_required_option_is_an_error() =>
         CliRunner.AssertFails(CliRunner.Run("estimate", "--hidden", "4096"), "--heads");
 
     [Fact]
-    public void UnknownCommand_IsAnError() =>
+    public void Unknown_command_is_an_error() =>
         CliRunner.AssertFails(CliRunner.Run("frobnicate"), "frobnicate");
 
     [Fact]
-    public void Help_DescribesQ4Formula()
+    public void Help_describes_the_Q4_formula()
     {
         var r = CliRunner.Run("estimate", "--help");
         Assert.Equal(0, r.ExitCode);

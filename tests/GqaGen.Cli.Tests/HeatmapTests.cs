@@ -14,7 +14,7 @@ public class HeatmapTests
     [Theory]
     [InlineData(KvTensor.Keys)]
     [InlineData(KvTensor.Values)]
-    public void Builder_ReadsTheGroupOfEachHead(KvTensor tensor)
+    public void Builder_reads_the_group_of_each_head(KvTensor tensor)
     {
         // 8 heads, 2 groups: head 1 reads group 0 (1 / 4), whereas 1 % 2 would wrongly give group 1.
         var shape = new GqaShape(8, 2, 16);
@@ -60,7 +60,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Plotter_DrawsIdenticalDataForHeadsOfAGroup_AndDifferentDataAcrossGroups()
+    public void Plotter_draws_identical_data_for_heads_of_a_group_and_different_data_across_groups()
     {
         foreach (var maps in new[] { BuiltIn.Keys, BuiltIn.Values })
         {
@@ -88,7 +88,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Png_HeadsOfAGroupArePixelIdentical_GroupsDiffer()
+    public void Png_heads_of_a_group_are_pixel_identical_and_groups_differ()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
@@ -120,7 +120,7 @@ public class HeatmapTests
     // ---- The command ----
 
     [Fact]
-    public void Png_RendersWithContent()
+    public void Png_renders_with_content()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
@@ -147,7 +147,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Json_Parses_WithLayoutTokensAndGroupStats()
+    public void Json_parses_with_layout_tokens_and_group_stats()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
@@ -186,7 +186,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Values_DrawsV()
+    public void Values_option_draws_V()
     {
         using var dir = new TempDir();
         string keysFile = Path.Combine(dir.Path, "keys.png"), valuesFile = Path.Combine(dir.Path, "values.png");
@@ -211,7 +211,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Layer0_ValuesDependOnTheTokenAlone_KeysOnItsPosition()
+    public void Layer_0_values_depend_on_the_token_alone_and_keys_on_its_position()
     {
         // The default prompt has " the" twice. In layer 0, V = W_v · norm(embedding) depends only on the token, so its
         // two value rows are equal; RoPE rotates keys by position, so its two key rows differ. This tells V from K.
@@ -227,7 +227,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void MaxHeads_DrawsOnlyTheFirstGroups()
+    public void MaxHeads_draws_only_the_first_groups()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "one-group.png");
@@ -239,7 +239,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void BadLayer_ExitsWithTheValidRange()
+    public void Bad_layer_exits_naming_the_valid_range()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
@@ -249,7 +249,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void BadInput_OneLineExit1()
+    public void Bad_input_is_one_line_and_exit_code_1()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
@@ -267,7 +267,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void ModelErrors_OneLineExit1()
+    public void Model_errors_are_one_line_and_exit_code_1()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
@@ -295,7 +295,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void ModelFile_IsRunLikeTheBuiltIn()
+    public void Model_file_is_run_like_the_built_in_model()
     {
         using var dir = new TempDir();
         string model = Path.Combine(dir.Path, "tiny.gguf");
@@ -339,7 +339,7 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Layout_MaxHeads_KeepsWholeGroups()
+    public void Layout_with_MaxHeads_keeps_whole_groups()
     {
         Assert.Equal(8, new KvHeatmapLayout(32, 8, 64, 10, maxHeads: 10, tokenLabelWidth: 40).Cells.Count); // 2 groups of 4
         Assert.Equal(3, new KvHeatmapLayout(32, 1, 64, 10, maxHeads: 3, tokenLabelWidth: 40).Cells.Count); // part of the only group
@@ -357,7 +357,7 @@ public class HeatmapTests
     [InlineData("", "#7")]
     [InlineData("\u0001", "#7")]
     [InlineData("lamp.", "lamp.")]
-    public void TokenLabels_AreShortAndPrintable(string text, string label) => Assert.Equal(label, TokenLabels.For(text, 7));
+    public void Token_labels_are_short_and_printable(string text, string label) => Assert.Equal(label, TokenLabels.For(text, 7));
 
     private static void Fill(Random random, Span<float> span)
     {

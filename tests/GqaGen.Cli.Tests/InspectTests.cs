@@ -11,7 +11,7 @@ public class InspectTests
     }
 
     [Fact]
-    public void Llama3_8B()
+    public void Inspect_Llama3_8B_shows_its_layout()
     {
         var r = Inspect(Configs.Llama3_8B);
         Assert.Equal(0, r.ExitCode);
@@ -22,7 +22,7 @@ public class InspectTests
     }
 
     [Fact]
-    public void Mistral7B_SlidingWindow()
+    public void Inspect_Mistral7B_shows_its_sliding_window()
     {
         var r = Inspect(Configs.Mistral7B, "--json");
         Assert.Equal(0, r.ExitCode);
@@ -35,7 +35,7 @@ public class InspectTests
     }
 
     [Fact]
-    public void Qwen25_7B()
+    public void Inspect_Qwen25_7B_shows_its_layout()
     {
         var r = Inspect(Configs.Qwen25_7B, "--json");
         Assert.Equal(0, r.ExitCode);
@@ -49,7 +49,7 @@ public class InspectTests
     }
 
     [Fact]
-    public void Falcon7B_MultiQuery()
+    public void Inspect_Falcon7B_shows_multi_query_attention()
     {
         var r = Inspect(Configs.Falcon7B);
         Assert.Equal(0, r.ExitCode);
@@ -60,7 +60,7 @@ public class InspectTests
     }
 
     [Fact]
-    public void AbsentKvHeads_MeansMha()
+    public void Absent_KV_head_count_means_MHA()
     {
         var r = Inspect("""{"num_attention_heads":32,"num_hidden_layers":32,"hidden_size":4096,"max_position_embeddings":4096,"torch_dtype":"float16"}""", "--json");
         Assert.Equal(0, r.ExitCode);
@@ -79,15 +79,15 @@ public class InspectTests
     [InlineData("""{"num_attention_heads":"32","num_hidden_layers":32,"hidden_size":4096}""", "must be an integer")]
     [InlineData("""{"num_attention_heads":32,"num_hidden_layers":32,"hidden_size":4096,"torch_dtype":"complex64"}""", "unknown dtype")]
     [InlineData("{ not json", "not valid JSON")]
-    public void BadConfig_OneLineExit1(string json, string message) => CliRunner.AssertFails(Inspect(json), message);
+    public void Bad_config_is_one_line_and_exit_code_1(string json, string message) => CliRunner.AssertFails(Inspect(json), message);
 
 
     [Fact]
-    public void MissingFile_IsAnError() =>
+    public void Missing_file_is_an_error() =>
         CliRunner.AssertFails(CliRunner.Run("inspect", Path.Combine(Path.GetTempPath(), "no-such-dir-gqagen", "config.json")), "cannot read");
 
     [Fact]
-    public void Directory_IsAnError()
+    public void Directory_is_an_error()
     {
         using var dir = new TempDir();
         CliRunner.AssertFails(CliRunner.Run("inspect", dir.Path), "cannot read");

@@ -3,7 +3,7 @@ namespace GqaGen.Cli.Tests;
 public class MathTests
 {
     [Fact]
-    public void KvBytes_FollowFormula()
+    public void KvBytes_follow_the_formula()
     {
         // 2 · layers · G · d · context · batch · bytes
         Assert.Equal(17_179_869_184d, KvCacheMath.TotalBytes(32, 32, 128, 32768, 1, KvDtype.Bf16));
@@ -20,18 +20,18 @@ public class MathTests
     [InlineData("fp8", 1)]
     [InlineData("int8", 1)]
     [InlineData("q4", 0.5625)]
-    public void Dtypes_HaveTheirSizes(string name, double bytes) => Assert.Equal(bytes, KvDtype.Parse(name).BytesPerElement);
+    public void Dtypes_have_their_sizes(string name, double bytes) => Assert.Equal(bytes, KvDtype.Parse(name).BytesPerElement);
 
     [Fact]
-    public void Q4_IsHalfAByteAndAScalePer32() =>
+    public void Q4_is_half_a_byte_and_a_scale_per_32() =>
         Assert.Equal(0.5 + 2.0 / 32, KvDtype.Q4.BytesPerElement);
 
     [Fact]
-    public void UnknownDtype_Throws() =>
+    public void Unknown_dtype_throws() =>
         Assert.Contains("unknown dtype", Assert.Throws<CliException>(() => KvDtype.Parse("fp4")).Message);
 
     [Fact]
-    public void Divisors_AreAllFactors()
+    public void Divisors_are_all_factors()
     {
         Assert.Equal([1, 2, 4, 5, 8, 10, 20, 40], KvCacheMath.Divisors(40));
         Assert.Equal([1, 71], KvCacheMath.Divisors(71));
@@ -44,7 +44,7 @@ public class MathTests
     [InlineData("8e10", 8e10)]
     [InlineData("1.5TB", 1.5e12)]
     [InlineData("512MiB", 512.0 * 1024 * 1024)]
-    public void Memory_Parses(string text, double bytes) => Assert.Equal(bytes, Units.ParseBytes(text, "--memory"));
+    public void Memory_sizes_parse(string text, double bytes) => Assert.Equal(bytes, Units.ParseBytes(text, "--memory"));
 
     [Theory]
     [InlineData("")]
@@ -52,10 +52,10 @@ public class MathTests
     [InlineData("80XB")]
     [InlineData("-80GB")]
     [InlineData("0")]
-    public void BadMemory_Throws(string text) => Assert.Throws<CliException>(() => Units.ParseBytes(text, "--memory"));
+    public void Bad_memory_size_throws(string text) => Assert.Throws<CliException>(() => Units.ParseBytes(text, "--memory"));
 
     [Fact]
-    public void Reserve_IsShareOrSize()
+    public void Reserve_is_a_share_or_a_size()
     {
         Assert.Equal(8e9, Units.ParseReserve("10%", 80e9), 3);
         Assert.Equal(8e9, Units.ParseReserve("0.1", 80e9), 3);
@@ -64,7 +64,7 @@ public class MathTests
     }
 
     [Fact]
-    public void Counts_Parse()
+    public void Counts_parse_with_suffixes()
     {
         Assert.Equal(13e9, Units.ParseCount("13e9", "--params"));
         Assert.Equal(13e9, Units.ParseCount("13B", "--params"));
@@ -72,7 +72,7 @@ public class MathTests
     }
 
     [Fact]
-    public void Catalog_HasEveryModelWithConsistentShapes()
+    public void Catalog_has_every_model_with_consistent_shapes()
     {
         string[] names = ["Llama-2-7B", "Llama-2-13B", "Llama-2-70B", "Llama-3-8B", "Llama-3-70B", "Llama-3.2-1B", "Llama-3.2-3B",
             "Mistral-7B", "Mixtral-8x7B", "Falcon-7B", "Falcon-40B", "Qwen2.5-0.5B", "Qwen2.5-7B", "TinyLlama-1.1B", "Gemma-2-9B", "DeepSeek-V3"];

@@ -7,7 +7,7 @@ public class PlanTests
     private static readonly ModelSpec Model13B = new("13B", 40, 5120, 40, 40, 128, 13e9, 4096, "test");
 
     [Fact]
-    public void Planner_13B_OnlyMqaFits()
+    public void Planner_for_13B_finds_only_MQA_fits()
     {
         var plan = Planner.Plan(Model13B, 65536, 32, Units.ParseBytes("80GB", "m"), Units.ParseReserve("10%", 80e9), KvDtype.Bf16, KvDtype.Bf16);
         Assert.Equal([1, 2, 4, 5, 8, 10, 20, 40], plan.Rows.Select(r => r.KvGroups));
@@ -18,7 +18,7 @@ public class PlanTests
     }
 
     [Fact]
-    public void Command_13B_RecommendsG1()
+    public void Plan_command_for_13B_recommends_G_1()
     {
         var r = CliRunner.Run("plan", "--model", "Llama-2-13B", "--context", "65536", "--batch", "32", "--memory", "80GB",
             "--weights-dtype", "bf16", "--kv-dtype", "bf16", "--reserve", "10%");
@@ -29,7 +29,7 @@ public class PlanTests
     }
 
     [Fact]
-    public void NothingFits_SuggestsLimitsThatFit()
+    public void Nothing_fits_suggests_limits_that_fit()
     {
         var plan = Planner.Plan(Model13B, 131072, 32, 80e9, 8e9, KvDtype.Bf16, KvDtype.Bf16);
         Assert.Null(plan.RecommendedKvGroups);
@@ -50,7 +50,7 @@ public class PlanTests
     }
 
     [Fact]
-    public void WeightsAloneTooBig_SaysSo()
+    public void Weights_alone_too_big_says_so()
     {
         var r = CliRunner.Run("plan", "--model", "Llama-2-70B", "--context", "4096", "--memory", "80GiB");
         Assert.Equal(0, r.ExitCode);
@@ -59,7 +59,7 @@ public class PlanTests
     }
 
     [Fact]
-    public void Json_ListsRowsAndRecommendation()
+    public void Json_lists_rows_and_recommendation()
     {
         var r = CliRunner.Run("plan", "--model", "llama-3-8b", "--context", "8192", "--batch", "8", "--memory", "8e10", "--json");
         Assert.Equal(0, r.ExitCode);
@@ -70,7 +70,7 @@ public class PlanTests
     }
 
     [Fact]
-    public void Config_EstimatesParameters()
+    public void Config_estimates_parameters()
     {
         using var dir = new TempDir();
         string path = dir.Write("config.json", Configs.Llama3_8B);
@@ -82,7 +82,7 @@ public class PlanTests
     }
 
     [Fact]
-    public void Errors_AreOneLine()
+    public void Errors_are_one_line()
     {
         CliRunner.AssertFails(CliRunner.Run("plan", "--model", "GPT-9", "--context", "1", "--memory", "80GB"), "unknown model 'GPT-9'");
         CliRunner.AssertFails(CliRunner.Run("plan", "--context", "1", "--memory", "80GB"), "exactly one of");

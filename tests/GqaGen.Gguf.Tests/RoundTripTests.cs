@@ -6,7 +6,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public void EveryScalarType_RoundTrips(uint version)
+    public void GgufWriter_round_trips_every_scalar_type(uint version)
     {
         var w = new RawGgufBuilder { Version = version }
             .Add("u8", GgufValueType.UInt8, (byte)250)
@@ -56,7 +56,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public void ArraysOfEveryType_AndNestedArrays_RoundTrip(uint version)
+    public void GgufWriter_round_trips_arrays_of_every_type_and_nested_arrays(uint version)
     {
         var w = new RawGgufBuilder { Version = version }
             .AddArray("a.u8", GgufValueType.UInt8, (byte)1, (byte)255)
@@ -110,7 +110,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public void TensorInfosAndData_RoundTrip(uint version)
+    public void GgufWriter_round_trips_tensor_infos_and_data(uint version)
     {
         float[] a = RawGgufBuilder.Ramp(12), b = RawGgufBuilder.Ramp(6, 0.5f), c = RawGgufBuilder.Ramp(8, 1.5f), q = RawGgufBuilder.Ramp(64, 0.1f);
         byte[] fa = RawGgufBuilder.F32Bytes(a), fb = RawGgufBuilder.F16Bytes(b), fc = RawGgufBuilder.BF16Bytes(c), fq = RawGgufBuilder.Q8_0Bytes(q);
@@ -163,7 +163,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void LargeVocabulary_ParsesQuickly()
+    public void GgufFile_parses_a_large_vocabulary_quickly()
     {
         const int n = 150_000;
         object[] tokens = Enumerable.Range(0, n).Select(i => (object)$"tok{i}").ToArray();
@@ -183,7 +183,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void CustomAlignment_IsUsed()
+    public void GgufWriter_uses_a_custom_alignment()
     {
         var w = new RawGgufBuilder()
             .Add("general.alignment", GgufValueType.UInt32, 64u)
@@ -197,7 +197,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void BlockSizes_ForQuantizedTypes()
+    public void GgmlType_block_sizes_of_quantized_types_match_ggml()
     {
         (GgmlType Type, int Elements, int Bytes)[] expected =
         [
@@ -217,7 +217,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void QuantizedTensor_InfoParses_WithComputedSize()
+    public void GgufFile_parses_a_quantized_tensor_info_with_its_computed_size()
     {
         // A Q4_K tensor of 512 x 2: 4 super-blocks of 144 bytes.
         var w = new RawGgufBuilder().AddTensor("q4k", GgmlType.Q4_K, [512, 2], new byte[4 * 144]);
@@ -227,7 +227,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void Getters_NameTheKey()
+    public void GgufFile_getters_name_the_key()
     {
         using var f = GgufFile.Parse(RawGgufBuilder.Sample().Build());
         var missing = Assert.Throws<KeyNotFoundException>(() => f.GetUInt32("llama.context_length"));
@@ -249,7 +249,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void Open_MemoryMapsAndMatchesParse()
+    public void GgufFile_Open_memory_maps_and_matches_Parse()
     {
         byte[] bytes = RawGgufBuilder.Sample().Build();
         string path = Path.Combine(Path.GetTempPath(), $"gqagen-gguf-{Guid.NewGuid():N}.gguf");
@@ -297,7 +297,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void Open_EmptyOrTruncatedFile_ThrowsFormatException()
+    public void GgufFile_Open_of_an_empty_or_truncated_file_throws_GgufFormatException()
     {
         string path = Path.Combine(Path.GetTempPath(), $"gqagen-gguf-{Guid.NewGuid():N}.gguf");
         try

@@ -9,7 +9,7 @@ public sealed class RuntimeWriterTests
     [InlineData(32)]
     [InlineData(64)]
     [InlineData(4096)]
-    public void MetadataAndTensors_RoundTrip(int alignment)
+    public void GgufWriter_round_trips_metadata_and_tensors(int alignment)
     {
         var random = new Random(alignment);
         byte[] f32 = new byte[3 * 5 * 4];
@@ -54,7 +54,7 @@ public sealed class RuntimeWriterTests
     }
 
     [Fact]
-    public void StreamsToANonSeekableStream()
+    public void GgufWriter_streams_to_a_non_seekable_stream()
     {
         byte[] data = new byte[40];
         new Random(1).NextBytes(data);
@@ -65,16 +65,15 @@ public sealed class RuntimeWriterTests
     }
 
     [Fact]
-    public void CallbackWritingTheWrongSize_Throws()
+    public void GgufWriter_throws_when_a_callback_writes_the_wrong_size()
     {
         var writer = new RuntimeWriter().AddTensor("t", GgmlType.F32, [10], s => s.Write(new byte[39]));
         var e = Assert.Throws<InvalidOperationException>(() => writer.ToArray());
-        Assert.Contains("39", e.Message);
-        Assert.Contains("40", e.Message);
+        Assert.Contains("tensor 't' wrote 39 bytes; its type and shape need 40", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void BadInput_IsRejectedWithTheValueNamed()
+    public void GgufWriter_rejects_bad_input_naming_the_value()
     {
         var writer = new RuntimeWriter().AddString("k", "v").AddTensor("t", GgmlType.F32, [1], new byte[4]);
         Assert.Contains("'k'", Assert.Throws<ArgumentException>(() => writer.AddUInt32("k", 1)).Message);
@@ -83,6 +82,20 @@ public sealed class RuntimeWriterTests
         Assert.Contains("needs 8 bytes, got 4", Assert.Throws<ArgumentException>(() => writer.AddTensor("x", GgmlType.F32, [2], new byte[4])).Message);
         Assert.Throws<ArgumentException>(() => writer.AddTensor("z", GgmlType.F32, [0], new byte[0]));
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Alignment = 48);
+    }
+
+    [Fact]
+    public void GgufWriter_refuses_a_general_alignment_key_so_offsets_always_match_its_Alignment()
+    {
+        var writer = new RuntimeWriter();
+        var e = Assert.Throws<ArgumentException>(() => writer.AddUInt32("general.alignment", 64));
+        Assert.Contains("Alignment", e.Message, StringComparison.Ordinal);
+
+        writer.Alignment = 64;
+        writer.AddTensor("t", GgmlType.F32, [3], new byte[12]).AddTensor("u", GgmlType.F32, [1], new byte[4]);
+        using GgufFile file = GgufFile.Parse(writer.ToArray());
+        Assert.Equal(64, file.Alignment);
+        Assert.All(file.Tensors, t => Assert.Equal(0, t.DataOffset % 64));
     }
 
     private sealed class NonSeekableStream : Stream

@@ -60,7 +60,9 @@ public sealed class SyntheticLlamaSpecTests
             Assert.Contains(part, e.Message);
         // Writing checks too, before anything reaches the stream.
         using var stream = new MemoryStream();
-        Assert.ThrowsAny<ArgumentException>(() => SyntheticLlama.Write(spec, stream));
+        var fromWrite = Assert.ThrowsAny<ArgumentException>(() => SyntheticLlama.Write(spec, stream));
+        Assert.Equal(e.GetType(), fromWrite.GetType());
+        Assert.Equal(e.Message, fromWrite.Message);
         Assert.Equal(0, stream.Length);
     }
 

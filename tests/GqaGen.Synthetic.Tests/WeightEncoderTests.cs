@@ -115,10 +115,10 @@ public sealed class WeightEncoderTests
     public void Encode_rejects_bad_lengths_and_types()
     {
         var e1 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.F16, new float[4], new byte[7]));
-        Assert.Contains("8", e1.Message);
-        Assert.Contains("7", e1.Message);
+        Assert.Equal("destination", e1.ParamName);
+        Assert.Contains("4 values as F16 take 8 bytes; the destination has 7.", e1.Message, StringComparison.Ordinal);
         var e2 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.Q8_0, new float[33], new byte[34]));
-        Assert.Contains("33", e2.Message);
+        Assert.Contains("33 is not a multiple of 32", e2.Message, StringComparison.Ordinal);
         var e3 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.Q4_K, new float[256], new byte[144]));
         Assert.Contains("Q4_K", e3.Message);
     }

@@ -27,7 +27,6 @@ public sealed class KernelSelectionTests
         using var file = TestModels.Open(TestModels.Unannotated);
         using var llama = LlamaModel.Load(file);
         Assert.False(llama.Attention.IsGenerated);
-        Assert.NotNull(llama.KernelWarning);
         Assert.Contains("[GqaLayout(Heads = 6, KvGroups = 2, HeadDim = 16)]", llama.KernelWarning);
     }
 
@@ -74,5 +73,14 @@ public sealed class KernelSelectionTests
         var fromGenerated = new TextGenerator(generated).Generate("Hello, world", options);
         var fromGeneric = new TextGenerator(generic).Generate("Hello, world", options);
         Assert.Equal(fromGenerated.GeneratedTokens, fromGeneric.GeneratedTokens);
+    }
+
+    [Fact]
+    public void LlamaModelOptions_rejects_an_unknown_kernel_choice_naming_the_valid_ones()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new LlamaModelOptions { Kernel = (GqaKernelChoice)7 });
+        Assert.Equal("Kernel", e.ParamName);
+        Assert.Equal((GqaKernelChoice)7, e.ActualValue);
+        Assert.Contains("expected one of Auto, Generated, Generic", e.Message, StringComparison.Ordinal);
     }
 }

@@ -16,7 +16,7 @@ public sealed class MalformedModelTests
     private static readonly byte[] Valid = TestModels.Bytes(TestModels.Gqa);
 
     [Fact]
-    public void TruncatedAnywhere_FailsWithADocumentedException()
+    public void Model_truncated_anywhere_fails_with_a_documented_exception()
     {
         // Every byte through the header, metadata and tensor infos, then strides through the tensor data.
         using GgufFile whole = GgufFile.Parse(Valid);
@@ -33,7 +33,7 @@ public sealed class MalformedModelTests
     }
 
     [Fact]
-    public void RandomByteFlips_FailWithADocumentedExceptionOrLoad()
+    public void Model_with_random_byte_flips_fails_with_a_documented_exception_or_loads()
     {
         using GgufFile whole = GgufFile.Parse(Valid);
         int headerEnd = (int)whole.DataOffset;
@@ -62,24 +62,32 @@ public sealed class MalformedModelTests
     }
 
     [Theory]
-    [InlineData("llama.block_count", 1_000_000_000u)]
-    [InlineData("llama.block_count", 2_147_483_647u)]
-    [InlineData("llama.attention.head_count", 0u)]
-    [InlineData("llama.vocab_size", 0u)]
-    [InlineData("llama.attention.head_count", 3u)]
-    [InlineData("llama.attention.head_count_kv", 0u)]
-    [InlineData("llama.embedding_length", 4_000_000_000u)]
-    [InlineData("llama.feed_forward_length", 0u)]
-    [InlineData("llama.rope.dimension_count", 7u)]
-    [InlineData("llama.attention.key_length", 600u)]
-    public void AbsurdConfigValues_AreRejectedByName(string key, uint value)
+    [InlineData("llama.block_count", 1_000_000_000u, "llama.block_count")]
+    [InlineData("llama.block_count", 2_147_483_647u, "llama.block_count")]
+    [InlineData("llama.attention.head_count", 0u, "llama.attention.head_count")]
+    [InlineData("llama.vocab_size", 0u, "VocabularySize must be positive")]
+    [InlineData("llama.attention.head_count", 3u, "llama.attention.head_count")]
+    [InlineData("llama.attention.head_count_kv", 0u, "llama.attention.head_count_kv")]
+    [InlineData("llama.embedding_length", 4_000_000_000u, "llama.embedding_length")]
+    [InlineData("llama.feed_forward_length", 0u, "FeedForwardLength must be positive")]
+    [InlineData("llama.rope.dimension_count", 7u, "llama.rope.dimension_count")]
+    public void LlamaModel_rejects_an_absurd_config_value_naming_it(string key, uint value, string named)
     {
-        byte[] bytes;
-        using (GgufFile source = GgufFile.Parse(Valid))
-            bytes = new GgufRewriter(source).SetUInt32(key, value).ToArray();
-        Exception? e = Record.Exception(() => LoadAndStep(bytes));
-        AssertDocumented(e, $"{key} = {value}");
-        Assert.NotNull(e);
+        var e = Assert.Throws<InvalidDataException>(() => LoadAndStep(WithUInt32(key, value)));
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LlamaModel_refuses_key_and_value_heads_of_different_sizes_naming_both()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => LoadAndStep(WithUInt32("llama.attention.key_length", 600)));
+        Assert.Contains("key_length 600, value_length 16", e.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] WithUInt32(string key, uint value)
+    {
+        using GgufFile source = GgufFile.Parse(Valid);
+        return new GgufRewriter(source).SetUInt32(key, value).ToArray();
     }
 
     private static void LoadAndStep(byte[] bytes)

@@ -11,7 +11,7 @@ public sealed class TokenSamplerTests
     private static readonly float[] Logits = [MathF.Log(0.2f), MathF.Log(0.4f), MathF.Log(0.1f), MathF.Log(0.3f)];
 
     [Fact]
-    public void Temperature_SamplesTheSoftmax()
+    public void Temperature_samples_the_softmax()
     {
         double[] frequency = Frequencies(new SamplingOptions { Temperature = 1f, Seed = 5 });
         double[] expected = [0.2, 0.4, 0.1, 0.3];
@@ -20,7 +20,7 @@ public sealed class TokenSamplerTests
     }
 
     [Fact]
-    public void TopK_KeepsOnlyTheKMostLikely_Renormalized()
+    public void TopK_keeps_only_the_k_most_likely_renormalized()
     {
         double[] frequency = Frequencies(new SamplingOptions { Temperature = 1f, TopK = 2, Seed = 6 });
         Assert.Equal(0, frequency[0]);
@@ -30,7 +30,7 @@ public sealed class TokenSamplerTests
     }
 
     [Fact]
-    public void TopP_KeepsTheSmallestNucleusReachingP()
+    public void TopP_keeps_the_smallest_nucleus_reaching_p()
     {
         // 0.4 < 0.5 ≤ 0.4 + 0.3: the nucleus is the two most likely tokens.
         double[] frequency = Frequencies(new SamplingOptions { Temperature = 1f, TopP = 0.5f, Seed = 7 });
@@ -40,7 +40,7 @@ public sealed class TokenSamplerTests
     }
 
     [Fact]
-    public void TopK_OnALargeVocabulary_MatchesAFullSort()
+    public void TopK_on_a_large_vocabulary_matches_a_full_sort()
     {
         var random = new Random(8);
         float[] logits = Enumerable.Range(0, 50_000).Select(_ => (float)(random.NextDouble() * 10)).ToArray();
@@ -54,7 +54,7 @@ public sealed class TokenSamplerTests
     }
 
     [Fact]
-    public void SameSeed_SameDraws_OtherSeed_OtherDraws()
+    public void Same_seed_gives_the_same_draws_and_another_seed_other_draws()
     {
         int[] Run(int seed)
         {
@@ -66,12 +66,23 @@ public sealed class TokenSamplerTests
     }
 
     [Fact]
-    public void Greedy_IsArgMax_AndNaNNeverWins()
+    public void Greedy_is_ArgMax_and_NaN_never_wins()
     {
         var greedy = new TokenSampler(SamplingOptions.Greedy);
         Assert.Equal(1, greedy.Sample(Logits));
         Assert.Equal(2, greedy.Sample([float.NaN, 1f, 3f, float.NaN]));
         Assert.Equal(1, new TokenSampler(new SamplingOptions { Temperature = 1f, Seed = 1 }).Sample([float.NaN, 0f, float.NegativeInfinity]));
+    }
+
+    [Fact]
+    public void Sample_picks_the_largest_logit_when_one_is_infinite_or_the_temperature_is_tiny()
+    {
+        float[] logits = [0.5f, float.PositiveInfinity, 0f, 0f];
+        Assert.Equal(1, new TokenSampler(new SamplingOptions { Temperature = 1f, Seed = 1 }).Sample(logits));
+
+        float[] finite = [3f, 0f, 1f, 2f];
+        Assert.Equal(0, new TokenSampler(new SamplingOptions { Temperature = 1e-39f, Seed = 1 }).Sample(finite));
+        Assert.Equal(0, new TokenSampler(new SamplingOptions { Temperature = 1e-39f, TopK = 3, TopP = 0.9f, Seed = 1 }).Sample(finite));
     }
 
     private static double[] Frequencies(SamplingOptions options)

@@ -51,7 +51,7 @@ public sealed class NaiveLlamaTests
     }
 
     [Fact]
-    public void Silu_and_MatVec()
+    public void Silu_and_MatVec_match_their_definitions()
     {
         Assert.Equal(0, NaiveLlama.Silu(0));
         Assert.Equal(2 / (1 + Math.Exp(-2)), NaiveLlama.Silu(2), 15);

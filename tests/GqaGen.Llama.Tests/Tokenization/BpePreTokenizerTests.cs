@@ -18,41 +18,41 @@ public class BpePreTokenizerTests
     }
 
     [Fact]
-    public void Llama3SplitsWordsSpacesNumbersAndPunctuation()
+    public void Llama3_pre_tokenizer_splits_words_spaces_numbers_and_punctuation()
     {
         Assert.Equal(["Hello", " world", " ", "123", "!"], Split("Hello world 123!", BpePreTokenizerKind.Llama3));
     }
 
     [Fact]
-    public void Llama3CutsNumbersIntoGroupsOfUpToThreeDigits()
+    public void Llama3_pre_tokenizer_cuts_numbers_into_groups_of_up_to_three_digits()
     {
         Assert.Equal(["123", "456", "7"], Split("1234567", BpePreTokenizerKind.Llama3));
         Assert.Equal(["in", " ", "202", "4", ",", " ", "12", " cats"], Split("in 2024, 12 cats", BpePreTokenizerKind.Llama3));
     }
 
     [Fact]
-    public void Gpt2KeepsTheSpaceWithTheNumberAndDoesNotGroupDigits()
+    public void Gpt2_pre_tokenizer_keeps_the_space_with_the_number_and_does_not_group_digits()
     {
         Assert.Equal(["Hello", " world", " 123", "!"], Split("Hello world 123!", BpePreTokenizerKind.Gpt2));
         Assert.Equal(["1234567"], Split("1234567", BpePreTokenizerKind.Gpt2));
     }
 
     [Fact]
-    public void ContractionsAreCaseInsensitiveOnlyForLlama3()
+    public void Contractions_are_case_insensitive_only_for_Llama3()
     {
         Assert.Equal(["I", "'M", " here", "'s"], Split("I'M here's", BpePreTokenizerKind.Llama3));
         Assert.Equal(["I", "'", "M", " here", "'s"], Split("I'M here's", BpePreTokenizerKind.Gpt2));
     }
 
     [Fact]
-    public void Llama3KeepsLineBreaksWithPrecedingPunctuationAndSpaces()
+    public void Llama3_pre_tokenizer_keeps_line_breaks_with_preceding_punctuation_and_spaces()
     {
         Assert.Equal(["Hi", ".\n\n", "  ", " Bye"], Split("Hi.\n\n   Bye", BpePreTokenizerKind.Llama3));
         Assert.Equal(["a", " \n", "b"], Split("a \nb", BpePreTokenizerKind.Llama3));
     }
 
     [Fact]
-    public void LettersOutsideTheBasicPlaneAreLetters()
+    public void Letters_outside_the_basic_plane_are_letters()
     {
         // U+20000 (CJK Extension B) and U+1D400 (mathematical bold A) are letters; a UTF-16 regex would not see it.
         Assert.Equal([" 𠀀𝐀x"], Split(" 𠀀𝐀x", BpePreTokenizerKind.Llama3));
@@ -63,7 +63,7 @@ public class BpePreTokenizerTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void AgreesWithTheRegexesOnRandomBasicPlaneText(int seed)
+    public void BpePreTokenizer_agrees_with_the_regexes_on_random_basic_plane_text(int seed)
     {
         var random = new Random(seed);
         var llama3 = new Regex(Llama3Pattern, RegexOptions.CultureInvariant);
@@ -77,7 +77,7 @@ public class BpePreTokenizerTests
     }
 
     [Fact]
-    public void WordsCoverTheTextExactly()
+    public void Words_cover_the_text_exactly()
     {
         var random = new Random(7);
         for (int trial = 0; trial < 200; trial++)
@@ -96,11 +96,11 @@ public class BpePreTokenizerTests
     [InlineData("llama-bpe", true)]
     [InlineData("llama3", true)]
     [InlineData("llama-v3", true)]
-    public void ParsesTheNamesLlamaCppUses(string? name, bool isLlama3) =>
+    public void BpePreTokenizer_parses_the_names_llama_cpp_uses(string? name, bool isLlama3) =>
         Assert.Equal(isLlama3 ? BpePreTokenizerKind.Llama3 : BpePreTokenizerKind.Gpt2, BpePreTokenizer.Parse(name));
 
     [Fact]
-    public void UnknownPreTokenizerIsNotSupported()
+    public void BpePreTokenizer_does_not_support_an_unknown_pre_tokenizer()
     {
         var error = Assert.Throws<NotSupportedException>(() => BpePreTokenizer.Parse("qwen2"));
         Assert.Contains("\"qwen2\"", error.Message);

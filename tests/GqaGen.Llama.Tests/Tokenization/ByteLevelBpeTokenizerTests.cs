@@ -6,7 +6,7 @@ namespace GqaGen.Llama.Tests.Tokenization;
 public class ByteLevelBpeTokenizerTests
 {
     [Fact]
-    public void LowestRankMergeAppliesFirst()
+    public void Lowest_rank_merge_applies_first()
     {
         string[] tokens = ["ab", "bc", "abc"]; // ids 256, 257, 258
         // "b c" first, then "a bc": the whole word.
@@ -18,7 +18,7 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [Fact]
-    public void EqualRanksCannotHappenSoTheLeftmostOfRepeatedPairsMergesFirst()
+    public void Leftmost_of_repeated_pairs_merges_first_as_equal_ranks_cannot_happen()
     {
         // "aaa": the pair "a a" occurs twice; the leftmost merges, leaving "aa a".
         var data = Bpe("gpt2", ["aa"], ["a a"]);
@@ -26,7 +26,7 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [Fact]
-    public void Llama3PreTokenizerEmitsAWordThatIsATokenWithoutMerging()
+    public void Llama3_pre_tokenizer_emits_a_word_that_is_a_token_without_merging()
     {
         // The merges alone make "ab"+"c"; with llama-bpe (ignore_merges) the word "abc" is a token and wins.
         string[] tokens = ["ab", "abc"];
@@ -36,7 +36,7 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [Fact]
-    public void SpacesAndBytesAreSpelledInGpt2Characters()
+    public void Spaces_and_bytes_are_spelled_in_Gpt2_characters()
     {
         // " a" is the word "Ġa"; 'é' is bytes C3 A9, spelled "Ã©".
         var data = Bpe("gpt2", ["Ġa", "Ã©"], ["Ġ a", "Ã ©"]);
@@ -47,7 +47,7 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [Fact]
-    public void BosIsAddedOnlyWhenAskedAndTheModelWantsIt()
+    public void Bos_is_added_only_when_asked_and_the_model_wants_it()
     {
         var data = SyntheticVocabulary.Gpt2(300);
         var tokenizer = GgufTokenizer.Create(data);
@@ -57,7 +57,7 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [Fact]
-    public void ControlTokensAreParsedOnlyWhenAskedAndDecodeToNothing()
+    public void Control_tokens_are_parsed_only_when_asked_and_decode_to_nothing()
     {
         var data = SyntheticVocabulary.Gpt2(400);
         var tokenizer = GgufTokenizer.Create(data);
@@ -75,7 +75,7 @@ public class ByteLevelBpeTokenizerTests
     [InlineData(512, "llama-bpe", 11)]
     [InlineData(3000, "llama-bpe", 12)]
     [InlineData(700, "gpt2", 13)]
-    public void AgreesWithLlamaCppsAlgorithmOnRandomText(int vocabularySize, string preTokenizer, int seed)
+    public void ByteLevelBpeTokenizer_agrees_with_llama_cpp_algorithm_on_random_text(int vocabularySize, string preTokenizer, int seed)
     {
         // Microsoft.ML.Tokenizers does the merging; the oracle is llama.cpp's loop transliterated.
         var data = SyntheticVocabulary.Gpt2(vocabularySize) with { PreTokenizer = preTokenizer };
@@ -94,7 +94,7 @@ public class ByteLevelBpeTokenizerTests
     }
 
     [Fact]
-    public void KindNamesTheModelThePreTokenizerAndTheImplementation()
+    public void Kind_names_the_model_the_pre_tokenizer_and_the_implementation()
     {
         string kind = GgufTokenizer.Create(SyntheticVocabulary.Gpt2(300)).Kind;
         Assert.StartsWith("gpt2 (byte-level BPE", kind);

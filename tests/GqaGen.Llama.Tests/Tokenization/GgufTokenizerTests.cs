@@ -8,7 +8,7 @@ public class GgufTokenizerTests
     [InlineData(-1)]
     [InlineData(512)]
     [InlineData(int.MaxValue)]
-    public void DecodeRejectsIdsOutsideTheVocabularyNamingIdAndSize(int id)
+    public void Decode_rejects_ids_outside_the_vocabulary_naming_id_and_size(int id)
     {
         var tokenizer = GgufTokenizer.Create(SyntheticVocabulary.Gpt2(512));
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([5, id]));
@@ -19,7 +19,7 @@ public class GgufTokenizerTests
     }
 
     [Fact]
-    public void ArgumentsAreChecked()
+    public void GgufTokenizer_checks_its_arguments()
     {
         var tokenizer = GgufTokenizer.Create(SyntheticVocabulary.Llama(300));
         Assert.Throws<ArgumentNullException>(() => tokenizer.Encode(null!, addBos: true));
@@ -28,7 +28,7 @@ public class GgufTokenizerTests
     }
 
     [Fact]
-    public void EndOfGenerationIsEosAndLlama3StyleEndOfTurn()
+    public void End_of_generation_is_eos_and_Llama3_style_end_of_turn()
     {
         var data = TokenizerTestData.Bpe("llama-bpe", ["<|eot_id|>", "ab"], ["a b"]);
         var tokenizer = GgufTokenizer.Create(data);
@@ -47,7 +47,7 @@ public class GgufTokenizerTests
     }
 
     [Fact]
-    public void PropertiesReflectTheData()
+    public void Properties_reflect_the_data()
     {
         var data = SyntheticVocabulary.Llama(400);
         var tokenizer = GgufTokenizer.Create(data);
@@ -57,7 +57,7 @@ public class GgufTokenizerTests
     }
 
     [Fact]
-    public void TokenizerIsIndependentOfLaterChangesToTheLists()
+    public void GgufTokenizer_is_independent_of_later_changes_to_the_lists()
     {
         var tokens = SyntheticVocabulary.Llama(300).Tokens.ToList();
         var data = SyntheticVocabulary.Llama(300) with { Tokens = tokens };
@@ -69,7 +69,7 @@ public class GgufTokenizerTests
     }
 
     [Fact]
-    public void EncodingFromAGgufFileMatchesEncodingFromTheData()
+    public void Encoding_from_a_GgufFile_matches_encoding_from_the_data()
     {
         var data = SyntheticVocabulary.Gpt2(600);
         using var file = TokenizerTestData.ToGguf(data);
@@ -80,7 +80,7 @@ public class GgufTokenizerTests
     [Theory]
     [InlineData("gpt2")]
     [InlineData("llama")]
-    public void ConcurrentEncodingGivesTheSequentialResults(string model)
+    public void Concurrent_encoding_gives_the_sequential_results(string model)
     {
         var tokenizer = GgufTokenizer.Create(model == "gpt2" ? SyntheticVocabulary.Gpt2(2000) : SyntheticVocabulary.Llama(2000));
         var random = new Random(21);

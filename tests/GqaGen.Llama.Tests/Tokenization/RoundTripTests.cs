@@ -35,7 +35,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(Texts))]
-    public void DecodeInvertsEncodeOnBothSyntheticVocabularies(string text)
+    public void Decode_inverts_Encode_on_both_synthetic_vocabularies(string text)
     {
         foreach (var (model, size) in new[] { ("gpt2", 512), ("llama", 1000) })
         {
@@ -48,7 +48,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(Vocabularies))]
-    public void DecodeInvertsEncodeOnRandomText(string model, int size)
+    public void Decode_inverts_Encode_on_random_text(string model, int size)
     {
         var tokenizer = GgufTokenizer.Create(Synthetic(model, size));
         var random = new Random(size);
@@ -60,7 +60,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void ByteLevelDecodeSkipsBosSoTheRoundTripHoldsWithIt()
+    public void ByteLevel_Decode_skips_bos_so_the_round_trip_holds_with_it()
     {
         var tokenizer = GgufTokenizer.Create(SyntheticVocabulary.Gpt2(512));
         const string text = " Hello, world!";
@@ -68,7 +68,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void SentencePieceKeepsTheSpacePrefixAfterBosAsLlamaCppDoes()
+    public void SentencePiece_keeps_the_space_prefix_after_bos_as_llama_cpp_does()
     {
         var tokenizer = GgufTokenizer.Create(SyntheticVocabulary.Llama(1000));
         const string text = "Hello, world!";
@@ -76,7 +76,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void TheSyntheticVocabulariesActuallyMerge()
+    public void Synthetic_vocabularies_actually_merge()
     {
         // Round trips would also pass with one token per byte; check that common words are single tokens.
         var gpt2 = GgufTokenizer.Create(SyntheticVocabulary.Gpt2(512));

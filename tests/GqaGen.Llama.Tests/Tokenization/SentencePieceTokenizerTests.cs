@@ -6,7 +6,7 @@ namespace GqaGen.Llama.Tests.Tokenization;
 public class SentencePieceTokenizerTests
 {
     [Fact]
-    public void HighestScoringPairMergesFirst()
+    public void Highest_scoring_pair_merges_first()
     {
         // "abc" becomes "▁abc". "bc" scores best, so it merges first; then "▁a" (-1) beats "abc" (-3).
         var data = Spm(("▁", -10), ("a", -10), ("b", -10), ("c", -10), ("▁a", -1), ("ab", -2), ("bc", -0.5f), ("abc", -3));
@@ -17,7 +17,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void ChangingTheScoresChangesTheMergeOrder()
+    public void Changing_the_scores_changes_the_merge_order()
     {
         // Now "abc" (-0.7) beats "▁a" (-5) after "bc" merges, and "▁abc" is no piece.
         var data = Spm(("▁", -10), ("a", -10), ("b", -10), ("c", -10), ("▁a", -5), ("ab", -2), ("bc", -0.5f), ("abc", -0.7f));
@@ -27,7 +27,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void EqualScoresMergeTheLeftmostPairFirst()
+    public void Equal_scores_merge_the_leftmost_pair_first()
     {
         // "▁ab": "▁a" and "ab" tie; the leftmost ("▁a") merges, and "▁a"+"b" is no piece.
         var data = Spm(("▁", -10), ("a", -10), ("b", -10), ("▁a", -1), ("ab", -1));
@@ -39,7 +39,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void CharactersOutsideTheVocabularyFallBackToByteTokens()
+    public void Characters_outside_the_vocabulary_fall_back_to_byte_tokens()
     {
         var data = Spm(("▁", -10), ("a", -10), ("▁a", -1));
         var tokenizer = GgufTokenizer.Create(data);
@@ -50,7 +50,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void SpacesBecomeEscapedSpacesAndTheTextGetsASpacePrefix()
+    public void Spaces_become_escaped_spaces_and_the_text_gets_a_space_prefix()
     {
         var data = Spm(("▁", -10), ("a", -10), ("b", -10), ("▁a", -1), ("▁b", -1), ("▁▁", -2));
         var tokenizer = GgufTokenizer.Create(data);
@@ -61,7 +61,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void BosIsAddedOnlyWhenAskedAndTheModelWantsIt()
+    public void Bos_is_added_only_when_asked_and_the_model_wants_it()
     {
         var data = Spm(("▁", -10), ("a", -10), ("▁a", -1));
         var tokenizer = GgufTokenizer.Create(data);
@@ -76,7 +76,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void DecodeRemovesTheSpacePrefixOnlyFromAFirstTextTokenAsLlamaCppDoes()
+    public void Decode_removes_the_space_prefix_only_from_a_first_text_token_as_llama_cpp_does()
     {
         var data = Spm(("▁", -10), ("a", -10), ("▁a", -1));
         var tokenizer = GgufTokenizer.Create(data);
@@ -93,7 +93,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void ControlTokenTextIsPlainTextUnlessSpecialTokensAreParsed()
+    public void Control_token_text_is_plain_text_unless_special_tokens_are_parsed()
     {
         var data = Spm(("▁", -10), ("a", -10), ("<", -10), ("s", -10), (">", -10), ("▁a", -1));
         var tokenizer = GgufTokenizer.Create(data);
@@ -104,7 +104,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void UserDefinedTokensAreAlwaysSplitOutAndDecodeVerbatim()
+    public void User_defined_tokens_are_always_split_out_and_decode_verbatim()
     {
         var data = Spm(("▁", -10), ("a", -10), ("▁a", -1), ("<tool>", 0));
         var types = data.TokenTypes!.ToArray();
@@ -117,7 +117,7 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void WithoutByteTokensUnknownCharactersBecomeTheUnknownToken()
+    public void Without_byte_tokens_unknown_characters_become_the_unknown_token()
     {
         var data = new TokenizerData("llama", ["<unk>", "<s>", "</s>", "▁", "a", "▁a"], [0, 0, 0, -10, -10, -1], [2, 3, 3, 1, 1, 1],
             null, 1, 2, 0, null, true, null);
@@ -126,14 +126,14 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void LoneSurrogatesEncodeAsTheReplacementCharacter()
+    public void Lone_surrogates_encode_as_the_replacement_character()
     {
         var tokenizer = GgufTokenizer.Create(SyntheticVocabulary.Llama(400));
         Assert.Equal(tokenizer.Encode("a\uFFFDb", addBos: false), tokenizer.Encode("a\uD800b", addBos: false));
     }
 
     [Fact]
-    public void KindNamesTheModelAndTheImplementation()
+    public void Kind_names_the_model_and_the_implementation()
     {
         string kind = GgufTokenizer.Create(SyntheticVocabulary.Llama(300)).Kind;
         Assert.StartsWith("llama (SentencePiece BPE", kind);

@@ -28,7 +28,7 @@ public class TokenStreamerTests
     [Theory]
     [InlineData("gpt2")]
     [InlineData("llama")]
-    public void StreamedTextEqualsDecodedTextOnRandomInput(string model)
+    public void Streamed_text_equals_decoded_text_on_random_input(string model)
     {
         var tokenizer = GgufTokenizer.Create(model == "gpt2" ? SyntheticVocabulary.Gpt2(700) : SyntheticVocabulary.Llama(700));
         var random = new Random(5);
@@ -45,7 +45,7 @@ public class TokenStreamerTests
     }
 
     [Fact]
-    public void IncompleteOrBrokenSequencesPrintAsReplacementCharacters()
+    public void Incomplete_or_broken_sequences_print_as_replacement_characters()
     {
         var data = SyntheticVocabulary.Llama(300);
         var tokenizer = GgufTokenizer.Create(data);
@@ -63,7 +63,7 @@ public class TokenStreamerTests
     }
 
     [Fact]
-    public void ControlTokensPrintNothing()
+    public void Control_tokens_print_nothing()
     {
         var data = SyntheticVocabulary.Gpt2(300);
         var streamer = GgufTokenizer.Create(data).CreateStreamer();
@@ -72,11 +72,12 @@ public class TokenStreamerTests
     }
 
     [Fact]
-    public void TokenOutsideTheVocabularyIsRejected()
+    public void Token_outside_the_vocabulary_is_rejected()
     {
         var streamer = GgufTokenizer.Create(SyntheticVocabulary.Gpt2(300)).CreateStreamer();
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => streamer.Append(300));
         Assert.Equal("token", error.ParamName);
-        Assert.Contains("300", error.Message);
+        Assert.Equal(300, error.ActualValue);
+        Assert.Contains("Token id 300 is outside the vocabulary of 300 tokens (valid ids are 0 to 299)", error.Message, StringComparison.Ordinal);
     }
 }

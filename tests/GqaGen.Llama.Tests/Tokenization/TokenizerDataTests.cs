@@ -13,7 +13,7 @@ public class TokenizerDataTests
     [InlineData("llama", 259)]
     [InlineData("llama", 1000)]
     [InlineData("llama", 32000)]
-    public void GgufRoundTripPreservesTheData(string model, int size)
+    public void GGUF_round_trip_preserves_the_data(string model, int size)
     {
         var data = model == "gpt2" ? SyntheticVocabulary.Gpt2(size) : SyntheticVocabulary.Llama(size);
         using var file = ToGguf(data);
@@ -25,7 +25,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void GgufRoundTripPreservesOptionalFields()
+    public void GGUF_round_trip_preserves_optional_fields()
     {
         var data = Spm(("▁", -1.5f), ("", 0)) with { PaddingId = 3, AddBos = false, AddEos = true, AddSpacePrefix = false };
         using var file = ToGguf(data);
@@ -40,7 +40,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void EqualityComparesListsByValue()
+    public void Equality_compares_lists_by_value()
     {
         var a = SyntheticVocabulary.Llama(300);
         var b = SyntheticVocabulary.Llama(300);
@@ -55,7 +55,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void AbsentOptionalKeysTakeLlamaCppsDefaults()
+    public void Absent_optional_keys_take_llama_cpp_defaults()
     {
         using var file = GgufWith(w => w
             .AddString("tokenizer.ggml.model", "llama")
@@ -69,7 +69,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void Gpt2AddBosDefaultsOnOnlyForTheLlama3PreTokenizer()
+    public void Gpt2_add_bos_defaults_on_only_for_the_llama3_pre_tokenizer()
     {
         var data = SyntheticVocabulary.Gpt2(300);
         foreach (var (pre, expected) in new[] { ("llama-bpe", true), ("gpt2", false) })
@@ -86,7 +86,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void SyntheticVocabulariesAreDeterministicAndShapedAsDocumented()
+    public void Synthetic_vocabularies_are_deterministic_and_shaped_as_documented()
     {
         var gpt2 = SyntheticVocabulary.Gpt2(512);
         Assert.Equal(gpt2, SyntheticVocabulary.Gpt2(512));
@@ -116,7 +116,7 @@ public class TokenizerDataTests
     [Theory]
     [InlineData("gpt2", 257)]
     [InlineData("llama", 258)]
-    public void SyntheticVocabulariesRejectSizesBelowTheirFixedTokens(string model, int size)
+    public void Synthetic_vocabularies_reject_sizes_below_their_fixed_tokens(string model, int size)
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
             model == "gpt2" ? SyntheticVocabulary.Gpt2(size) : SyntheticVocabulary.Llama(size));
@@ -124,7 +124,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void MissingTokensKeyIsNamed()
+    public void Missing_tokens_key_is_named()
     {
         using var file = GgufWith(w => w.AddString("tokenizer.ggml.model", "llama"));
         var error = Assert.Throws<GgufTokenizerException>(() => TokenizerData.FromGguf(file));
@@ -134,7 +134,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void MissingModelKeyIsNamed()
+    public void Missing_model_key_is_named()
     {
         using var file = GgufWith(w => w.AddString("general.architecture", "llama"));
         var error = Assert.Throws<GgufTokenizerException>(() => GgufTokenizer.FromGguf(file));
@@ -142,7 +142,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void ScoresOfTheWrongLengthAreRejected()
+    public void Scores_of_the_wrong_length_are_rejected()
     {
         var data = SyntheticVocabulary.Llama(300);
         using var file = GgufWith(w => w
@@ -157,7 +157,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void UnknownModelIsNotSupported()
+    public void Unknown_model_is_not_supported()
     {
         using var file = GgufWith(w => w
             .AddString("tokenizer.ggml.model", "bert")
@@ -171,14 +171,14 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void UnknownPreTokenizerIsNotSupported()
+    public void Unknown_pre_tokenizer_is_not_supported()
     {
         var data = SyntheticVocabulary.Gpt2(300) with { PreTokenizer = "deepseek-coder" };
         Assert.Contains("\"deepseek-coder\"", Assert.Throws<NotSupportedException>(() => GgufTokenizer.Create(data)).Message);
     }
 
     [Fact]
-    public void InconsistentDataIsRejectedNamingTheKey()
+    public void Inconsistent_data_is_rejected_naming_the_key()
     {
         var llama = SyntheticVocabulary.Llama(300);
         var gpt2 = SyntheticVocabulary.Gpt2(300);
@@ -197,7 +197,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void Gpt2WithoutBosOrEosIsRejectedInsteadOfGuessed()
+    public void Gpt2_without_bos_or_eos_is_rejected_instead_of_guessed()
     {
         var data = SyntheticVocabulary.Gpt2(300);
         using var file = GgufWith(w => w
@@ -209,7 +209,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void WrongValueTypesAreReportedByTheReader()
+    public void Wrong_value_types_are_reported_by_the_reader()
     {
         using var file = GgufWith(w => w
             .AddString("tokenizer.ggml.model", "llama")
@@ -220,7 +220,7 @@ public class TokenizerDataTests
     }
 
     [Fact]
-    public void ArgumentsAreChecked()
+    public void Arguments_are_checked()
     {
         Assert.Throws<ArgumentNullException>(() => TokenizerData.FromGguf(null!));
         Assert.Throws<ArgumentNullException>(() => SyntheticVocabulary.Gpt2(300).WriteTo(null!));

@@ -8,7 +8,7 @@ namespace GqaGen.Llama.Tests.Weights;
 public sealed unsafe class HalfBitsTests
 {
     [Fact]
-    public void TwoPow112_is_exact()
+    public void HalfBits_two_to_the_112_is_exact()
         => Assert.Equal(0x7780_0000, BitConverter.SingleToInt32Bits(HalfBits.TwoPow112));
 
     [Fact]

@@ -8,7 +8,7 @@ namespace GqaGen.Tests.Kernels;
 public sealed class FastExpTests
 {
     [Fact]
-    public void Matches_double_precision_within_two_ulp_over_the_softmax_range()
+    public void FastExp_matches_double_precision_within_two_ulp_over_the_softmax_range()
     {
         var random = new Random(7);
         double worst512 = 0, worst256 = 0;
@@ -37,7 +37,7 @@ public sealed class FastExpTests
     }
 
     [Fact]
-    public void Keeps_NaN()
+    public void FastExp_keeps_NaN()
     {
         Assert.True(float.IsNaN(FastExp.Exp(Vector512.Create(float.NaN)).GetElement(0)));
         Assert.True(float.IsNaN(FastExp.Exp(Vector256.Create(float.NaN)).GetElement(0)));
