@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -77,18 +78,54 @@ public sealed partial class CliApp
             _err.WriteLine($"error: {messages.First()}");
             return 1;
         }
+        if (parse.Action is HelpAction && parse.CommandResult.Command == root)
+        {
+            var help = new StringWriter();
+            int code = parse.Invoke(new InvocationConfiguration { Output = help, Error = _err, EnableDefaultExceptionHandler = false });
+            _out.Write(WithTitleFirst(help.ToString()));
+            return code;
+        }
         return parse.Invoke(new InvocationConfiguration { Output = _out, Error = _err, EnableDefaultExceptionHandler = false });
     }
 
-    public RootCommand BuildRoot()
+    /// <summary>The command users type, as the tool package installs it (ToolCommandName in GqaGen.Cli.csproj).</summary>
+    public const string CommandName = "gqagen";
+
+    private const string Summary = "KV-cache sizes, memory plans, config inspection and plots for grouped-query attention (GQA).";
+
+    /// <summary>
+    /// The root command, named <see cref="CommandName"/>. A <see cref="RootCommand"/> takes its name from the
+    /// executable, GqaGen.Cli (the assembly cannot be called gqagen: assembly names are case-insensitive and it would
+    /// clash with GqaGen.dll), so its usage lines would name a command nobody types; this is a plain
+    /// <see cref="Command"/> with the options a RootCommand adds: help (for every subcommand too) and version.
+    /// </summary>
+    public Command BuildRoot()
     {
-        var root = new RootCommand("gqagen: KV-cache sizes, memory plans, config inspection and plots for grouped-query attention (GQA).");
+        var root = new Command(CommandName, $"{CommandName}: {Summary}")
+        {
+            Options = { new HelpOption { Recursive = true }, new VersionOption() },
+        };
         root.Subcommands.Add(EstimateCommand());
         root.Subcommands.Add(PlanCommand());
         root.Subcommands.Add(InspectCommand());
         root.Subcommands.Add(PlotCommand());
         root.Subcommands.Add(HeatmapCommand());
         return root;
+    }
+
+    /// <summary>
+    /// The tool's own help opens with its name and what it does ("gqagen: KV-cache sizes…"), as a tool's help
+    /// should, rather than under a "Description:" heading: the heading is dropped and the description unindented.
+    /// </summary>
+    internal static string WithTitleFirst(string help)
+    {
+        var lines = help.ReplaceLineEndings("\n").Split('\n').ToList();
+        if (lines.Count == 0 || lines[0].Trim() != "Description:")
+            return help;
+        lines.RemoveAt(0);
+        for (int i = 0; i < lines.Count && lines[i].Length > 0; i++)
+            lines[i] = lines[i].TrimStart();
+        return string.Join(Environment.NewLine, lines);
     }
 
     private int Guard(Func<int> action)

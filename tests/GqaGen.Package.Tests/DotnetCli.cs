@@ -14,7 +14,8 @@ internal sealed record CliResult(string CommandLine, string WorkingDirectory, in
 }
 
 /// <summary>
-/// Runs the same <c>dotnet</c> host that runs these tests, as a user would from a shell, with a time limit.
+/// Runs the same <c>dotnet</c> host that runs these tests, or a program it installed (a tool's command), as a user
+/// would from a shell, with a time limit.
 /// </summary>
 internal static class DotnetCli
 {
@@ -22,9 +23,22 @@ internal static class DotnetCli
     private static readonly string Host =
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
 
-    public static CliResult Run(string workingDirectory, TimeSpan timeout, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static CliResult Run(string workingDirectory, TimeSpan timeout, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunProcess(Host, "dotnet", workingDirectory, timeout, arguments, environment);
+
+    /// <summary>Runs <paramref name="program"/> (an apphost such as an installed tool's command) on this host's runtime.</summary>
+    public static CliResult RunProgram(string program, string workingDirectory, TimeSpan timeout, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(Host)
+        // An apphost finds the runtime through DOTNET_ROOT first, so it runs on the runtime these tests run on.
+        var environment = new Dictionary<string, string>();
+        if (Path.IsPathRooted(Host))
+            environment["DOTNET_ROOT"] = Path.GetDirectoryName(Host)!;
+        return RunProcess(program, Path.GetFileName(program), workingDirectory, timeout, arguments, environment);
+    }
+
+    private static CliResult RunProcess(string program, string displayName, string workingDirectory, TimeSpan timeout, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -47,7 +61,7 @@ internal static class DotnetCli
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
 
-        string commandLine = "dotnet " + string.Join(' ', start.ArgumentList);
+        string commandLine = displayName + " " + string.Join(' ', start.ArgumentList);
         var output = new StringBuilder();
         var stdoutClosed = new TaskCompletionSource();
         var stderrClosed = new TaskCompletionSource();

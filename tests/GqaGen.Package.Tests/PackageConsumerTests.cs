@@ -1,14 +1,15 @@
 using System.Globalization;
-using System.Security;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace GqaGen.Package.Tests;
 
 /// <summary>
-/// A fresh console project outside the repo references only the GqaGen package, declares a layout, and its
-/// generated kernel matches the naive reference: the package alone brings the runtime, the generator and the
-/// dependency, and the generator runs in a user's build.
+/// Fresh console projects outside the repo, made from the templates under Consumers/, restore the packages from the
+/// feed the way a user's project does: one references only GqaGen (its generated kernel must match the naive
+/// reference, and the decoder's packages must not come along), one references GqaGen.Llama (it writes a tiny model
+/// with the public GGUF writer and generates from it).
 /// </summary>
 [Collection(PackageCollection.Name)]
 [Trait("Category", "Package")]
@@ -18,27 +19,10 @@ public sealed partial class PackageConsumerTests(PackedFeed feed, ITestOutputHel
     private static readonly string[] Paths = ["Avx512", "Avx2", "Scalar"];
 
     [Fact]
-    public void FreshConsoleProject_BuildsWithoutWarnings_AndMatchesReference()
+    public void An_app_referencing_only_GqaGen_builds_without_warnings_and_matches_GqaReference()
     {
-        string project = Path.Combine(feed.WorkRoot, "consumer");
-        string template = Path.Combine(AppContext.BaseDirectory, "Consumer");
-        Directory.CreateDirectory(project);
-        File.WriteAllText(Path.Combine(project, "Consumer.csproj"),
-            File.ReadAllText(Path.Combine(template, "Consumer.csproj.template")).Replace("{GqaGenVersion}", feed.Version));
-        File.Copy(Path.Combine(template, "Program.cs"), Path.Combine(project, "Program.cs"));
-        File.Copy(Path.Combine(template, "MyLayout.cs"), Path.Combine(project, "MyLayout.cs"));
-        File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig(project));
-
-        // A private packages folder: the test version is extracted there, not into the user's cache.
-        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(feed.WorkRoot, "packages") };
-
-        CliResult build = DotnetCli.Run(project, TimeSpan.FromMinutes(5), ["build", "-c", "Release"], environment);
-        Assert.True(build.ExitCode == 0, build.Describe());
-        var warnings = build.Output.Split('\n').Where(line => WarningLine().IsMatch(line)).ToList();
-        Assert.True(warnings.Count == 0, $"The build warned:{Environment.NewLine}{string.Join('\n', warnings)}{Environment.NewLine}{build.Describe()}");
-
-        CliResult run = DotnetCli.Run(project, TimeSpan.FromMinutes(2), ["run", "--no-build", "-c", "Release"], environment);
-        Assert.True(run.ExitCode == 0, run.Describe());
+        string project = feed.CreateProject("Kernels");
+        CliResult run = BuildAndRun(project);
         log.WriteLine($"GqaGen {feed.Version}: {run.Output.Trim()}");
 
         Match error = ErrorLine().Match(run.Output);
@@ -47,47 +31,51 @@ public sealed partial class PackageConsumerTests(PackedFeed feed, ITestOutputHel
         double maxRelError = double.Parse(error.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture);
         Assert.True(maxRelError <= Tolerance, $"Generated kernel differs from GqaReference by {maxRelError} (normwise, worst head), over {Tolerance}. {run.Describe()}");
         Assert.True(Paths.Contains(path.Groups[1].Value), $"Unknown path '{path.Groups[1].Value}', expected one of {string.Join(", ", Paths)}. {run.Describe()}");
+
+        // The kernels package alone: the decoder, the GGUF reader and the tokenizer dependency stay out of the graph.
+        var libraries = RestoredLibraries(project);
+        Assert.Contains($"GqaGen/{feed.Version}", libraries);
+        Assert.Contains(libraries, l => l.StartsWith("System.Numerics.Tensors/", StringComparison.Ordinal));
+        foreach (string unwanted in (string[])["GqaGen.Llama/", "GqaGen.Gguf/", "Microsoft.ML.Tokenizers"])
+            Assert.DoesNotContain(libraries, l => l.StartsWith(unwanted, StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>
-    /// A nuget.config that clears every inherited source, then lists the local feed and the sources this machine has
-    /// enabled (System.Numerics.Tensors restores from them). The machine's global packages folder is a fallback
-    /// folder, so a package already there is not downloaded again.
-    /// </summary>
-    private string NuGetConfig(string project)
+    [Fact]
+    public void An_app_referencing_GqaGen_Llama_generates_the_same_tokens_twice_from_a_model_it_wrote()
     {
-        // Asked in the project folder before its nuget.config exists, so this is the machine's own configuration.
-        CliResult sources = DotnetCli.Run(project, TimeSpan.FromMinutes(1), ["nuget", "list", "source", "--format", "short"]);
-        Assert.True(sources.ExitCode == 0, sources.Describe());
-        var enabled = sources.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("E ", StringComparison.Ordinal)).Select(l => l[2..].Trim()).ToList();
-        Assert.True(enabled.Count > 0, $"This machine has no enabled NuGet source to restore System.Numerics.Tensors from. {sources.Describe()}");
+        string project = feed.CreateProject("Llama");
+        CliResult run = BuildAndRun(project);
+        log.WriteLine($"GqaGen.Llama {feed.Version}: {run.Output.Trim()}");
 
-        CliResult locals = DotnetCli.Run(project, TimeSpan.FromMinutes(1), ["nuget", "locals", "global-packages", "--list"]);
-        Assert.True(locals.ExitCode == 0, locals.Describe());
-        Match globalPackagesLine = GlobalPackagesLine().Match(locals.Output);
-        Assert.True(globalPackagesLine.Success, locals.Describe());
-        string globalPackages = globalPackagesLine.Groups[1].Value.Trim();
+        Assert.Contains("ok", run.Output.Split('\n').Select(l => l.Trim()));
+        var libraries = RestoredLibraries(project);
+        foreach (string expected in (string[])[$"GqaGen/{feed.Version}", $"GqaGen.Gguf/{feed.Version}", $"GqaGen.Llama/{feed.Version}"])
+            Assert.Contains(expected, libraries);
+        Assert.Contains(libraries, l => l.StartsWith("Microsoft.ML.Tokenizers/", StringComparison.Ordinal));
+    }
 
-        var lines = new List<string> { "<?xml version=\"1.0\" encoding=\"utf-8\"?>", "<configuration>", "  <packageSources>", "    <clear />" };
-        lines.Add($"    <add key=\"gqagen-local\" value=\"{SecurityElement.Escape(feed.FeedDirectory)}\" />");
-        for (int i = 0; i < enabled.Count; i++)
-            lines.Add($"    <add key=\"machine-{i}\" value=\"{SecurityElement.Escape(enabled[i])}\" />");
-        lines.Add("  </packageSources>");
-        if (Directory.Exists(globalPackages))
-        {
-            lines.Add("  <fallbackPackageFolders>");
-            lines.Add($"    <add key=\"machine-global-packages\" value=\"{SecurityElement.Escape(globalPackages)}\" />");
-            lines.Add("  </fallbackPackageFolders>");
-        }
-        lines.Add("</configuration>");
-        return string.Join(Environment.NewLine, lines);
+    /// <summary>Builds the project (no warnings allowed) and runs it; both must exit with code 0.</summary>
+    private CliResult BuildAndRun(string project)
+    {
+        CliResult build = DotnetCli.Run(project, TimeSpan.FromMinutes(5), ["build", "-c", "Release"], feed.RestoreEnvironment);
+        Assert.True(build.ExitCode == 0, build.Describe());
+        var warnings = build.Output.Split('\n').Where(line => WarningLine().IsMatch(line)).ToList();
+        Assert.True(warnings.Count == 0, $"The build warned:{Environment.NewLine}{string.Join('\n', warnings)}{Environment.NewLine}{build.Describe()}");
+
+        CliResult run = DotnetCli.Run(project, TimeSpan.FromMinutes(2), ["run", "--no-build", "-c", "Release"], feed.RestoreEnvironment);
+        Assert.True(run.ExitCode == 0, run.Describe());
+        return run;
+    }
+
+    /// <summary>The "id/version" of every package in the project's restored dependency graph (obj/project.assets.json).</summary>
+    private static List<string> RestoredLibraries(string project)
+    {
+        using JsonDocument assets = JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "obj", "project.assets.json")));
+        return assets.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name).ToList();
     }
 
     [GeneratedRegex(@"\bwarning [A-Z]+[0-9]+")]
     private static partial Regex WarningLine();
-
-    [GeneratedRegex(@"^global-packages:(.+)$", RegexOptions.Multiline)]
-    private static partial Regex GlobalPackagesLine();
 
     [GeneratedRegex(@"^max-rel-error=(\S+)\s*$", RegexOptions.Multiline)]
     private static partial Regex ErrorLine();

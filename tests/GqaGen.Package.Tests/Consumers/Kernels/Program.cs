@@ -3,8 +3,10 @@ using GqaGen;
 using PackageConsumer;
 
 // Fills a cache with random keys and values, decodes one query with the kernel generated for MyLayout and with
-// the naive reference, and prints the worst per-head normwise relative error and the ISA path that ran.
+// the naive reference, and prints the worst per-head normwise relative error and the ISA path that ran. Exit code 1
+// when the error is over the tolerance (or NaN), else 0.
 const int Positions = 50;
+const double Tolerance = 1e-5;
 var rng = new Random(20251126);
 
 using var cache = new KvCache(MyLayout.Shape, layers: 1, capacity: Positions);
@@ -39,6 +41,12 @@ for (int head = 0; head < MyLayout.Heads; head++)
 
 Console.WriteLine("max-rel-error=" + worst.ToString("R", CultureInfo.InvariantCulture));
 Console.WriteLine("path=" + MyLayout.ActivePath);
+if (!(worst <= Tolerance))
+{
+    Console.Error.WriteLine($"error: the generated kernel differs from GqaReference by {worst:R} (worst head), over {Tolerance}.");
+    return 1;
+}
+return 0;
 
 void Fill(float[] values)
 {
