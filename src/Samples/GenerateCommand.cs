@@ -23,7 +23,7 @@ internal static class GenerateCommand
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling probability mass; 1 = off.", DefaultValueFactory = _ => 1f };
         var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for the matrix products.", DefaultValueFactory = _ => 1 };
-        var kv = new Option<string>("--kv") { Description = "KV cache storage: fp32 (bf16, fp16 and int8 come with the reduced-precision cache work).", DefaultValueFactory = _ => "fp32" };
+        var kv = new Option<string>("--kv") { Description = "KV cache storage. Only fp32 is implemented today; bf16, fp16 and int8 are refused with an error.", DefaultValueFactory = _ => "fp32" };
         kv.AcceptOnlyFromAmong("fp32", "bf16", "fp16", "int8");
         var kernel = new Option<GqaKernelChoice>("--kernel") { Description = "Attention kernel: Auto (generated if a [GqaLayout] matches), Generated, Generic.", DefaultValueFactory = _ => GqaKernelChoice.Auto };
         var context = new Option<int>("--context") { Description = "KV cache positions; 0 = prompt + max tokens.", DefaultValueFactory = _ => 0 };

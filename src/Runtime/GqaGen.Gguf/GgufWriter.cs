@@ -8,8 +8,9 @@ namespace GqaGen.Gguf;
 /// offset aligned to <see cref="Alignment"/> (the layout <see cref="GgufFile"/> reads). Tensor data can be supplied
 /// as bytes or streamed by a callback, so files larger than any array (a 1.1B-parameter model) can be written.
 /// </summary>
-/// <remarks>Used by the synthetic models (tests, the samples' built-in model, the decoder benchmark); this
-/// project never downloads a model.</remarks>
+/// <remarks>Public API in its own right: use it to build test models, convert weights from another format, or
+/// rewrite a file's metadata. Every tensor's byte count is checked against its type and shape, and
+/// <c>general.alignment</c> is written only when <see cref="Alignment"/> differs from the GGUF default.</remarks>
 public sealed class GgufWriter
 {
     private readonly List<(string Key, GgufValueType Type, Action<BinaryWriter> Write)> _metadata = [];
