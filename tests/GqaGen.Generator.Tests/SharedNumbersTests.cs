@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.RegularExpressions;
 using GqaGen.Generator.Emit;
 using GqaGen.Generator.Model;
@@ -29,11 +30,35 @@ public sealed partial class SharedNumbersTests
         Assert.True(mismatches.Count == 0, "The generated Scale differs from GqaShape.Scale for:\n" + string.Join("\n", mismatches));
     }
 
+    /// <summary>
+    /// Checked exactly, not by recomputing the formula: 1/√d lies strictly between the midpoints of Scale and its two
+    /// neighbouring floats, that is lo² · d &lt; 1 &lt; hi² · d, evaluated in integers (a midpoint of two floats is exact
+    /// in double, and its square times d is exact as a BigInteger).
+    /// </summary>
     [Fact]
     public void GqaShape_Scale_is_one_over_the_square_root_of_HeadDim_correctly_rounded()
     {
+        var wrong = new List<string>();
         for (int d = 1; d <= GqaShape.MaxHeadDim; d++)
-            Assert.Equal((float)(1.0 / Math.Sqrt(d)), new GqaShape(1, 1, d).Scale);
+        {
+            float scale = new GqaShape(1, 1, d).Scale;
+            double below = ((double)MathF.BitDecrement(scale) + scale) / 2;
+            double above = ((double)MathF.BitIncrement(scale) + scale) / 2;
+            if (CompareSquareTimes(below, d) >= 0 || CompareSquareTimes(above, d) <= 0)
+                wrong.Add($"d = {d}: {scale:R}");
+        }
+        Assert.True(wrong.Count == 0, "Scale is not the float nearest to 1/√d for:\n" + string.Join("\n", wrong));
+    }
+
+    /// <summary>The sign of m² · d − 1 for a positive, normal double m, computed exactly.</summary>
+    private static int CompareSquareTimes(double m, int d)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(m);
+        long mantissa = (bits & 0xF_FFFF_FFFF_FFFFL) | (1L << 52);
+        int exponent = (int)((bits >> 52) & 0x7FF) - 1075;   // m = mantissa · 2^exponent, exponent < 0 for m < 1
+        BigInteger left = (BigInteger)mantissa * mantissa * d;
+        BigInteger right = BigInteger.One << (-2 * exponent);
+        return left.CompareTo(right);
     }
 
     [GeneratedRegex(@"public const float Scale = (?<value>[0-9.E+-]+)f;")]
