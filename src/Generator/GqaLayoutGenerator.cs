@@ -16,8 +16,8 @@ public sealed class GqaLayoutGenerator : IIncrementalGenerator
     /// <summary>Tracking name of the parse step, for incremental-caching tests.</summary>
     public const string ParseStep = "GqaLayout.Parse";
 
-    /// <summary>Tracking name of the step that adds the compilation's AllowUnsafe to each layout before emission.</summary>
-    public const string EmitStep = "GqaLayout.Emit";
+    /// <summary>Tracking name of the step that adds the compilation's facts (AllowUnsafe) to each parsed layout.</summary>
+    public const string CompilationFactsStep = "GqaLayout.WithCompilationFacts";
 
     /// <summary>Tracking name of the step that gathers every layout for the registry.</summary>
     public const string RegistryStep = "GqaLayout.Registry";
@@ -42,7 +42,7 @@ public sealed class GqaLayoutGenerator : IIncrementalGenerator
             .Select(static (pair, _) => pair.Left.Layout is { } layout
                 ? pair.Left with { Layout = layout with { AllowsUnsafeCode = pair.Right } }
                 : pair.Left)
-            .WithTrackingName(EmitStep);
+            .WithTrackingName(CompilationFactsStep);
 
         context.RegisterSourceOutput(emitted, static (output, result) =>
         {

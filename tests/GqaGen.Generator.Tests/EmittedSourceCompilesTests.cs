@@ -63,6 +63,28 @@ public sealed class EmittedSourceCompilesTests
         Assert.True(run.OutputProblems().IsEmpty, "The kernels do not compile cleanly:" + GeneratorRun.Describe(run.OutputProblems().Take(20)));
     }
 
+    /// <summary>
+    /// User types whose names the kernels also use, in namespaces the kernels' lookup passes through (GqaGen, and
+    /// namespaces below it that shadow System or GqaGen.Kernels), must not capture a name in the generated code.
+    /// </summary>
+    [Theory]
+    [InlineData("namespace GqaGen.System.Collections { public sealed class Bag { } }")]
+    [InlineData("namespace GqaGen.GqaGen { public sealed class Thing { } }")]
+    [InlineData("namespace GqaGen.Kernels { public static class Math { } public sealed class Unsafe { } public sealed class MemoryMarshal { } }")]
+    [InlineData("namespace GqaGen { public sealed class Span { } public sealed class Vector512 { } public static class GC { } public sealed class MethodImpl { } }")]
+    [InlineData("namespace Models { public sealed class GqaSimd { } public sealed class KvCache { } public static class System { } }")]
+    public void Kernels_compile_beside_user_types_named_like_what_they_use(string userTypes)
+    {
+        Compilation input = TestCompilations.Create(
+            "using GqaGen;\nnamespace Models;\n[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 72)] public partial struct Layout;\n", userTypes);
+
+        GeneratorRun run = GeneratorHarness.Run(input);
+
+        run.AssertNoGeneratorException();
+        Assert.Single(run.GeneratedSources);
+        Assert.True(run.OutputProblems().IsEmpty, "The kernels do not compile beside those types:" + GeneratorRun.Describe(run.OutputProblems().Take(20)));
+    }
+
     private static void AssertCompilesCleanly(int heads, int kvGroups, int headDim, CSharpParseOptions parseOptions)
     {
         string source = $$"""

@@ -1,5 +1,6 @@
 using GqaGen.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace GqaGen.Generator.Tests;
 
@@ -71,6 +72,20 @@ public sealed class IncrementalCachingTests
         Assert.Contains("HeadDim = 128", second.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Allowing_unsafe_code_re_emits_the_layout_with_SkipLocalsInit()
+    {
+        (GeneratorRun first, GeneratorRun second) = RunTwice(compilation =>
+            compilation.WithOptions(((CSharpCompilationOptions)compilation.Options).WithAllowUnsafe(true)));
+
+        // The parse itself does not read the options; only the step that adds the compilation's facts changes.
+        Assert.All(StepReasons(second, GqaLayoutGenerator.ParseStep), reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"The parse step output was {reason}."));
+        Assert.Contains(StepReasons(second, GqaLayoutGenerator.CompilationFactsStep), reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(StepReasons(second, WellKnownGeneratorOutputs.SourceOutput), reason => reason == IncrementalStepRunReason.Modified);
+        Assert.DoesNotContain("[SkipLocalsInit]", first.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+        Assert.Contains("[SkipLocalsInit]", second.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Runs one driver on the sources, then again (keeping its cache) on the edited compilation.</summary>
     private static (GeneratorRun First, GeneratorRun Second) RunTwice(Func<Compilation, Compilation> edit)
     {
@@ -85,8 +100,10 @@ public sealed class IncrementalCachingTests
     private static void AssertNothingReEmitted(GeneratorRun run)
     {
         IncrementalStepRunReason[] parse = StepReasons(run, GqaLayoutGenerator.ParseStep);
+        IncrementalStepRunReason[] facts = StepReasons(run, GqaLayoutGenerator.CompilationFactsStep);
         IncrementalStepRunReason[] emit = StepReasons(run, WellKnownGeneratorOutputs.SourceOutput);
         Assert.All(parse, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"The parse step output was {reason}."));
+        Assert.All(facts, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"The compilation-facts step output was {reason}."));
         Assert.All(emit, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"The source output step was {reason}: the kernels were emitted again."));
     }
 

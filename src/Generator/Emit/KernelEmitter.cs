@@ -20,8 +20,22 @@ internal static class KernelEmitter
     /// <summary>Namespace of the implementation classes; the annotated type holds only its public surface and forwarders.</summary>
     public const string ImplementationNamespace = "GqaGen.Generated";
 
-    private const string RawPathParameters =
-        "ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int capacity, KvRange positions, Span<float> output, Span<float> logSumExp";
+    /// <summary>The per-path methods' parameters: the type as the implementation class writes it (under its usings),
+    /// the type as the user's partial writes it (fully qualified), and the name.</summary>
+    private static readonly (string Type, string QualifiedType, string Name)[] RawPathParameterList =
+    [
+        ("ReadOnlySpan<float>", "global::System.ReadOnlySpan<float>", "query"),
+        ("ReadOnlySpan<float>", "global::System.ReadOnlySpan<float>", "keys"),
+        ("ReadOnlySpan<float>", "global::System.ReadOnlySpan<float>", "values"),
+        ("int", "int", "capacity"),
+        ("KvRange", "global::GqaGen.KvRange", "positions"),
+        ("Span<float>", "global::System.Span<float>", "output"),
+        ("Span<float>", "global::System.Span<float>", "logSumExp"),
+    ];
+
+    /// <summary>The parameter list of a per-path decode method (query, K and V regions, capacity, range, output, log-sum-exp).</summary>
+    public static string RawPathParameters(bool qualified)
+        => string.Join(", ", RawPathParameterList.Select(p => $"{(qualified ? p.QualifiedType : p.Type)} {p.Name}"));
 
     private const string RawPathArguments = "query, keys, values, capacity, positions, output, logSumExp";
 
@@ -108,7 +122,7 @@ internal static class KernelEmitter
         w.Signature("public static void Decode", $"{ReadOnlySpan} query, {Cache} cache, int layer, int length, {Span} output");
         w.Line($"    => Decode(query, cache, layer, {Range}.FromLength(length), output, default);");
 
-        string rawParameters = RawPathParameters.Replace("ReadOnlySpan<float>", ReadOnlySpan).Replace("Span<float> o", Span + " o").Replace("Span<float> l", Span + " l").Replace("KvRange", Range);
+        string rawParameters = RawPathParameters(qualified: true);
         foreach (VectorPlan plan in new[] { avx512, avx2 })
         {
             if (!plan.Applies)
@@ -129,11 +143,13 @@ internal static class KernelEmitter
     {
         using (w.Block($"namespace {ImplementationNamespace}"))
         {
-            w.Line("using System;");
-            w.Line("using System.Runtime.CompilerServices;");
-            w.Line("using System.Runtime.InteropServices;");
-            w.Line("using System.Runtime.Intrinsics;");
-            w.Line("using GqaGen.Kernels;");
+            // global:: keeps a user's namespace such as GqaGen.System from capturing these; GqaSimd alone is imported
+            // from GqaGen.Kernels so that no other type there can make a name ambiguous.
+            w.Line("using global::System;");
+            w.Line("using global::System.Runtime.CompilerServices;");
+            w.Line("using global::System.Runtime.InteropServices;");
+            w.Line("using global::System.Runtime.Intrinsics;");
+            w.Line("using GqaSimd = global::GqaGen.Kernels.GqaSimd;");
             w.Line();
             w.Line($"/// <summary>The kernels behind {layout.FullName}'s Decode and AppendKv, specialized for its layout.</summary>");
             if (layout.AllowsUnsafeCode)
@@ -231,15 +247,19 @@ internal static class KernelEmitter
 
     private static void EmitActivePath(SourceWriter w, VectorPlan avx512, VectorPlan avx2)
     {
-        string narrow = avx2.Applies ? "Vector256.IsHardwareAccelerated ? GqaKernelPath.Avx2 : GqaKernelPath.Scalar" : "GqaKernelPath.Scalar";
-        string expression = avx512.Applies ? $"Vector512.IsHardwareAccelerated ? GqaKernelPath.Avx512 : {narrow}" : narrow;
+        var choices = new List<string>();
+        foreach (VectorPlan plan in new[] { avx512, avx2 })
+        {
+            if (plan.Applies)
+                choices.Add($"{plan.VectorType}.IsHardwareAccelerated ? GqaKernelPath.{plan.Name}");
+        }
+        choices.Add("GqaKernelPath.Scalar");
         w.Line("// IsHardwareAccelerated is a JIT-time constant, so Decode's switch keeps only the path this machine takes.");
         if (!avx512.Applies)
             w.Line($"// HeadDim {avx512.HeadDim} is shorter than a Vector512<float>{(avx2.Applies ? "" : " and a Vector256<float>")}, so wider paths are not generated.");
         w.Line("public static GqaKernelPath ActivePath =>");
-        string[] choices = expression.Split(new[] { " : " }, System.StringSplitOptions.None);
-        for (int i = 0; i < choices.Length; i++)
-            w.Line("    " + choices[i] + (i == choices.Length - 1 ? ";" : " :"));
+        for (int i = 0; i < choices.Count; i++)
+            w.Line("    " + choices[i] + (i == choices.Count - 1 ? ";" : " :"));
     }
 
     private static void EmitAppend(SourceWriter w, VectorPlan avx512, VectorPlan avx2)

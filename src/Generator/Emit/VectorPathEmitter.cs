@@ -24,8 +24,7 @@ internal static class VectorPathEmitter
 
         w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.");
         w.Line("/// With <paramref name=\"streaming\"/> it asks for K/V rows a few blocks ahead (for caches too large to stay cached between steps).</summary>");
-        w.Signature($"internal static void {DecodeName(plan)}",
-            "ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int capacity, KvRange positions, Span<float> output, Span<float> logSumExp, bool streaming");
+        w.Signature($"internal static void {DecodeName(plan)}", KernelEmitter.RawPathParameters(qualified: false) + ", bool streaming");
         using (w.Block(""))
         {
             w.Line("int count = positions.Length;");

@@ -24,7 +24,7 @@ public static class GqaSimd
     /// <summary>
     /// A buffer of at least <paramref name="length"/> floats, reused by every decode on this thread, into which a
     /// kernel copies the zero-padded K rows of a partial last block. It replaces a per-call <c>stackalloc</c> of up to
-    /// 16 KiB that the runtime would zero on every call in assemblies that cannot use <c>[SkipLocalsInit]</c>.
+    /// 32 KiB (d = 512) that the runtime would zero on every call in assemblies that cannot use <c>[SkipLocalsInit]</c>.
     /// Its contents are unspecified; a kernel writes before it reads and calls nothing that decodes meanwhile.
     /// </summary>
     public static Span<float> PartialBlockScratch(int length)

@@ -31,7 +31,8 @@ internal static class GqaKernelNumbers
 
     /// <summary>
     /// Positions scored, softmaxed and accumulated together: as many as keep one block of K rows within about 16 KiB
-    /// (half of L1), a multiple of <paramref name="tile"/>, between one tile and 64.
+    /// (half of L1), a multiple of <paramref name="tile"/>, between one tile and 64 (one tile of a long head can
+    /// exceed 16 KiB: 16 rows of d = 512 are 32 KiB).
     /// </summary>
     public static int BlockPositions(int headDim, int tile)
         => Math.Max(tile, Math.Min(64, 16384 / (4 * headDim) / tile * tile));
