@@ -49,7 +49,7 @@ internal static class DecoderBench
             foreach (ParseError error in parse.Errors)
                 Console.Error.WriteLine(error.Message);
             Console.Error.WriteLine();
-            root.Parse(["decoder", "--help"]).Invoke();
+            root.Parse(["decoder", "--help"]).Invoke(new InvocationConfiguration { Output = Console.Error });
             return 2;
         }
         if (parse.Action is HelpAction)

@@ -11,7 +11,7 @@ if (args.Length > 0 && args[0] == "decoder")
 // BenchmarkDotNet prints its usage for --help and an error and the usage for an unknown option, but then runs
 // nothing and returns normally; parse first so that a bad command line exits with 2 (help and --version with 0).
 if (!ConfigParser.Parse(args, ConsoleLogger.Default).isSuccess)
-    return args.Any(a => a is "--help" or "--version") ? 0 : 2;
+    return args.Any(a => a is "--help" or "-h" or "-?" or "--version") ? 0 : 2;
 
 // The suite's default job (3 warm-up and 10 measured iterations, one launch) keeps the whole run near ten minutes.
 // BenchmarkDotNet lets a default job in the global config override --job, so it is only added when the command

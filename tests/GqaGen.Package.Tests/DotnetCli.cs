@@ -55,6 +55,8 @@ internal static class DotnetCli
         // No MSBuild nodes or build server may outlive the command: they would hold its output pipes open.
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        // MSBuild reads environment variables as properties: no compiler server (VBCSCompiler) either.
+        start.Environment["UseSharedCompilation"] = "false";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";

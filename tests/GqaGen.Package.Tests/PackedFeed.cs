@@ -30,6 +30,10 @@ public sealed partial class PackedFeed : IDisposable
         WorkRoot = Path.Combine(Path.GetTempPath(), "gqagen-package-tests", Guid.NewGuid().ToString("N"));
         FeedDirectory = Path.Combine(WorkRoot, "feed");
         Directory.CreateDirectory(FeedDirectory);
+        // MSBuild looks upward from each consumer project for these files; empty ones here stop the search, so a
+        // stray Directory.Build.props (or central package versions) in the temp folder cannot change the builds.
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.WriteAllText(Path.Combine(WorkRoot, file), "<Project />\n");
 
         // One pack for all four packages: they build once, in dependency order.
         CliResult pack = DotnetCli.Run(RepoRoot, TimeSpan.FromMinutes(8),
