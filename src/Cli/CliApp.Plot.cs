@@ -10,7 +10,7 @@ namespace GqaGen.Cli;
 public sealed partial class CliApp
 {
     public sealed record PlotResult(string Path, int Width, int Height, int Layers, int Heads, int HeadDim, string Dtype, long Batch,
-        long MaxContext, IReadOnlyList<PlotSeries> Series);
+        long MaxContext, string YScale, double Spread, IReadOnlyList<PlotSeries> Series);
 
     private Command PlotCommand()
     {
@@ -21,11 +21,18 @@ public sealed partial class CliApp
         var dtype = DtypeOption("--dtype", "bf16", "KV-cache");
         var batch = new Option<long>("--batch") { Description = "Sequences held at once.", DefaultValueFactory = _ => 1 };
         var maxContext = new Option<long>("--max-context") { Description = "Right end of the context axis.", DefaultValueFactory = _ => 131072 };
+        var yScale = new Option<string>("--y-scale")
+        {
+            Description = "KV-size axis: linear (GB from zero), log (bytes, log scale), or auto: log when the largest line ends more "
+                + $"than {KvPlotter.AutoLogSpread:0}× above the smallest (so whenever H > {KvPlotter.AutoLogSpread:0}, MHA against MQA).",
+            DefaultValueFactory = _ => "auto",
+        };
+        yScale.AcceptOnlyFromAmong("auto", "linear", "log");
         var output = new Option<string>("--out") { Description = "PNG file to write.", Required = true };
         var json = JsonOption();
-        var cmd = new Command("plot", "PNG chart of KV-cache size (GB) against context length for MHA and each divisor G of H.")
+        var cmd = new Command("plot", "PNG chart of KV-cache size against context length for MHA and each divisor G of H.")
         {
-            hidden, heads, layers, headDim, dtype, batch, maxContext, output, json,
+            hidden, heads, layers, headDim, dtype, batch, maxContext, yScale, output, json,
         };
         cmd.SetAction(p => Guard(() =>
         {
@@ -35,15 +42,21 @@ public sealed partial class CliApp
             Validate.Positive(l, "--layers");
             var dt = KvDtype.Parse(p.GetValue(dtype));
             string file = p.GetValue(output)!;
-            var series = KvPlotter.Render(file, l, h, d, dt, p.GetValue(batch), p.GetValue(maxContext));
+            var scale = KvPlotter.ParseYScale(p.GetValue(yScale));
+            var image = KvPlotter.Render(file, l, h, d, dt, p.GetValue(batch), p.GetValue(maxContext), scale);
+            var series = image.Series;
             var r = new PlotResult(Path.GetFullPath(file), KvPlotter.Width, KvPlotter.Height, l, h, d, dt.Name, p.GetValue(batch),
-                p.GetValue(maxContext), series);
+                p.GetValue(maxContext), image.YScale == KvYScale.Log ? "log" : "linear", image.Spread, series);
             if (p.GetValue(json))
             {
                 WriteJson(r);
                 return 0;
             }
-            _out.WriteLine($"Wrote {file} ({r.Width}×{r.Height}): {string.Join(", ", series.Select(s => $"{s.Label} {Units.Gb(s.BytesAtMaxContext)}"))} at {r.MaxContext:N0} tokens");
+            string why = scale != KvYScale.Auto ? "as asked"
+                : image.YScale == KvYScale.Log ? string.Create(CultureInfo.InvariantCulture, $"auto: the lines span {r.Spread:0.##}×, over {KvPlotter.AutoLogSpread:0}×")
+                : string.Create(CultureInfo.InvariantCulture, $"auto: the lines span {r.Spread:0.##}×, not over {KvPlotter.AutoLogSpread:0}×");
+            _out.WriteLine($"Wrote {file} ({r.Width}×{r.Height}), {r.YScale} y axis ({why})");
+            _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"At {r.MaxContext:N0} tokens: {string.Join(", ", series.Select(s => $"{s.Label} {Units.Gb(s.BytesAtMaxContext)}"))}"));
             return 0;
         }));
         return cmd;
