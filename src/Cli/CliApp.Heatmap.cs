@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace GqaGen.Cli;
 
-// `gqagen heatmap`: run a prompt through a model and draw one layer's cached K or V per query head.
+// `gqagen heatmap`: run a prompt through a model and draw one layer's cached K or V, one panel per K/V head.
 public sealed partial class CliApp
 {
     /// <summary>The prompt when none is given: a short sentence whose words the built-in model's vocabulary holds
@@ -27,8 +27,8 @@ public sealed partial class CliApp
     public sealed record HeatmapGroup(int Group, IReadOnlyList<int> Heads, bool Drawn, double Min, double Max, double Mean);
 
     public sealed record HeatmapResult(string Path, int Width, int Height, string Model, bool BuiltIn, int Layer, int Layers, string Tensor,
-        HeatmapLayoutInfo Layout, IReadOnlyList<HeatmapToken> Tokens, IReadOnlyList<HeatmapGroup> Groups, int HeadsDrawn, int Columns, int Rows,
-        double ScaleMin, double ScaleMax);
+        HeatmapLayoutInfo Layout, IReadOnlyList<HeatmapToken> Tokens, IReadOnlyList<HeatmapGroup> Groups, int PanelsDrawn, int Columns, int Rows,
+        IReadOnlyList<int> LabelledTokens, string Caption, double ScaleMin, double ScaleMax);
 
     private Command HeatmapCommand()
     {
@@ -36,26 +36,26 @@ public sealed partial class CliApp
         var prompt = new Option<string>("--prompt") { Description = "Text to run through the model.", DefaultValueFactory = _ => DefaultHeatmapPrompt };
         var layer = new Option<int>("--layer") { Description = "Layer whose cache to draw (0-based).", DefaultValueFactory = _ => 0 };
         var values = new Option<bool>("--values") { Description = "Draw the values (V) instead of the keys (K, after RoPE)." };
-        var maxHeads = new Option<int>("--max-heads")
+        var maxGroups = new Option<int>("--max-groups")
         {
-            Description = "Draw only the first whole groups' query heads, at most this many.",
-            DefaultValueFactory = _ => KvHeatmapPlotter.DefaultMaxHeads,
+            Description = "Draw only the first K/V heads (one panel each), at most this many.",
+            DefaultValueFactory = _ => KvHeatmapPlotter.DefaultMaxGroups,
         };
         var output = new Option<string>("--out") { Description = "PNG file to write (its folder must exist).", Required = true };
         var json = JsonOption();
         var cmd = new Command("heatmap",
-            "Run a prompt through a model and draw one layer's cached keys or values as a heat map per query head, grouped by K/V head.")
+            "Run a prompt through a model and draw one layer's cached keys or values: a heat map per K/V head, naming the query heads that share it.")
         {
-            model, prompt, layer, values, maxHeads, output, json,
+            model, prompt, layer, values, maxGroups, output, json,
         };
         cmd.SetAction(p => Guard(() =>
         {
             string text = p.GetValue(prompt) ?? "";
             if (string.IsNullOrWhiteSpace(text))
                 throw new CliException("--prompt is empty; give some text to run through the model");
-            int most = p.GetValue(maxHeads);
-            if (most < 1 || most > KvHeatmapPlotter.MaxDrawableHeads)
-                throw new CliException($"--max-heads must be within 1..{KvHeatmapPlotter.MaxDrawableHeads}; got {most}");
+            int most = p.GetValue(maxGroups);
+            if (most < 1 || most > KvHeatmapPlotter.MaxDrawableGroups)
+                throw new CliException($"--max-groups must be within 1..{KvHeatmapPlotter.MaxDrawableGroups}; got {most}");
             string file = CheckWritablePng(p.GetValue(output)!);
             var tensor = p.GetValue(values) ? KvTensor.Values : KvTensor.Keys;
             var r = Heatmap(p.GetValue(model), text, p.GetValue(layer), tensor, most, file);
@@ -71,7 +71,7 @@ public sealed partial class CliApp
     }
 
     /// <summary>Loads the model, runs the prompt, and draws <paramref name="layer"/>'s keys or values to <paramref name="file"/>.</summary>
-    private static HeatmapResult Heatmap(string? modelPath, string prompt, int layer, KvTensor tensor, int maxHeads, string file)
+    private static HeatmapResult Heatmap(string? modelPath, string prompt, int layer, KvTensor tensor, int maxGroups, string file)
     {
         using var loaded = LoadHeatmapModel(modelPath);
         LlamaModel model = loaded.Model;
@@ -90,13 +90,10 @@ public sealed partial class CliApp
         string attention = config.KvGroups == config.Heads ? "MHA" : config.KvGroups == 1 ? "MQA" : "GQA";
         string what = tensor == KvTensor.Keys ? "keys (after RoPE)" : "values";
         string title = $"{loaded.DisplayName} · layer {layer} · {what} · H = {config.Heads}, G = {config.KvGroups}, d = {config.HeadDim}";
-        string sharing = attention switch
-        {
-            "MHA" => "multi-head attention: every query head has its own K/V head, so every panel differs",
-            "MQA" => $"multi-query attention: all {config.Heads} query heads share one K/V head, so every panel is the same",
-            _ => $"{config.HeadsPerGroup} query heads share each K/V head: the panels of a group are identical, groups differ",
-        };
-        var image = KvHeatmapPlotter.Render(file, maps, labels, title, $"{sharing}. Rows: prompt tokens; columns: head dimension.", maxHeads);
+        string subtitle = $"One panel per cached K/V head ({config.KvGroups}), naming the query heads that read it. Rows: prompt tokens; columns: head dimension.";
+        string caption = HeatmapCaption(config.Heads, config.KvGroups, tensor, layer);
+        var image = KvHeatmapPlotter.Render(file, maps, labels, title, subtitle, caption, maxGroups);
+        var layout = KvHeatmapPlotter.Layout(maps, labels, maxGroups);
 
         var groups = Enumerable.Range(0, config.KvGroups).Select(g =>
         {
@@ -107,7 +104,25 @@ public sealed partial class CliApp
         return new HeatmapResult(Path.GetFullPath(file), image.Width, image.Height, loaded.DisplayName, modelPath is null, layer, config.Layers,
             tensor == KvTensor.Keys ? "keys" : "values",
             new HeatmapLayoutInfo(config.Heads, config.KvGroups, config.HeadDim, config.HeadsPerGroup, attention),
-            tokenInfo, groups, image.HeadsShown, image.Columns, image.Rows, image.ScaleMin, image.ScaleMax);
+            tokenInfo, groups, image.GroupsShown, image.Columns, image.Rows, layout.LabelledTokens, caption, image.ScaleMin, image.ScaleMax);
+    }
+
+    /// <summary>What the eye should see in the heat map, in two or three short lines.</summary>
+    internal static string HeatmapCaption(int heads, int kvGroups, KvTensor tensor, int layer)
+    {
+        int perGroup = heads / kvGroups;
+        string sharing = kvGroups == heads
+            ? $"MHA: each of the {heads} query heads has its own K/V head, so the cache holds {heads} maps and every panel differs."
+            : kvGroups == 1
+                ? $"MQA: all {heads} query heads read this one K/V head; the layer's whole cache is this one map, 1/{heads} of MHA's."
+                : $"GQA: the {perGroup} query heads named on a panel all read that one cached map, so the cache holds {kvGroups} maps, not {heads} (1/{perGroup} of MHA's).";
+        string differ = kvGroups > 1 ? "\nPanels differ because each K/V head has its own projection weights." : "";
+        string rows = tensor == KvTensor.Keys
+            ? "\nKeys are rotated by position (RoPE): a token that repeats gets a different row each time."
+            : layer == 0
+                ? "\nIn layer 0 a value depends on the token alone: a token that repeats gets the same row each time."
+                : "\nValues are not rotated, but past layer 0 they mix in earlier tokens, so a repeated token's rows differ.";
+        return sharing + differ + rows;
     }
 
     private void WriteHeatmapSummary(HeatmapResult r, string file)
@@ -126,7 +141,9 @@ public sealed partial class CliApp
             table.AddRow(Cells(g.Group.ToString(CultureInfo.InvariantCulture), heads, Stat(g.Min), Stat(g.Max), Stat(g.Mean), g.Drawn ? "yes" : "no"));
         }
         _console.Write(table);
-        _out.WriteLine($"Wrote {file} ({r.Width}×{r.Height}): {r.HeadsDrawn} of {l.Heads} query heads, {r.Columns}×{r.Rows} grid, colour scale {Stat(r.ScaleMin)}..{Stat(r.ScaleMax)}");
+        _out.WriteLine($"Wrote {file} ({r.Width}×{r.Height}): {r.PanelsDrawn} of {l.KvGroups} K/V heads, one panel each, {r.Columns}×{r.Rows} grid, "
+            + $"{r.LabelledTokens.Count} of {r.Tokens.Count} tokens labelled, colour scale {Stat(r.ScaleMin)}..{Stat(r.ScaleMax)}");
+        _out.WriteLine($"Caption: {r.Caption.Replace("\n", " ", StringComparison.Ordinal)}");
     }
 
     private static string Stat(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);

@@ -2,20 +2,32 @@ using ScottPlot;
 
 namespace GqaGen.Cli;
 
-/// <summary>One panel of the heat-map figure: query <paramref name="Head"/>, which reads K/V head
-/// <paramref name="Group"/>, drawn at (<paramref name="Row"/>, <paramref name="Column"/>) of the grid.</summary>
-public sealed record HeatmapCell(int Head, int Group, int Row, int Column);
+/// <summary>One panel of the heat-map figure: K/V head <paramref name="Group"/>, read by the
+/// <paramref name="HeadCount"/> query heads from <paramref name="FirstHead"/> on, drawn at (<paramref name="Row"/>,
+/// <paramref name="Column"/>) of the grid.</summary>
+public sealed record HeatmapCell(int Group, int FirstHead, int HeadCount, int Row, int Column)
+{
+    /// <summary>The query heads that read this K/V head, as a panel names them: "query head 5", "query heads 0, 1, 2, 3"
+    /// or, past four, "query heads 0–70 (71)".</summary>
+    public string HeadsText => HeadCount switch
+    {
+        1 => $"query head {FirstHead}",
+        <= 4 => "query heads " + string.Join(", ", Enumerable.Range(FirstHead, HeadCount)),
+        _ => $"query heads {FirstHead}–{FirstHead + HeadCount - 1} ({HeadCount})",
+    };
+}
 
 /// <summary>
-/// Where everything in the <c>gqagen heatmap</c> figure goes: which query heads are drawn, their places in a grid
-/// grouped by K/V head, and the pixel rectangles of the title strip, the colour bar and every panel (ScottPlot's
-/// multiplot asks this layout for them, in subplot order: title, colour bar, then the panels).
+/// Where everything in the <c>gqagen heatmap</c> figure goes: one panel per K/V head (the query heads of a group read
+/// the same cached rows, so drawing each of them would repeat one picture H/G times), their places in a roughly square
+/// grid, the rows that get a token label, and the pixel rectangles of the title strip, the colour bar, the caption
+/// strip and every panel (ScottPlot's multiplot asks this layout for them, in subplot order: title, colour bar,
+/// caption, then the panels).
 /// </summary>
 /// <remarks>
-/// With 3 or more heads per group each group starts a new grid row (wrapping after <see cref="MaxColumns"/>
-/// heads), so a row of identical panels is one K/V head. With 1 or 2 heads per group (MHA, or nearly), one group per
-/// row would be a tall thin column, so whole groups are packed side by side into a roughly square grid.
-/// Panel sizes are capped so that even 64 heads of a 128-wide head give a figure of about 2,000 pixels a side.
+/// Rows are at least <see cref="LabelRowPixels"/> tall when the panel height allows, so every token gets its label;
+/// longer prompts label the rows <see cref="TokenLabels.RowsToLabel"/> picks (always the first and the last).
+/// Panel sizes are capped so that even 64 groups of a 128-wide head give a figure of about 2,000 pixels a side.
 /// </remarks>
 public sealed class KvHeatmapLayout : IMultiplotLayout
 {
@@ -25,11 +37,14 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
     /// <summary>Height of the strip above the grid that holds the overall title and the subtitle.</summary>
     public const int TitleHeight = 76;
 
+    /// <summary>Height of the strip below the grid that holds the caption (what to look for), up to three lines.</summary>
+    public const int CaptionHeight = 66;
+
     /// <summary>Width of the column right of the grid that holds the shared colour bar, its ticks and label.</summary>
     public const int ColorBarWidth = 120;
 
-    /// <summary>Space above each panel's data area for its "head h · group g" title.</summary>
-    public const int PanelTop = 24;
+    /// <summary>Space above each panel's data area for its two-line title: the K/V head and the query heads reading it.</summary>
+    public const int PanelTop = 40;
 
     /// <summary>Space below each panel's data area for its head-dimension ticks.</summary>
     public const int PanelBottom = 22;
@@ -43,37 +58,44 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
     /// <summary>Tallest colour bar, in pixels: a taller one only spreads the same ticks further apart.</summary>
     public const int MaxColorBarHeight = 480;
 
+    /// <summary>Pixels a token label needs (11-point text and a little space): rows this tall or taller are all labelled.</summary>
+    public const int LabelRowPixels = 14;
+
     /// <summary>Grid rows shrink their panels so that the grid stays within about this many pixels of height.</summary>
     private const int MaxGridHeight = 2000;
 
     private readonly PixelRect[] _rectangles;
 
-    /// <summary>Arranges the first query heads of <paramref name="heads"/> query heads sharing <paramref name="kvGroups"/>
-    /// K/V heads (whole groups, at most <paramref name="maxHeads"/> heads) for maps of <paramref name="tokens"/> rows and
+    /// <summary>Arranges the first K/V heads (at most <paramref name="maxGroups"/>) of <paramref name="heads"/> query heads
+    /// sharing <paramref name="kvGroups"/> K/V heads, one panel each, for maps of <paramref name="tokens"/> rows and
     /// <paramref name="headDim"/> columns; <paramref name="tokenLabelWidth"/> is the pixel width of the widest token label.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is not positive, or <paramref name="kvGroups"/> does not divide <paramref name="heads"/>.</exception>
-    public KvHeatmapLayout(int heads, int kvGroups, int headDim, int tokens, int maxHeads, int tokenLabelWidth)
+    public KvHeatmapLayout(int heads, int kvGroups, int headDim, int tokens, int maxGroups, int tokenLabelWidth)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvGroups);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxHeads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxGroups);
         ArgumentOutOfRangeException.ThrowIfNegative(tokenLabelWidth);
         if (heads % kvGroups != 0)
             throw new ArgumentOutOfRangeException(nameof(kvGroups), kvGroups, $"KvGroups {kvGroups} must divide Heads {heads}.");
 
-        Cells = Arrange(heads, kvGroups, maxHeads, out int columns, out int rows);
+        int perGroup = heads / kvGroups;
+        GroupsShown = Math.Min(kvGroups, maxGroups);
+        int columns = GroupsPerRow(GroupsShown);
         Columns = columns;
-        Rows = rows;
-        GroupsShown = Cells[^1].Group + 1;
+        Rows = (GroupsShown + columns - 1) / columns;
+        Cells = [.. Enumerable.Range(0, GroupsShown).Select(g => new HeatmapCell(g, g * perGroup, perGroup, g / columns, g % columns))];
 
-        // Cells of about 4 × 14 pixels read well; cap the panel so wide heads and long prompts stay on screen. Sizes are
-        // whole pixels per cell where a cell gets at least one, so cells are even and every panel renders alike.
+        // Cells of about 4 × 22 pixels read well and leave room for a label per row; cap the panel so wide heads and long
+        // prompts stay on screen. Sizes are whole pixels per cell where a cell gets at least one, so cells are even and
+        // every panel renders alike.
         DataWidth = WholeCells(headDim, Math.Clamp(headDim * 4, 96, 224));
-        DataHeight = WholeCells(tokens, Math.Clamp(tokens * 14, 72, 240));
-        if (rows * (DataHeight + PanelTop + PanelBottom) > MaxGridHeight)
-            DataHeight = WholeCells(tokens, Math.Max(40, MaxGridHeight / rows - PanelTop - PanelBottom));
+        DataHeight = WholeCells(tokens, Math.Clamp(tokens * 22, 96, 640));
+        if (Rows * (DataHeight + PanelTop + PanelBottom) > MaxGridHeight)
+            DataHeight = WholeCells(tokens, Math.Max(40, MaxGridHeight / Rows - PanelTop - PanelBottom));
+        LabelledTokens = TokenLabels.RowsToLabel(tokens, Math.Max(2, DataHeight / LabelRowPixels));
         Gutter = Math.Clamp(tokenLabelWidth + 10, 24, 140);
 
         int gridWidth = Gutter + columns * (DataWidth + 2 * PanelSide);
@@ -85,14 +107,16 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
             gridWidth = Gutter + columns * (DataWidth + 2 * PanelSide);
         }
         int panelHeight = DataHeight + PanelTop + PanelBottom;
+        int gridBottom = TitleHeight + Rows * panelHeight;
         Width = gridWidth + ColorBarWidth;
-        Height = TitleHeight + rows * panelHeight + 8;
+        Height = gridBottom + CaptionHeight;
 
         var rectangles = new List<PixelRect>
         {
             new(0, Width, TitleHeight, 0),
             // The colour bar spans the first rows of the grid, at most MaxColorBarHeight of data.
-            new(gridWidth, Width, TitleHeight + Math.Min(rows * panelHeight, MaxColorBarHeight + PanelTop + PanelBottom), TitleHeight),
+            new(gridWidth, Width, TitleHeight + Math.Min(Rows * panelHeight, MaxColorBarHeight + PanelTop + PanelBottom), TitleHeight),
+            new(0, Width, Height, gridBottom),
         };
         foreach (HeatmapCell cell in Cells)
         {
@@ -104,7 +128,7 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
         _rectangles = [.. rectangles];
     }
 
-    /// <summary>The panels drawn, in head order.</summary>
+    /// <summary>The panels drawn, one per K/V head, in order.</summary>
     public IReadOnlyList<HeatmapCell> Cells { get; }
 
     /// <summary>Grid columns.</summary>
@@ -113,7 +137,7 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
     /// <summary>Grid rows.</summary>
     public int Rows { get; }
 
-    /// <summary>K/V heads whose query heads are drawn (the first ones).</summary>
+    /// <summary>K/V heads drawn (the first ones): the number of panels.</summary>
     public int GroupsShown { get; }
 
     /// <summary>Width of each panel's data area in pixels.</summary>
@@ -121,6 +145,9 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
 
     /// <summary>Height of each panel's data area in pixels.</summary>
     public int DataHeight { get; }
+
+    /// <summary>The token rows that get a label: every one when the rows are at least <see cref="LabelRowPixels"/> tall.</summary>
+    public IReadOnlyList<int> LabelledTokens { get; }
 
     /// <summary>Extra space left of the first column for the token labels.</summary>
     public int Gutter { get; }
@@ -143,7 +170,7 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Cells.Count);
-        return _rectangles[2 + index].Contract(PanelPadding(Cells[index].Column));
+        return _rectangles[3 + index].Contract(PanelPadding(Cells[index].Column));
     }
 
     /// <summary>The rectangles computed for the figure size; ScottPlot calls this at render time.</summary>
@@ -152,7 +179,7 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
     {
         ArgumentNullException.ThrowIfNull(subplots);
         if (subplots.Count != _rectangles.Length)
-            throw new InvalidOperationException($"The layout places {_rectangles.Length} plots (title, colour bar, {Cells.Count} panels) but the multiplot holds {subplots.Count}.");
+            throw new InvalidOperationException($"The layout places {_rectangles.Length} plots (title, colour bar, caption, {Cells.Count} panels) but the multiplot holds {subplots.Count}.");
         return _rectangles;
     }
 
@@ -160,44 +187,12 @@ public sealed class KvHeatmapLayout : IMultiplotLayout
     /// gets a pixel or more; else unchanged (cells then share pixels).</summary>
     private static int WholeCells(int cells, int pixels) => cells <= pixels ? pixels / cells * cells : pixels;
 
-    /// <summary>The grid cell of every query head drawn: whole groups, first to last, until <paramref name="maxHeads"/>
-    /// heads (at least the first group, cut to <paramref name="maxHeads"/> heads if it alone has more).</summary>
-    private static HeatmapCell[] Arrange(int heads, int kvGroups, int maxHeads, out int columns, out int rows)
+    /// <summary>Panels per grid row for <paramref name="groups"/> panels: about √(2n) (panels are about twice as tall as
+    /// wide, so that looks square), at most <see cref="MaxColumns"/>, preferring a count that fills the last row.</summary>
+    private static int GroupsPerRow(int groups)
     {
-        int perGroup = heads / kvGroups;
-        int groupsShown = Math.Clamp(maxHeads / perGroup, 1, kvGroups);
-        int headsPerGroupShown = Math.Min(perGroup, maxHeads);
-        var cells = new List<HeatmapCell>(groupsShown * headsPerGroupShown);
-        if (perGroup >= 3)
-        {
-            // A group per grid row (or a few rows, wrapped, when it has more than MaxColumns heads).
-            columns = Math.Min(headsPerGroupShown, MaxColumns);
-            int rowsPerGroup = (headsPerGroupShown + columns - 1) / columns;
-            for (int g = 0; g < groupsShown; g++)
-                for (int i = 0; i < headsPerGroupShown; i++)
-                    cells.Add(new HeatmapCell(g * perGroup + i, g, g * rowsPerGroup + i / columns, i % columns));
-            rows = groupsShown * rowsPerGroup;
-        }
-        else
-        {
-            // Whole groups side by side.
-            int groupsPerRow = GroupsPerRow(groupsShown, perGroup);
-            columns = Math.Min(groupsPerRow, groupsShown) * perGroup;
-            for (int g = 0; g < groupsShown; g++)
-                for (int i = 0; i < perGroup; i++)
-                    cells.Add(new HeatmapCell(g * perGroup + i, g, g / groupsPerRow, g % groupsPerRow * perGroup + i));
-            rows = (groupsShown + groupsPerRow - 1) / groupsPerRow;
-        }
-        return [.. cells];
-    }
-
-    /// <summary>Groups side by side when a group has 1 or 2 heads: about √(2n) panels per row for n panels (panels
-    /// are about twice as tall as wide, so that looks square), preferring a count that fills the last row.</summary>
-    private static int GroupsPerRow(int groups, int perGroup)
-    {
-        int most = Math.Max(1, MaxColumns / perGroup);
-        int target = Math.Clamp((int)Math.Ceiling(Math.Sqrt(2.0 * groups * perGroup) / perGroup), 1, most);
-        for (int c = target; c <= most; c++)
+        int target = Math.Clamp((int)Math.Ceiling(Math.Sqrt(2.0 * groups)), 1, Math.Min(MaxColumns, groups));
+        for (int c = target; c <= Math.Min(MaxColumns, groups); c++)
             if (groups % c == 0)
                 return c;
         for (int c = target - 1; c >= Math.Max(1, (target + 1) / 2); c--)

@@ -3,52 +3,52 @@ using ScottPlot;
 
 namespace GqaGen.Cli;
 
-/// <summary>What a panel shows: the map of <see cref="Cell"/>'s query head, [token, dimension].</summary>
+/// <summary>What a panel shows: the map of <see cref="Cell"/>'s K/V head as its query heads read it, [token, dimension].</summary>
 public sealed record HeatmapPanel(HeatmapCell Cell, double[,] Data);
 
 /// <summary>The figure written: its size, the panels drawn and the colour scale they share.</summary>
-public sealed record HeatmapImage(int Width, int Height, int HeadsShown, int GroupsShown, int Columns, int Rows, double ScaleMin, double ScaleMax);
+public sealed record HeatmapImage(int Width, int Height, int GroupsShown, int Columns, int Rows, double ScaleMin, double ScaleMax);
 
 /// <summary>
-/// Draws one heat map per query head (rows: the prompt's tokens; columns: the head dimension) in a grid grouped by
-/// K/V head, with one colour scale centred on zero shared by every panel and shown in a colour bar, as a PNG.
+/// Draws one heat map per K/V head (rows: the prompt's tokens; columns: the head dimension), each panel naming the query
+/// heads that read it, with one colour scale centred on zero shared by every panel and shown in a colour bar, and a
+/// caption saying what to look for, as a PNG.
 /// </summary>
 public static class KvHeatmapPlotter
 {
-    /// <summary>Default for <c>--max-heads</c>: every head of every model the decoder runs up to 64 heads.</summary>
-    public const int DefaultMaxHeads = 64;
+    /// <summary>Default for <c>--max-groups</c>: every K/V head of every model the decoder runs up to 64 of them.</summary>
+    public const int DefaultMaxGroups = 64;
 
-    /// <summary>Largest <c>--max-heads</c>: 256 panels are already a figure of about 2,200 × 3,000 pixels.</summary>
-    public const int MaxDrawableHeads = 256;
-
-    /// <summary>Token labels drawn at most per panel; longer prompts label every n-th token.</summary>
-    private const int MaxTokenLabels = 24;
+    /// <summary>Largest <c>--max-groups</c>: 256 panels are already a figure of about 2,200 × 3,000 pixels.</summary>
+    public const int MaxDrawableGroups = 256;
 
     /// <summary>Font size of the token labels, also used to reserve the label gutter (about 0.6 em per character).</summary>
     private const float TokenLabelFontSize = 11;
 
-    /// <summary>Renders <paramref name="maps"/> to <paramref name="path"/>: the first whole groups, at most
-    /// <paramref name="maxHeads"/> heads.</summary>
+    /// <summary>Renders <paramref name="maps"/> to <paramref name="path"/>: the first <paramref name="maxGroups"/> K/V heads,
+    /// one panel each, with <paramref name="caption"/> (lines split by \n) under the grid.</summary>
     /// <exception cref="ArgumentException"><paramref name="tokenLabels"/> does not have one label per token.</exception>
     /// <exception cref="CliException">The file cannot be written.</exception>
-    public static HeatmapImage Render(string path, KvHeadMaps maps, IReadOnlyList<string> tokenLabels, string title, string subtitle, int maxHeads)
+    public static HeatmapImage Render(string path, KvHeadMaps maps, IReadOnlyList<string> tokenLabels, string title, string subtitle,
+        string caption, int maxGroups)
     {
         ArgumentNullException.ThrowIfNull(maps);
         ArgumentNullException.ThrowIfNull(tokenLabels);
         if (tokenLabels.Count != maps.Tokens)
             throw new ArgumentException($"Expected {maps.Tokens} token labels, got {tokenLabels.Count}.", nameof(tokenLabels));
 
-        var layout = Layout(maps, tokenLabels, maxHeads);
+        var layout = Layout(maps, tokenLabels, maxGroups);
         var panels = Panels(maps, layout);
         double half = maps.MaxAbs(layout.GroupsShown);
         if (!(half > 0) || !double.IsFinite(half))
             half = 1; // an all-zero (or broken) cache still gets a readable scale
         var scale = new SharedColorScale(new ScottPlot.Colormaps.Balance(), new ScottPlot.Range(-half, half));
 
-        if (panels.Count < maps.Heads)
-            subtitle += $" (heads 0–{panels[^1].Cell.Head} of {maps.Heads} shown; --max-heads sets how many)";
+        if (panels.Count < maps.KvGroups)
+            subtitle += $" (K/V heads 0–{panels.Count - 1} of {maps.KvGroups} shown; --max-groups sets how many)";
         var multiplot = new Multiplot(TitlePlot(title, subtitle)); // a multiplot starts with one plot: make it the title
         multiplot.Subplots.Add(ColorBarPlot(scale, maps.Tensor));
+        multiplot.Subplots.Add(CaptionPlot(caption));
         foreach (HeatmapPanel panel in panels)
             multiplot.Subplots.Add(PanelPlot(panel, layout, scale, tokenLabels));
         multiplot.Layout = layout;
@@ -61,22 +61,22 @@ public static class KvHeatmapPlotter
         {
             throw new CliException($"cannot write '{path}': {e.Message}");
         }
-        return new HeatmapImage(layout.Width, layout.Height, panels.Count, layout.GroupsShown, layout.Columns, layout.Rows, -half, half);
+        return new HeatmapImage(layout.Width, layout.Height, layout.GroupsShown, layout.Columns, layout.Rows, -half, half);
     }
 
     /// <summary>The figure's layout for <paramref name="maps"/> with these labels.</summary>
-    internal static KvHeatmapLayout Layout(KvHeadMaps maps, IReadOnlyList<string> tokenLabels, int maxHeads)
+    internal static KvHeatmapLayout Layout(KvHeadMaps maps, IReadOnlyList<string> tokenLabels, int maxGroups)
     {
         int widest = tokenLabels.Count == 0 ? 0 : tokenLabels.Max(l => l.Length);
-        return new KvHeatmapLayout(maps.Heads, maps.KvGroups, maps.HeadDim, maps.Tokens, maxHeads,
+        return new KvHeatmapLayout(maps.Heads, maps.KvGroups, maps.HeadDim, maps.Tokens, maxGroups,
             tokenLabelWidth: (int)Math.Ceiling(widest * TokenLabelFontSize * 0.62));
     }
 
-    /// <summary>The data of every panel drawn: for each cell, the map of its query head, built by
-    /// <see cref="KvHeadMaps.ForHead"/> from the head number (not from the group), so that heads of one group showing
-    /// one picture is a fact of the cache layout, not of the drawing.</summary>
+    /// <summary>The data of every panel drawn: for each K/V head, the map its first query head reads, built by
+    /// <see cref="KvHeadMaps.ForHead"/> from the head number (every query head of the group reads the same rows, which
+    /// the tests check against the cache, so one panel stands for all of them).</summary>
     internal static IReadOnlyList<HeatmapPanel> Panels(KvHeadMaps maps, KvHeatmapLayout layout) =>
-        [.. layout.Cells.Select(cell => new HeatmapPanel(cell, maps.ForHead(cell.Head)))];
+        [.. layout.Cells.Select(cell => new HeatmapPanel(cell, maps.ForHead(cell.FirstHead)))];
 
     private static Plot TitlePlot(string title, string subtitle)
     {
@@ -91,6 +91,19 @@ public static class KvHeatmapPlotter
         var sub = plot.Add.Text(subtitle, 0.5, 0.36);
         sub.LabelFontSize = 13;
         sub.LabelAlignment = Alignment.MiddleCenter;
+        plot.Axes.SetLimits(0, 1, 0, 1);
+        return plot;
+    }
+
+    private static Plot CaptionPlot(string caption)
+    {
+        var plot = new Plot();
+        plot.HideAxesAndGrid();
+        plot.Axes.Frameless();
+        plot.Layout.Frameless();
+        var text = plot.Add.Text(caption, 0.012, 0.5);
+        text.LabelFontSize = 13;
+        text.LabelAlignment = Alignment.MiddleLeft;
         plot.Axes.SetLimits(0, 1, 0, 1);
         return plot;
     }
@@ -125,7 +138,7 @@ public static class KvHeatmapPlotter
         plot.Layout.Fixed(layout.PanelPadding(panel.Cell.Column));
 
         Color groupColor = GroupColor(panel.Cell.Group);
-        plot.Title($"head {panel.Cell.Head} · group {panel.Cell.Group}", 12);
+        plot.Title($"K/V head {panel.Cell.Group}\n{panel.Cell.HeadsText}", 12);
         plot.Axes.Title.Label.ForeColor = groupColor;
         plot.Axes.Title.Label.Bold = true;
         plot.Axes.Title.Label.Padding = 2;
@@ -140,9 +153,7 @@ public static class KvHeatmapPlotter
         var left = new ScottPlot.TickGenerators.NumericManual();
         if (panel.Cell.Column == 0)
         {
-            int step = (tokens + MaxTokenLabels - 1) / MaxTokenLabels;
-            step = Math.Max(step, (int)Math.Ceiling(tokens * (TokenLabelFontSize + 2) / layout.DataHeight));
-            for (int t = 0; t < tokens; t += step)
+            foreach (int t in layout.LabelledTokens)
                 left.AddMajor(tokens - t - 0.5, tokenLabels[t]);
         }
         plot.Axes.Left.TickGenerator = left;

@@ -69,5 +69,28 @@ public static class TokenLabels
         return string.Concat(s.AsSpan(0, cut), "…");
     }
 
+    /// <summary>
+    /// The rows of a <paramref name="tokens"/>-row map that get a label when at most <paramref name="maxLabels"/> fit:
+    /// all of them if they fit; else every n-th from the first (n the smallest step that fits) and always the last, with
+    /// the regular label just before the last dropped when it is less than half a step away, so labels never crowd.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tokens"/> is negative or <paramref name="maxLabels"/> is under 2.</exception>
+    public static IReadOnlyList<int> RowsToLabel(int tokens, int maxLabels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLabels, 2);
+        if (tokens <= maxLabels)
+            return [.. Enumerable.Range(0, tokens)];
+        int last = tokens - 1;
+        int step = (last + maxLabels - 2) / (maxLabels - 1); // ceil(last / (maxLabels − 1)): 0, step, …, last fit in maxLabels
+        var rows = new List<int>();
+        for (int t = 0; t < last; t += step)
+            rows.Add(t);
+        if (rows.Count > 1 && 2 * (last - rows[^1]) < step)
+            rows.RemoveAt(rows.Count - 1);
+        rows.Add(last);
+        return rows;
+    }
+
     private static string Fallback(int id) => "#" + id.ToString(CultureInfo.InvariantCulture);
 }
