@@ -157,9 +157,9 @@ public static class KvPlotter
 
     /// <summary>Ticks for a log10(bytes) axis from <paramref name="bottom"/> to <paramref name="top"/>: labelled at 1, 2 and
     /// 5 × 10^k bytes (only at powers of ten when the axis spans more than four decades), unlabelled at the other digits.</summary>
-    internal static ScottPlot.TickGenerators.NumericManual LogTicks(double bottom, double top)
+    internal static IReadOnlyList<Tick> LogTickList(double bottom, double top)
     {
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        var ticks = new List<Tick>();
         int[] labelled = top - bottom > 4 ? [1] : [1, 2, 5];
         for (int k = (int)Math.Floor(bottom); k <= (int)Math.Ceiling(top); k++)
         {
@@ -169,13 +169,23 @@ public static class KvPlotter
                 double y = Math.Log10(bytes);
                 if (y < bottom || y > top)
                     continue;
-                if (labelled.Contains(digit))
-                    ticks.AddMajor(y, ByteLabel(bytes));
-                else
-                    ticks.AddMinor(y);
+                ticks.Add(labelled.Contains(digit) ? Tick.Major(y, ByteLabel(bytes)) : Tick.Minor(y));
             }
         }
         return ticks;
+    }
+
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double bottom, double top)
+    {
+        var generator = new ScottPlot.TickGenerators.NumericManual();
+        foreach (Tick tick in LogTickList(bottom, top))
+        {
+            if (tick.IsMajor)
+                generator.AddMajor(tick.Position, tick.Label);
+            else
+                generator.AddMinor(tick.Position);
+        }
+        return generator;
     }
 
     private static string Ratio(double ratio) =>

@@ -60,61 +60,118 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void Plotter_draws_identical_data_for_heads_of_a_group_and_different_data_across_groups()
+    public void Plotter_draws_one_panel_per_group_which_every_head_of_the_group_reads()
     {
         foreach (var maps in new[] { BuiltIn.Keys, BuiltIn.Values })
         {
-            var layout = KvHeatmapPlotter.Layout(maps, BuiltIn.Labels, KvHeatmapPlotter.DefaultMaxHeads);
+            var layout = KvHeatmapPlotter.Layout(maps, BuiltIn.Labels, KvHeatmapPlotter.DefaultMaxGroups);
             var panels = KvHeatmapPlotter.Panels(maps, layout);
-            Assert.Equal(8, panels.Count); // built-in: H = 8, G = 2, d = 32
-            Assert.Equal(Enumerable.Range(0, 8), panels.Select(p => p.Cell.Head));
-            Assert.Equal(new[] { 0, 0, 0, 0, 1, 1, 1, 1 }, panels.Select(p => p.Cell.Group));
+            Assert.Equal(2, panels.Count); // built-in: H = 8, G = 2, d = 32
+            Assert.Equal(new[] { 0, 1 }, panels.Select(p => p.Cell.Group));
+            Assert.Equal(new[] { "query heads 0, 1, 2, 3", "query heads 4, 5, 6, 7" }, panels.Select(p => p.Cell.HeadsText));
             foreach (var p in panels)
             {
                 Assert.Equal(BuiltIn.Tokens, p.Data.GetLength(0));
                 Assert.Equal(32, p.Data.GetLength(1));
                 Assert.Contains(p.Data.Cast<double>(), v => v != 0); // a real cache, not an empty one
+                // The one panel stands for every query head it names: each reads exactly this map.
+                for (int h = p.Cell.FirstHead; h < p.Cell.FirstHead + p.Cell.HeadCount; h++)
+                    Assert.Equal(p.Data.Cast<double>(), maps.ForHead(h).Cast<double>());
             }
-            for (int a = 0; a < 8; a++)
-            {
-                for (int b = a + 1; b < 8; b++)
-                {
-                    bool sameGroup = a / 4 == b / 4;
-                    bool sameData = panels[a].Data.Cast<double>().SequenceEqual(panels[b].Data.Cast<double>());
-                    Assert.True(sameGroup == sameData, $"heads {a} and {b}: same group {sameGroup}, same data {sameData}");
-                }
-            }
+            Assert.NotEqual(panels[0].Data.Cast<double>(), panels[1].Data.Cast<double>());
         }
     }
 
     [Fact]
-    public void Png_heads_of_a_group_are_pixel_identical_and_groups_differ()
+    public void Png_has_one_panel_per_group_and_the_panels_differ()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "keys.png");
         var maps = BuiltIn.Keys;
-        var image = KvHeatmapPlotter.Render(file, maps, BuiltIn.Labels, "test", "test", KvHeatmapPlotter.DefaultMaxHeads);
-        var layout = KvHeatmapPlotter.Layout(maps, BuiltIn.Labels, KvHeatmapPlotter.DefaultMaxHeads);
-        Assert.Equal((layout.Width, layout.Height), (image.Width, image.Height));
+        var image = KvHeatmapPlotter.Render(file, maps, BuiltIn.Labels, "test", "test", "caption", KvHeatmapPlotter.DefaultMaxGroups);
+        var layout = KvHeatmapPlotter.Layout(maps, BuiltIn.Labels, KvHeatmapPlotter.DefaultMaxGroups);
+        Assert.Equal((layout.Width, layout.Height, 2), (image.Width, image.Height, image.GroupsShown));
 
         using var bitmap = SKBitmap.Decode(file);
         Assert.Equal(layout.Width, bitmap.Width);
+        Assert.Equal(maps.KvGroups, CountPanels(bitmap, layout));
+        AssertPanelsDistinct(bitmap, layout);
+    }
+
+    [Theory]
+    [InlineData(8, 8)]   // MHA: 8 panels
+    [InlineData(32, 8)]  // Llama-3-8B's sharing: 8 panels, not 32
+    [InlineData(12, 3)]
+    [InlineData(6, 1)]   // MQA: one panel
+    public void Png_panel_count_is_the_group_count_for_any_sharing(int heads, int groups)
+    {
+        var random = new Random(heads * 100 + groups);
+        const int tokens = 12, headDim = 16;
+        var data = Enumerable.Range(0, groups).Select(_ => Enumerable.Range(0, tokens * headDim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToList();
+        var maps = new KvHeadMaps(heads, groups, headDim, tokens, KvTensor.Values, data);
+        var labels = Enumerable.Range(0, tokens).Select(t => $"t{t}").ToList();
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "map.png");
+        var image = KvHeatmapPlotter.Render(file, maps, labels, "test", "test", "caption", KvHeatmapPlotter.DefaultMaxGroups);
+        var layout = KvHeatmapPlotter.Layout(maps, labels, KvHeatmapPlotter.DefaultMaxGroups);
+        Assert.Equal(groups, image.GroupsShown);
+        Assert.Equal(groups, layout.Cells.Count);
+        using var bitmap = SKBitmap.Decode(file);
+        Assert.Equal(groups, CountPanels(bitmap, layout));
+        AssertPanelsDistinct(bitmap, layout);
+    }
+
+    /// <summary>Counts the heat maps actually drawn: along a line through the middle of each grid row's data, the runs
+    /// of non-white pixels wider than a few pixels, right of the token labels and left of the colour bar.</summary>
+    private static int CountPanels(SKBitmap bitmap, KvHeatmapLayout layout)
+    {
+        int count = 0;
+        for (int row = 0; row < layout.Rows; row++)
+        {
+            int first = layout.Cells.Select((c, i) => (c, i)).First(x => x.c.Row == row).i;
+            var r = layout.DataRect(first);
+            int y = (int)((r.Top + r.Bottom) / 2);
+            // The page is pure white; the gap between two panels is 2 × PanelSide pixels of it, whereas the colour map's
+            // palest cells are off-white, so a run of pure white separates panels.
+            int ink = 0, white = 0;
+            for (int x = layout.Gutter + 2; x < layout.Width - KvHeatmapLayout.ColorBarWidth; x++)
+            {
+                if (bitmap.GetPixel(x, y) != SKColors.White)
+                {
+                    ink++;
+                    white = 0;
+                    continue;
+                }
+                if (++white >= 4)
+                {
+                    if (ink > 8) count++;
+                    ink = 0;
+                }
+            }
+            if (ink > 8) count++;
+        }
+        return count;
+    }
+
+    /// <summary>Every panel's data area has many colours, and no two panels (different K/V heads) are pixel-identical.</summary>
+    private static void AssertPanelsDistinct(SKBitmap bitmap, KvHeatmapLayout layout)
+    {
         uint[] Pixels(int panel)
         {
             // Inset past the frame, which is drawn over the data area's edge.
             var r = layout.DataRect(panel);
             var list = new List<uint>();
             for (int y = (int)r.Top + 3; y < (int)r.Bottom - 3; y++)
-                for (int x = (int)r.Left + 3; x < (int)r.Left + 3 + (layout.DataWidth - 8); x++)
+                for (int x = (int)r.Left + 3; x < (int)r.Right - 3; x++)
                     list.Add((uint)bitmap.GetPixel(x, y));
             return [.. list];
         }
-        uint[] head0 = Pixels(0);
-        Assert.True(head0.Distinct().Count() > 20, $"head 0's map has only {head0.Distinct().Count()} colours");
-        Assert.Equal(head0, Pixels(1));
-        Assert.Equal(head0, Pixels(3));
-        Assert.Equal(Pixels(4), Pixels(7));
-        Assert.NotEqual(head0, Pixels(4));
+        var all = Enumerable.Range(0, layout.Cells.Count).Select(Pixels).ToList();
+        foreach (var pixels in all)
+            Assert.True(pixels.Distinct().Count() > 20, $"a panel has only {pixels.Distinct().Count()} colours");
+        for (int a = 0; a < all.Count; a++)
+            for (int b = a + 1; b < all.Count; b++)
+                Assert.False(all[a].SequenceEqual(all[b]), $"panels {a} and {b} (different K/V heads) are pixel-identical");
     }
 
     // ---- The command ----
@@ -181,7 +238,9 @@ public class HeatmapTests
             Assert.True(group.GetProperty("drawn").GetBoolean());
         }
         Assert.NotEqual(groups[0].GetProperty("max").GetDouble(), groups[1].GetProperty("max").GetDouble());
-        Assert.Equal(8, root.GetProperty("headsDrawn").GetInt32());
+        Assert.Equal(2, root.GetProperty("panelsDrawn").GetInt32());
+        Assert.Equal(Enumerable.Range(0, BuiltIn.Tokens), root.GetProperty("labelledTokens").EnumerateArray().Select(t => t.GetInt32()));
+        Assert.Contains("the 4 query heads named on a panel", root.GetProperty("caption").GetString());
         Assert.Equal(-root.GetProperty("scaleMax").GetDouble(), root.GetProperty("scaleMin").GetDouble());
     }
 
@@ -227,14 +286,14 @@ public class HeatmapTests
     }
 
     [Fact]
-    public void MaxHeads_draws_only_the_first_groups()
+    public void MaxGroups_draws_only_the_first_groups()
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "one-group.png");
-        var r = CliRunner.Run("heatmap", "--max-heads", "4", "--prompt", "the light is on", "--out", file, "--json");
+        var r = CliRunner.Run("heatmap", "--max-groups", "1", "--prompt", "the light is on", "--out", file, "--json");
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(4, doc.RootElement.GetProperty("headsDrawn").GetInt32());
+        Assert.Equal(1, doc.RootElement.GetProperty("panelsDrawn").GetInt32());
         Assert.Equal(new[] { true, false }, doc.RootElement.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("drawn").GetBoolean()));
     }
 
@@ -255,8 +314,8 @@ public class HeatmapTests
         string file = Path.Combine(dir.Path, "keys.png");
         CliRunner.AssertFails(CliRunner.Run("heatmap", "--prompt", "", "--out", file), "--prompt is empty");
         CliRunner.AssertFails(CliRunner.Run("heatmap", "--prompt", "   ", "--out", file), "--prompt is empty");
-        CliRunner.AssertFails(CliRunner.Run("heatmap", "--max-heads", "0", "--out", file), "--max-heads must be within 1..256; got 0");
-        CliRunner.AssertFails(CliRunner.Run("heatmap", "--max-heads", "257", "--out", file), "--max-heads must be within 1..256; got 257");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--max-groups", "0", "--out", file), "--max-groups must be within 1..256; got 0");
+        CliRunner.AssertFails(CliRunner.Run("heatmap", "--max-groups", "257", "--out", file), "--max-groups must be within 1..256; got 257");
         CliRunner.AssertFails(CliRunner.Run("heatmap", "--out", Path.Combine(dir.Path, "missing", "keys.png")), "does not exist");
         CliRunner.AssertFails(CliRunner.Run("heatmap", "--out", dir.Path), "is a directory");
         CliRunner.AssertFails(CliRunner.Run("heatmap", "--model", Path.Combine(dir.Path, "none.gguf"), "--out", file), "not found");
@@ -314,37 +373,78 @@ public class HeatmapTests
     // ---- Layout and labels ----
 
     [Theory]
-    [InlineData(8, 2, 4, 2)]      // built-in: a group per row
-    [InlineData(32, 8, 4, 8)]     // Llama-3-8B
-    [InlineData(32, 32, 8, 4)]    // MHA: groups packed side by side
+    [InlineData(8, 2, 2, 1)]      // built-in
+    [InlineData(32, 8, 4, 2)]     // Llama-3-8B: 8 panels, not 32
+    [InlineData(32, 32, 8, 4)]    // MHA
     [InlineData(12, 12, 6, 2)]    // GPT-2
-    [InlineData(16, 8, 8, 2)]     // 2 heads per group: whole groups side by side
-    [InlineData(71, 1, 8, 8)]     // Falcon-7B MQA: 64 of 71 heads, wrapped
-    public void Layout_GroupsHeads_AndStaysASensibleSize(int heads, int groups, int columns, int rows)
+    [InlineData(16, 8, 4, 2)]
+    [InlineData(71, 1, 1, 1)]     // Falcon-7B MQA: one panel for all 71 heads
+    public void Layout_has_a_panel_per_group_and_stays_a_sensible_size(int heads, int groups, int columns, int rows)
     {
-        var layout = new KvHeatmapLayout(heads, groups, headDim: 128, tokens: 40, maxHeads: 64, tokenLabelWidth: 90);
+        var layout = new KvHeatmapLayout(heads, groups, headDim: 128, tokens: 40, maxGroups: 64, tokenLabelWidth: 90);
         Assert.Equal((columns, rows), (layout.Columns, layout.Rows));
-        Assert.Equal(Math.Min(heads, 64), layout.Cells.Count);
-        Assert.Equal(Enumerable.Range(0, layout.Cells.Count), layout.Cells.Select(c => c.Head));
-        Assert.All(layout.Cells, c => Assert.Equal(c.Head / (heads / groups), c.Group));
+        Assert.Equal(groups, layout.Cells.Count);
+        Assert.Equal(Enumerable.Range(0, groups), layout.Cells.Select(c => c.Group));
+        Assert.All(layout.Cells, c => Assert.Equal((c.Group * (heads / groups), heads / groups), (c.FirstHead, c.HeadCount)));
         Assert.Equal(layout.Cells.Count, layout.Cells.Select(c => (c.Row, c.Column)).Distinct().Count());
         Assert.All(layout.Cells, c => Assert.True(c.Column < columns && c.Row < rows));
-        if (heads / groups >= 3)
-        {
-            // No grid row mixes two groups.
-            Assert.All(layout.Cells.GroupBy(c => c.Row), row => Assert.Single(row.Select(c => c.Group).Distinct()));
-        }
+        // 40 tokens: every one labelled while the panels are tall enough (up to two grid rows), else thinned, keeping the ends.
+        if (rows <= 2)
+            Assert.Equal(Enumerable.Range(0, 40), layout.LabelledTokens);
+        Assert.Equal((0, 39), (layout.LabelledTokens[0], layout.LabelledTokens[^1]));
+        Assert.True(layout.LabelledTokens.Count * KvHeatmapLayout.LabelRowPixels <= layout.DataHeight + KvHeatmapLayout.LabelRowPixels, "labels overlap");
         Assert.InRange(layout.Width, KvHeatmapLayout.MinWidth - 10, 2400);
         Assert.InRange(layout.Height, 200, 2400);
     }
 
     [Fact]
-    public void Layout_with_MaxHeads_keeps_whole_groups()
+    public void Layout_with_MaxGroups_draws_the_first_groups()
     {
-        Assert.Equal(8, new KvHeatmapLayout(32, 8, 64, 10, maxHeads: 10, tokenLabelWidth: 40).Cells.Count); // 2 groups of 4
-        Assert.Equal(3, new KvHeatmapLayout(32, 1, 64, 10, maxHeads: 3, tokenLabelWidth: 40).Cells.Count); // part of the only group
-        Assert.Single(new KvHeatmapLayout(32, 8, 64, 10, maxHeads: 1, tokenLabelWidth: 40).Cells);         // part of the first group
+        Assert.Equal(2, new KvHeatmapLayout(32, 8, 64, 10, maxGroups: 2, tokenLabelWidth: 40).Cells.Count);
+        Assert.Single(new KvHeatmapLayout(32, 1, 64, 10, maxGroups: 3, tokenLabelWidth: 40).Cells);
         Assert.Throws<ArgumentOutOfRangeException>(() => new KvHeatmapLayout(32, 5, 64, 10, 64, 40));
+    }
+
+    [Fact]
+    public void Panels_name_the_query_heads_that_share_them()
+    {
+        Assert.Equal("query head 5", new HeatmapCell(5, 5, 1, 0, 0).HeadsText);
+        Assert.Equal("query heads 4, 5, 6, 7", new HeatmapCell(1, 4, 4, 0, 1).HeadsText);
+        Assert.Equal("query heads 0–70 (71)", new HeatmapCell(0, 0, 71, 0, 0).HeadsText);
+    }
+
+    [Theory]
+    [InlineData(10, 40)]
+    [InlineData(1024, 45)]
+    [InlineData(100, 7)]
+    [InlineData(41, 21)]
+    [InlineData(2, 2)]
+    public void Thinned_labels_keep_the_first_and_last_and_fit(int tokens, int maxLabels)
+    {
+        var rows = TokenLabels.RowsToLabel(tokens, maxLabels);
+        Assert.Equal(0, rows[0]);
+        Assert.Equal(tokens - 1, rows[^1]);
+        Assert.InRange(rows.Count, Math.Min(tokens, 2), maxLabels);
+        Assert.Equal(rows.Order(), rows);
+        Assert.Equal(rows.Count, rows.Distinct().Count());
+        if (tokens <= maxLabels)
+            Assert.Equal(Enumerable.Range(0, tokens), rows);
+        else
+        {
+            int step = rows[1] - rows[0];
+            for (int i = 1; i < rows.Count - 1; i++)
+                Assert.Equal(step, rows[i] - rows[i - 1]); // even spacing, except into the last
+            Assert.True(2 * (rows[^1] - rows[^2]) >= step, "the last label crowds the one before it");
+        }
+    }
+
+    [Fact]
+    public void Long_prompt_layout_thins_labels_but_keeps_the_ends()
+    {
+        var layout = new KvHeatmapLayout(8, 2, 32, tokens: 300, maxGroups: 64, tokenLabelWidth: 60);
+        Assert.True(layout.LabelledTokens.Count < 300);
+        Assert.True(layout.LabelledTokens.Count * KvHeatmapLayout.LabelRowPixels <= layout.DataHeight, "labels overlap");
+        Assert.Equal((0, 299), (layout.LabelledTokens[0], layout.LabelledTokens[^1]));
     }
 
     [Theory]
