@@ -122,20 +122,23 @@ public static class Planner
             }
             return;
         }
-        double mqaOneSequence = KvCacheMath.ModelBytes(model, context, 1, kv, 1);
-        long maxBatch = (long)Math.Floor(budget / mqaOneSequence);
+        // The smallest cache: G = 1, or a latent-attention model's own latent (GQA rows of it are hypothetical).
+        int? smallest = model.Latent is null ? 1 : null;
+        string with = model.Latent is null ? "with G = 1" : "with the model's MLA cache";
+        double oneSequence = KvCacheMath.ModelBytes(model, context, 1, kv, smallest);
+        long maxBatch = (long)Math.Floor(budget / oneSequence);
         suggestions.Add(maxBatch >= 1
-            ? new("batch", $"with G = 1, a batch of at most {maxBatch} fits at context {Units.Int(context)}", maxBatch)
-            : new("batch", $"with G = 1, not even a batch of 1 fits at context {Units.Int(context)}", 0));
+            ? new("batch", $"{with}, a batch of at most {maxBatch} fits at context {Units.Int(context)}", maxBatch)
+            : new("batch", $"{with}, not even a batch of 1 fits at context {Units.Int(context)}", 0));
         // Windowed layers stop growing at their window, so bytes are not proportional to context: search.
         long lo = 0, hi = context;
         while (lo < hi)
         {
             long mid = lo + (hi - lo + 1) / 2;
-            if (KvCacheMath.ModelBytes(model, mid, batch, kv, 1) <= budget) lo = mid; else hi = mid - 1;
+            if (KvCacheMath.ModelBytes(model, mid, batch, kv, smallest) <= budget) lo = mid; else hi = mid - 1;
         }
         if (lo >= 1)
-            suggestions.Add(new("context", $"with G = 1, a context of at most {Units.Int(lo)} tokens fits at batch {batch}", lo));
+            suggestions.Add(new("context", $"{with}, a context of at most {Units.Int(lo)} tokens fits at batch {batch}", lo));
         foreach (var d in KvDtype.All.Where(d => d.BytesPerElement < kv.BytesPerElement).OrderByDescending(d => d.BytesPerElement).DistinctBy(d => d.BytesPerElement))
         {
             int? g = KvCacheMath.Divisors(model.Heads)
