@@ -187,7 +187,11 @@ public static class ConfigReader
     {
         if (OptInt(root, source, "vocab_size") is not int vocab || OptInt(root, source, "intermediate_size") is not int inter)
             return null;
-        bool tied = root.TryGetProperty("tie_word_embeddings", out var t) && t.ValueKind == JsonValueKind.True;
+        // Absent tie_word_embeddings takes the model class's default: True for Gemma (Transformers' Gemma/Gemma2/Gemma3
+        // configs; gemma-2-9b's config.json omits the key), False for Llama, Mistral, Mixtral, Qwen2 and DeepSeek.
+        bool tied = root.TryGetProperty("tie_word_embeddings", out var t)
+            ? t.ValueKind == JsonValueKind.True
+            : OptString(root, "model_type")?.StartsWith("gemma", StringComparison.Ordinal) == true;
         double embedding = (double)vocab * hidden;
 
         double attention;

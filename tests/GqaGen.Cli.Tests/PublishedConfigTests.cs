@@ -104,6 +104,8 @@ public class PublishedConfigTests
         var e = doc.RootElement;
         Assert.Equal("bf16", e.GetProperty("dtype").GetString());
         Assert.Equal(21, e.GetProperty("windowedLayers").GetInt32());
+        // Tied embeddings (Gemma's default; the key is absent): 9.24B as on the model card, not 10.16B.
+        Assert.InRange(e.GetProperty("parameters").GetDouble(), 9.2e9, 9.3e9);
         // Per layer and token: 2 · 8 KV heads · 256 · 2 B = 8,192 B. Even layers keep the 4,096-token window,
         // odd layers all 8,192 tokens.
         double[] perLayer = e.GetProperty("kvBytesPerLayer").EnumerateArray().Select(x => x.GetDouble()).ToArray();
