@@ -21,7 +21,8 @@ public sealed partial class CliApp
         int ValueHeadDim, int HeadsPerGroup, string Attention, int? MaxContext, int? SlidingWindow, int WindowedLayers,
         IReadOnlyList<int?> WindowPerLayer, string Dtype, string DtypeReason, string? TorchDtype, int? KvLoraRank, int? QkRopeHeadDim,
         long KvElementsPerTokenPerLayer, double KvBytesPerToken, long Context, double KvBytesAtContext, double[] KvBytesPerLayer,
-        double? KvBytesAtMaxContext, double? Parameters, double? ActiveParameters, string? Experts, double? WeightBytes,
+        double? KvBytesAtMaxContext, double? Parameters, double? ActiveParameters, double? ActiveParametersWithEmbedding, string? Experts,
+        double? WeightBytes,
         IReadOnlyList<InspectAlternative>? Alternatives, string Layout, IReadOnlyList<string> Warnings);
 
     /// <param name="context">Tokens per sequence for the sizes; null means the model's maximum (or 4,096 when unknown).</param>
@@ -57,7 +58,7 @@ public sealed partial class CliApp
         return new InspectResult(c.Name, c.ModelType, c.Layers, c.Hidden, c.Heads, c.KvHeads, c.HeadDim, c.ValueHeadDim, c.HeadsPerGroup,
             attention, c.MaxContext, c.SlidingWindow, c.WindowedLayers, c.WindowPerLayer, dtype.Name, reason, c.TorchDtype,
             c.Latent?.KvLoraRank, c.Latent?.QkRopeHeadDim, KvCacheMath.ElementsPerTokenPerLayer(c), perToken, ctx, perLayer.Sum(), perLayer,
-            atMax, p?.Total, p?.Experts is null ? null : p.Active, p?.Experts, c.WeightBytes, alternatives, layout,
+            atMax, p?.Total, p?.Experts is null ? null : p.Active, p?.Experts is null ? null : p.ActiveWithEmbedding, p?.Experts, c.WeightBytes, alternatives, layout,
             Planner.ContextWarnings(c, ctx));
     }
 
@@ -122,7 +123,10 @@ public sealed partial class CliApp
         if (r.Parameters is double total)
         {
             Add("Parameters", r.Experts is null ? Units.Params(total)
-                : $"{Units.Params(total)} total, {Units.Params(r.ActiveParameters!.Value)} active per token ({r.Experts})");
+                : $"{Units.Params(total)} total, {Units.Params(r.ActiveParameters!.Value)} active per token"
+                  + (r.ActiveParametersWithEmbedding is double withEmbedding && withEmbedding != r.ActiveParameters
+                      ? $" ({Units.Params(withEmbedding)} counting the input embedding)" : "")
+                  + $"; {r.Experts}");
         }
         if (r.WeightBytes is double wb) Add("Weight bytes", $"{Units.Bytes(wb)} B ({Units.Gb(wb)}, the tensors' own types)");
         Add("KV dtype", r.DtypeReason);

@@ -235,7 +235,7 @@ public static class ConfigReader
         string experts = $"{routed} routed experts, {perToken} per token"
             + (sharedCount > 0 ? $", {sharedCount} shared" : root.TryGetProperty("shared_expert_intermediate_size", out _) ? ", 1 shared" : "")
             + (denseLayers > 0 ? $", first {denseLayers} layer{(denseLayers == 1 ? "" : "s")} dense" : "");
-        return new ParameterCount(total, active, experts);
+        return new ParameterCount(total, active, experts, tied ? 0 : embedding);
     }
 
     private static bool Has(JsonElement root, params string[] keys) =>

@@ -88,20 +88,25 @@ public static class GgufConfigReader
             {
                 int experts = OptionalInt(file, source, $"{arch}.expert_count") ?? 0;
                 int used = OptionalInt(file, source, $"{arch}.expert_used_count") ?? 0;
-                double total = 0, active = 0;
+                double total = 0, active = 0, inputEmbedding = 0;
                 foreach (var tensor in file.Tensors)
                 {
                     total += tensor.ElementCount;
                     // The input embedding is a lookup of one row per token (unless it doubles as the output matrix).
                     if (tensor.Name.StartsWith("token_embd.", StringComparison.Ordinal) && file.TryGetTensor("output.weight", out _))
+                    {
+                        inputEmbedding += tensor.ElementCount;
                         continue;
+                    }
                     bool routed = experts > 1 && tensor.Name.Contains("_exps.", StringComparison.Ordinal);
                     active += routed ? tensor.ElementCount * (double)used / experts : tensor.ElementCount;
                 }
                 string? expertText = experts > 1
                     ? $"{experts} routed experts, {used} per token" + (OptionalInt(file, source, $"{arch}.expert_shared_count") is int sh and > 0 ? $", {sh} shared" : "")
                     : null;
-                parameters = new ParameterCount(total, experts > 1 ? active : total, expertText);
+                parameters = experts > 1
+                    ? new ParameterCount(total, active, expertText, inputEmbedding)
+                    : new ParameterCount(total, total, null);
                 weightBytes = file.Tensors.Sum(t => (double)t.ByteSize);
             }
             string name = file.TryGetValue("general.name", out GgufValue? n) && !n.IsArray && n.AsString() is { Length: > 0 } text

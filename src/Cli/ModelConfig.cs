@@ -32,10 +32,17 @@ public sealed record LatentAttention(int KvLoraRank, int QkRopeHeadDim, int QkNo
 
 /// <summary>Total and per-token active parameter counts (experts not routed to a token are inactive).</summary>
 /// <param name="Total">Every weight the model holds in memory.</param>
-/// <param name="Active">The weights one token uses: shared layers plus the routed experts it selects, without the
-/// input embedding table (a lookup reads one row of it). Equal to <paramref name="Total"/> minus the embedding for dense models.</param>
-/// <param name="Experts">A description such as "8 experts, 2 per token", or null for dense models.</param>
-public sealed record ParameterCount(double Total, double Active, string? Experts);
+/// <param name="Active">For mixtures of experts, the weights one token uses: shared layers plus the routed experts it
+/// selects, without the input embedding table (a lookup reads one row of it). Model cards differ here: DeepSeek's
+/// "2.4B activated" leaves the embedding out, Mixtral's 12.9B and Qwen1.5-MoE's 2.7B count it, hence
+/// <paramref name="InputEmbedding"/>. Equal to <paramref name="Total"/> for dense models.</param>
+/// <param name="Experts">A description such as "8 routed experts, 2 per token", or null for dense models.</param>
+/// <param name="InputEmbedding">Parameters of the input embedding left out of <paramref name="Active"/> (0 when tied
+/// to the output matrix, which every token does use).</param>
+public sealed record ParameterCount(double Total, double Active, string? Experts, double InputEmbedding = 0)
+{
+    public double ActiveWithEmbedding => Active + InputEmbedding;
+}
 
 /// <summary>
 /// One model description, produced by the config.json reader, the GGUF reader and the built-in catalog, and

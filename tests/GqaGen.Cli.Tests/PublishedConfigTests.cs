@@ -15,6 +15,7 @@ public class PublishedConfigTests
         { "Llama-3-8B", Configs.Llama3_8B },
         { "Qwen2.5-7B", Configs.Qwen25_7B },
         { "Falcon-7B", Configs.Falcon7B },
+        { "Qwen1.5-MoE-A2.7B", PublishedConfigs.Qwen15MoeA27B },
     };
 
     private static (CliRunner.Result Result, JsonDocument Json) Run(string command, string json, params string[] extra)
@@ -84,6 +85,15 @@ public class PublishedConfigTests
         // Active leaves out the input embedding (a one-row lookup). DeepSeek-V2-Lite comes to 2.451B, 2.1% above the
         // card's rounded 2.4B; counting the embedding too it would be 2.66B.
         Assert.InRange(p.Active / active, 0.98, 1.022);
+    }
+
+    [Fact]
+    public void Qwen_MoE_counts_its_shared_expert_and_the_card_counts_the_embedding()
+    {
+        var p = ConfigReader.Parse(PublishedConfigs.Qwen15MoeA27B).Parameters!;
+        Assert.InRange(p.Total / 14.3e9, 0.98, 1.02);               // model card: 14.3B total
+        Assert.InRange(p.ActiveWithEmbedding / 2.7e9, 0.98, 1.02);  // model card: 2.7B activated, embedding included
+        Assert.Equal(151936.0 * 2048, p.InputEmbedding);
     }
 
     [Fact]

@@ -53,4 +53,16 @@ internal static class PublishedConfigs
          "sliding_window":4096,"sliding_window_size":4096,"torch_dtype":"float32","transformers_version":"4.42.0.dev0",
          "use_cache":true,"vocab_size":256000}
         """;
+
+    // Qwen/Qwen1.5-MoE-A2.7B-Chat config.json as published with its GPTQ-Int4 copy (found with the search tool;
+    // quantization_config and torch_dtype omitted): 60 routed experts of 1408, 4 per token, one shared expert of 5632.
+    public const string Qwen15MoeA27B = """
+        {"architectures":["Qwen2MoeForCausalLM"],"attention_dropout":0.0,"bos_token_id":151643,"eos_token_id":151645,
+         "decoder_sparse_step":1,"hidden_act":"silu","hidden_size":2048,"initializer_range":0.02,"intermediate_size":5632,
+         "max_position_embeddings":32768,"max_window_layers":21,"model_type":"qwen2_moe","moe_intermediate_size":1408,
+         "norm_topk_prob":false,"num_attention_heads":16,"num_experts":60,"num_experts_per_tok":4,"num_hidden_layers":24,
+         "num_key_value_heads":16,"output_router_logits":false,"rms_norm_eps":1e-06,"rope_theta":1000000.0,
+         "router_aux_loss_coef":0.001,"shared_expert_intermediate_size":5632,"sliding_window":32768,
+         "tie_word_embeddings":false,"use_cache":true,"use_sliding_window":false,"vocab_size":151936}
+        """;
 }
