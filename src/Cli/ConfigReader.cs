@@ -216,7 +216,7 @@ public static class ConfigReader
         if (routed <= 1)
         {
             double perLayer = attention + denseMlp + 2.0 * hidden;
-            return new ParameterCount(total + layers * perLayer, active + layers * perLayer, null);
+            return new ParameterCount(total + layers * perLayer, total + layers * perLayer, null);
         }
         if (perToken <= 0 || perToken > routed)
             throw new CliException($"'{source}': num_experts_per_tok {perToken} must be between 1 and the {routed} experts");

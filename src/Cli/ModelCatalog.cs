@@ -28,7 +28,8 @@ public static class ModelCatalog
         // https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json (all 8 experts held in memory;
         // 46.7B total, 12.9B active per token per the model card; sliding_window null)
         Dense("Mixtral-8x7B", 32, 4096, 32, 8, 128, 46.7e9, 32768, "mistralai/Mixtral-8x7B-v0.1 config.json")
-            with { Parameters = new ParameterCount(46.7e9, 12.9e9, "8 routed experts, 2 per token") },
+            // Active as ConfigReader counts it from that config: 12.75B without the 0.131B input embedding (12.88B with it).
+            with { Parameters = new ParameterCount(46.7e9, 12.75e9, "8 routed experts, 2 per token", 32000.0 * 4096) },
         // https://huggingface.co/tiiuae/falcon-7b/blob/main/config.json (n_head 71, multi_query true, hidden 4544)
         Dense("Falcon-7B", 32, 4544, 71, 1, 64, 7.22e9, 2048, "tiiuae/falcon-7b config.json"),
         // https://huggingface.co/tiiuae/falcon-40b/blob/main/config.json (n_head 128, n_head_kv 8, hidden 8192)
@@ -50,7 +51,8 @@ public static class ModelCatalog
         {
             ValueHeadDim = 128,
             Latent = new LatentAttention(512, 64, 128, 128, 1536),
-            Parameters = new ParameterCount(671e9, 37e9, "256 routed experts, 8 per token, 1 shared, first 3 layers dense"),
+            // Active as ConfigReader counts it from that config: 36.63B without the 0.93B input embedding (37.55B with it).
+            Parameters = new ParameterCount(671e9, 36.63e9, "256 routed experts, 8 per token, 1 shared, first 3 layers dense", 129280.0 * 7168),
         },
     ];
 

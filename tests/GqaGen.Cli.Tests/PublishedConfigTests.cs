@@ -155,6 +155,27 @@ public class PublishedConfigTests
         }
     }
 
+    [Theory]
+    [InlineData("DeepSeek-V3")]
+    [InlineData("Mixtral-8x7B")]
+    [InlineData("Gemma-2-9B")]
+    [InlineData("Mistral-7B")]
+    public void Catalog_entries_size_the_cache_as_their_published_configs_do(string name)
+    {
+        var catalog = ModelCatalog.Find(name);
+        var config = ConfigReader.Parse(name switch
+        {
+            "DeepSeek-V3" => PublishedConfigs.DeepSeekV3,
+            "Mixtral-8x7B" => PublishedConfigs.Mixtral8x7B,
+            "Gemma-2-9B" => PublishedConfigs.Gemma2_9B,
+            _ => Configs.Mistral7B,
+        });
+        foreach (long context in new long[] { 1000, 8192, 32768 })
+            Assert.Equal(KvCacheMath.ModelBytes(config, context, 1, KvDtype.Bf16), KvCacheMath.ModelBytes(catalog, context, 1, KvDtype.Bf16));
+        Assert.Equal(config.Attention, catalog.Attention);
+        Assert.InRange(catalog.Parameters!.Active / config.Parameters!.Active, 0.99, 1.01);
+    }
+
     [Fact]
     public void Context_beyond_the_maximum_warns_in_inspect_and_plan()
     {
