@@ -15,7 +15,9 @@ public sealed partial class CliApp
     public sealed record EstimateResult(int Hidden, int Heads, int HeadDim, int Layers, long Context, long Batch, string Dtype,
         double BytesPerElement, IReadOnlyList<EstimateRow> Rows);
 
-    public static EstimateResult Estimate(int hidden, int heads, int layers, long context, int kvGroups, long batch, KvDtype dtype, int? headDim)
+    /// <param name="latentElements">MLA mode: kv_lora_rank + qk_rope_head_dim cached per token and layer; adds an MLA row.</param>
+    public static EstimateResult Estimate(int hidden, int heads, int layers, long context, int kvGroups, long batch, KvDtype dtype, int? headDim,
+        int? latentElements = null)
     {
         int d = KvCacheMath.ResolveHeadDim(hidden, heads, headDim);
         Validate.Positive(layers, "--layers");
@@ -29,8 +31,20 @@ public sealed partial class CliApp
             return new EstimateRow(name, g, KvCacheMath.BytesPerToken(layers, g, d, dtype), total, total / Units.GB, total / Units.GiB,
                 mha / total, (1 - total / mha) * 100);
         }
-        return new EstimateResult(hidden, heads, d, layers, context, batch, dtype.Name, dtype.BytesPerElement,
-            [Row("MHA", heads), Row("GQA", kvGroups), Row("MQA", 1)]);
+        EstimateRow[] rows = [Row("MHA", heads), Row("GQA", kvGroups), Row("MQA", 1)];
+        if (latentElements is int latent)
+        {
+            Validate.Positive(latent, "--latent");
+            // The same per-layer sum plan and inspect use, on a uniform model whose layers cache one latent each.
+            var model = ModelConfig.Dense("estimate", layers, hidden, heads, heads, d, 1, null, "estimate") with
+            {
+                Latent = new LatentAttention(latent, 0, d, d, null),
+            };
+            double total = KvCacheMath.ModelBytes(model, context, batch, dtype);
+            rows = [.. rows, new EstimateRow("MLA", 0, KvCacheMath.ModelBytesPerToken(model, dtype), total, total / Units.GB, total / Units.GiB,
+                mha / total, (1 - total / mha) * 100)];
+        }
+        return new EstimateResult(hidden, heads, d, layers, context, batch, dtype.Name, dtype.BytesPerElement, rows);
     }
 
     private Command EstimateCommand()
@@ -43,16 +57,20 @@ public sealed partial class CliApp
         var batch = new Option<long>("--batch") { Description = "Sequences held at once.", DefaultValueFactory = _ => 1 };
         var dtype = DtypeOption("--dtype", "bf16", "KV-cache");
         var headDim = new Option<int?>("--head-dim") { Description = "Head dimension d (default hidden / heads)." };
+        var latent = new Option<int?>("--latent")
+        {
+            Description = "MLA mode: elements one layer caches per token, kv_lora_rank + qk_rope_head_dim (576 for DeepSeek-V2/V3); adds an MLA row.",
+        };
         var json = JsonOption();
         var cmd = new Command("estimate",
             "KV-cache size for MHA (G = H), the given GQA and MQA (G = 1): bytes = 2 · layers · G · d · context · batch · bytes per element.")
         {
-            hidden, heads, layers, context, groups, batch, dtype, headDim, json,
+            hidden, heads, layers, context, groups, batch, dtype, headDim, latent, json,
         };
         cmd.SetAction(p => Guard(() =>
         {
             var r = Estimate(p.GetValue(hidden), p.GetValue(heads), p.GetValue(layers), p.GetValue(context), p.GetValue(groups),
-                p.GetValue(batch), KvDtype.Parse(p.GetValue(dtype)), p.GetValue(headDim));
+                p.GetValue(batch), KvDtype.Parse(p.GetValue(dtype)), p.GetValue(headDim), p.GetValue(latent));
             if (p.GetValue(json))
             {
                 WriteJson(r);
@@ -65,7 +83,7 @@ public sealed partial class CliApp
             foreach (var row in r.Rows)
             {
                 table.AddRow(Cells(
-                    row.Attention, row.KvGroups.ToString(CultureInfo.InvariantCulture), Units.Bytes(row.BytesPerToken) + " B",
+                    row.Attention, row.Attention == "MLA" ? "latent" : row.KvGroups.ToString(CultureInfo.InvariantCulture), Units.Bytes(row.BytesPerToken) + " B",
                     Units.Bytes(row.TotalBytes), Units.Gb(row.TotalBytes), Units.GiBText(row.TotalBytes),
                     row.RatioVsMha.ToString("F2", CultureInfo.InvariantCulture) + "×",
                     row.SavingPercent.ToString("F2", CultureInfo.InvariantCulture) + "%"));

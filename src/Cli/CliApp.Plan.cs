@@ -17,8 +17,14 @@ public sealed partial class CliApp
         var context = new Option<long>("--context") { Description = "Context length in tokens.", Required = true };
         var batch = new Option<long>("--batch") { Description = "Sequences held at once.", DefaultValueFactory = _ => 1 };
         var memory = new Option<string>("--memory") { Description = "Device memory: 80GB, 80GiB, 8e10 (bytes).", Required = true };
-        var weightsDtype = DtypeOption("--weights-dtype", "bf16", "Weight");
-        var kvDtype = DtypeOption("--kv-dtype", "bf16", "KV-cache");
+        var weightsDtype = new Option<string?>("--weights-dtype")
+        {
+            Description = $"Weight element type: {KvDtype.HelpText}. Default: a GGUF file's real tensor sizes, else bf16.",
+        };
+        var kvDtype = new Option<string?>("--kv-dtype")
+        {
+            Description = $"KV-cache element type: {KvDtype.HelpText}. Default: the model's serving dtype (bf16/fp16; f16 for GGUF).",
+        };
         var reserve = new Option<string>("--reserve")
         {
             Description = "Memory kept free for activations and the runtime: a share (10%, 0.1) or a size (4GB).",
@@ -35,24 +41,17 @@ public sealed partial class CliApp
             string? configPath = p.GetValue(config);
             if ((modelName is null) == (configPath is null))
                 throw new CliException("pass exactly one of --model NAME or --config config.json");
-            ModelSpec spec;
-            if (modelName is not null)
+            ModelConfig spec = modelName is not null ? ModelCatalog.Find(modelName) : ConfigReader.ReadFile(configPath!);
+            if (p.GetValue(parameters) is string ps)
             {
-                spec = ModelCatalog.Find(modelName);
-                if (p.GetValue(parameters) is string ps) spec = spec with { Parameters = Units.ParseCount(ps, "--params") };
-            }
-            else
-            {
-                var cfg = ConfigReader.ReadFile(configPath!);
-                double count = p.GetValue(parameters) is string ps
-                    ? Units.ParseCount(ps, "--params")
-                    : cfg.EstimatedParameters ?? throw new CliException("the config has no vocab_size / intermediate_size to estimate the parameter count; pass --params");
-                spec = cfg.ToSpec(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(configPath!))) is { Length: > 0 } n ? n : "config", count);
+                double count = Units.ParseCount(ps, "--params");
+                spec = spec with { Parameters = new ParameterCount(count, count, null), WeightBytes = null };
             }
             double mem = Units.ParseBytes(p.GetValue(memory), "--memory");
             double res = Units.ParseReserve(p.GetValue(reserve), mem);
             var plan = Planner.Plan(spec, p.GetValue(context), p.GetValue(batch), mem, res,
-                KvDtype.Parse(p.GetValue(weightsDtype)), KvDtype.Parse(p.GetValue(kvDtype)));
+                p.GetValue(weightsDtype) is string wd ? KvDtype.Parse(wd) : null, p.GetValue(kvDtype) is string kd ? KvDtype.Parse(kd) : null);
+            foreach (string warning in plan.Warnings) _err.WriteLine($"warning: {warning}");
             if (p.GetValue(json))
             {
                 WriteJson(plan);
@@ -67,19 +66,37 @@ public sealed partial class CliApp
     private void WritePlan(PlanResult plan)
     {
         var m = plan.Model;
-        _console.WriteLine($"{m.Name}: {m.Layers} layers, H = {m.Heads}, d = {m.HeadDim}, {Units.Params(m.Parameters)} parameters (model uses G = {m.KvHeads})");
+        string layout = m.Attention == "MLA"
+            ? $"MLA: {m.LatentElementsPerLayer} latent elements per token and layer"
+            : $"model uses G = {m.KvHeads}";
+        string window = m.SlidingWindow is int w ? $", window {w:N0} on {m.WindowedLayers} of {m.Layers} layers" : "";
+        string active = m.ActiveParameters is double a ? $" ({Units.Params(a)} active per token)" : "";
+        _console.WriteLine($"{m.Name}: {m.Layers} layers, H = {m.Heads}, d = {m.HeadDim}, {Units.Params(m.Parameters)} parameters{active} ({layout}{window})");
         _console.WriteLine(
-            $"context {plan.Context:N0}, batch {plan.Batch}, weights {plan.WeightsDtype} = {Units.Gb(plan.WeightsBytes)}, KV {plan.KvDtype}, reserve {Units.Gb(plan.ReserveBytes)}, memory {Units.Gb(plan.MemoryBytes)}");
-        var table = new Table().AddColumns("G", "Heads/group", "KV cache", "Weights + KV + reserve", "Memory", "Fits");
+            $"context {plan.Context:N0}, batch {plan.Batch}, weights {Units.Gb(plan.WeightsBytes)} ({plan.WeightsNote}), KV {plan.KvDtypeNote}, reserve {Units.Gb(plan.ReserveBytes)}, memory {Units.Gb(plan.MemoryBytes)}");
+        var table = new Table().AddColumns("Layout", "Heads/group", "KV cache", "Weights + KV + reserve", "Memory", "Fits");
         foreach (var r in plan.Rows)
         {
-            string g = r.KvGroups.ToString(CultureInfo.InvariantCulture) + (r.KvGroups == m.Heads ? " (MHA)" : r.KvGroups == 1 ? " (MQA)" : "")
-                + (r.IsModelLayout ? " *" : "");
-            table.AddRow(Cells(g, r.HeadsPerGroup.ToString(CultureInfo.InvariantCulture), Units.Gb(r.CacheBytes), Units.Gb(r.TotalBytes),
-                Units.Gb(plan.MemoryBytes), r.Fits ? "yes" : "no"));
+            string g = r.KvGroups is int groups
+                ? $"G = {groups}" + (groups == m.Heads ? " (MHA)" : groups == 1 ? " (MQA)" : "")
+                : $"MLA latent ({m.LatentElementsPerLayer} elements)";
+            table.AddRow(Cells(g + (r.IsModelLayout ? " *" : ""), r.HeadsPerGroup?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                Units.Gb(r.CacheBytes), Units.Gb(r.TotalBytes), Units.Gb(plan.MemoryBytes), r.Fits ? "yes" : "no"));
         }
         _console.Write(table);
         _console.WriteLine("* the model's own layout");
+        if (m.Attention == "MLA")
+        {
+            _console.WriteLine($"The model's own MLA cache {(plan.ModelLayoutFits ? "fits" : "does not fit")}. The G rows are hypothetical: "
+                + "the same heads with a GQA cache of K (d = " + m.HeadDim + ") and V (d = " + m.ValueHeadDim + ") per K/V head. "
+                + "GqaGen generates GQA kernels only, so there is no [GqaLayout] line for this model.");
+            if (!plan.ModelLayoutFits)
+            {
+                _console.WriteLine("Options:");
+                foreach (var s in plan.Suggestions) _console.WriteLine($"  - {s.Text}");
+            }
+            return;
+        }
         if (plan.RecommendedKvGroups is int best)
         {
             _console.WriteLine($"Recommended: G = {best} (largest that fits), {GqaAttention.AttributeLineFor(m.Heads, best, m.HeadDim)}");

@@ -6,11 +6,18 @@ namespace GqaGen.Cli;
 /// Reads the attention layout from a GGUF file's metadata, with llama.cpp's key names:
 /// <c>general.architecture</c>, then <c>{arch}.attention.head_count</c>, <c>{arch}.attention.head_count_kv</c>
 /// (absent means MHA), <c>{arch}.embedding_length</c>, <c>{arch}.block_count</c>, <c>{arch}.context_length</c>,
-/// <c>{arch}.attention.key_length</c> (else embedding_length / head_count) and <c>{arch}.attention.sliding_window</c>.
+/// <c>{arch}.attention.key_length</c> (else embedding_length / head_count), <c>{arch}.attention.sliding_window</c>
+/// and <c>general.name</c>. Latent attention from <c>deepseek2</c>-style keys (llama.cpp src/llama-arch.cpp):
+/// <c>{arch}.attention.kv_lora_rank</c>, <c>{arch}.attention.q_lora_rank</c>, <c>{arch}.rope.dimension_count</c>,
+/// <c>{arch}.attention.key_length_mla</c> / <c>value_length_mla</c> (newer files, where key_length is the latent
+/// width) or <c>key_length</c> / <c>value_length</c> (older ones); experts from <c>{arch}.expert_count</c> and
+/// <c>{arch}.expert_used_count</c>.
 /// </summary>
 /// <remarks>
 /// GGUF says nothing about the KV cache's element type; llama.cpp's default cache is f16, so that is what the
-/// byte counts assume. The parameter count is exact: the sum of the tensors' element counts.
+/// byte counts assume. The parameter counts are exact, from the tensors: total is every tensor's elements; active
+/// leaves out token_embd and, of each routed-expert tensor (<c>*_exps</c>), all but expert_used_count / expert_count.
+/// The weight bytes are the tensors' real sizes in their own types (Q8_0, Q4_K, F16...).
 /// </remarks>
 public static class GgufConfigReader
 {
@@ -54,10 +61,59 @@ public static class GgufConfigReader
             if (keyLength is null && hidden % heads != 0)
                 throw new CliException($"'{source}': embedding_length {hidden} is not divisible by head_count {heads} and {arch}.attention.key_length is missing");
             int headDim = keyLength ?? hidden / heads;
+            int valueHeadDim = OptionalInt(file, source, $"{arch}.attention.value_length") ?? headDim;
 
-            double? parameters = file.Tensors.Count == 0 ? null : file.Tensors.Sum(t => (double)t.ElementCount);
-            return new ModelConfig(arch, layers, hidden, heads, kvHeads, headDim, keyLength is not null, context, window,
-                "gguf (llama.cpp's default f16 KV cache)", KvDtype.Fp16, parameters);
+            LatentAttention? latent = null;
+            if (OptionalInt(file, source, $"{arch}.attention.kv_lora_rank") is int rank)
+            {
+                int rope = RequireInt(file, source, $"{arch}.rope.dimension_count");
+                // Since llama.cpp's MLA support (PR 12801) key_length is the latent width kv_lora_rank + rope and the
+                // per-head widths moved to key_length_mla / value_length_mla.
+                int keyMla = OptionalInt(file, source, $"{arch}.attention.key_length_mla") ?? headDim;
+                int valueMla = OptionalInt(file, source, $"{arch}.attention.value_length_mla") ?? valueHeadDim;
+                latent = new LatentAttention(rank, rope, keyMla - rope, valueMla, OptionalInt(file, source, $"{arch}.attention.q_lora_rank"));
+                kvHeads = heads;
+                headDim = keyMla;
+                valueHeadDim = valueMla;
+            }
+
+            // llama.cpp applies Gemma-2's window to every other layer (even layers) and Gemma-3's to five of six.
+            int pattern = arch switch { "gemma2" => 2, "gemma3" => 6, _ => 0 };
+            int?[] windows = Enumerable.Range(0, layers)
+                .Select(i => window is int w && (pattern == 0 || (i + 1) % pattern != 0) ? w : (int?)null).ToArray();
+
+            ParameterCount? parameters = null;
+            double? weightBytes = null;
+            if (file.Tensors.Count > 0)
+            {
+                int experts = OptionalInt(file, source, $"{arch}.expert_count") ?? 0;
+                int used = OptionalInt(file, source, $"{arch}.expert_used_count") ?? 0;
+                double total = 0, active = 0, inputEmbedding = 0;
+                foreach (var tensor in file.Tensors)
+                {
+                    total += tensor.ElementCount;
+                    // The input embedding is a lookup of one row per token (unless it doubles as the output matrix).
+                    if (tensor.Name.StartsWith("token_embd.", StringComparison.Ordinal) && file.TryGetTensor("output.weight", out _))
+                    {
+                        inputEmbedding += tensor.ElementCount;
+                        continue;
+                    }
+                    bool routed = experts > 1 && tensor.Name.Contains("_exps.", StringComparison.Ordinal);
+                    active += routed ? tensor.ElementCount * (double)used / experts : tensor.ElementCount;
+                }
+                string? expertText = experts > 1
+                    ? $"{experts} routed experts, {used} per token" + (OptionalInt(file, source, $"{arch}.expert_shared_count") is int sh and > 0 ? $", {sh} shared" : "")
+                    : null;
+                parameters = experts > 1
+                    ? new ParameterCount(total, active, expertText, inputEmbedding)
+                    : new ParameterCount(total, total, null);
+                weightBytes = file.Tensors.Sum(t => (double)t.ByteSize);
+            }
+            string name = file.TryGetValue("general.name", out GgufValue? n) && !n.IsArray && n.AsString() is { Length: > 0 } text
+                ? text
+                : Path.GetFileNameWithoutExtension(source);
+            return new ModelConfig(name, arch, layers, hidden, heads, kvHeads, headDim, valueHeadDim, keyLength is not null, context,
+                windows, null, KvDtype.Fp16, "fp16 (GGUF: llama.cpp's default f16 KV cache)", latent, parameters, weightBytes, source);
         }
         catch (GgufFormatException e)
         {

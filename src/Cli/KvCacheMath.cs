@@ -1,8 +1,46 @@
 namespace GqaGen.Cli;
 
-/// <summary>KV-cache sizes: bytes = 2 (K and V) · layers · G · headDim · context · batch · bytesPerElement.</summary>
+/// <summary>
+/// KV-cache sizes. Uniform shapes: bytes = 2 (K and V) · layers · G · headDim · context · batch · bytesPerElement.
+/// Whole models go through <see cref="ModelBytes"/>, layer by layer, which <c>inspect</c>, <c>plan</c> and
+/// <c>estimate</c> share.
+/// </summary>
 public static class KvCacheMath
 {
+    /// <summary>
+    /// Elements one layer caches per token: the MLA latent (kv_lora_rank + qk_rope_head_dim), or G heads of K
+    /// (HeadDim) and V (ValueHeadDim). With <paramref name="kvGroups"/> the layer is counted as GQA with that many
+    /// K/V heads instead, which for an MLA model is hypothetical (G = H is "the same heads as MHA").
+    /// </summary>
+    public static long ElementsPerTokenPerLayer(ModelConfig model, int? kvGroups = null) =>
+        kvGroups is int g ? (long)g * (model.HeadDim + model.ValueHeadDim)
+        : model.Latent is { } latent ? latent.CachedElementsPerLayer
+        : (long)model.KvHeads * (model.HeadDim + model.ValueHeadDim);
+
+    /// <summary>
+    /// Bytes each layer caches for <paramref name="context"/> tokens of each of <paramref name="batch"/> sequences:
+    /// a sliding-window layer keeps at most its window (a rolling cache), a global layer every token.
+    /// </summary>
+    public static double[] LayerBytes(ModelConfig model, long context, long batch, KvDtype dtype, int? kvGroups = null)
+    {
+        long elements = ElementsPerTokenPerLayer(model, kvGroups);
+        var bytes = new double[model.Layers];
+        for (int layer = 0; layer < model.Layers; layer++)
+        {
+            long tokens = model.WindowPerLayer[layer] is int window ? Math.Min(context, window) : context;
+            bytes[layer] = (double)elements * tokens * batch * dtype.BytesPerElement;
+        }
+        return bytes;
+    }
+
+    /// <summary>The whole model's KV cache: the sum of <see cref="LayerBytes"/>.</summary>
+    public static double ModelBytes(ModelConfig model, long context, long batch, KvDtype dtype, int? kvGroups = null) =>
+        LayerBytes(model, context, batch, dtype, kvGroups).Sum();
+
+    /// <summary>Bytes per token while the context is shorter than every window (each layer stores every token).</summary>
+    public static double ModelBytesPerToken(ModelConfig model, KvDtype dtype, int? kvGroups = null) =>
+        (double)ElementsPerTokenPerLayer(model, kvGroups) * model.Layers * dtype.BytesPerElement;
+
     /// <summary>Bytes of K and V for one token of one sequence across all layers.</summary>
     public static double BytesPerToken(int layers, int kvGroups, int headDim, KvDtype dtype) =>
         2.0 * layers * kvGroups * headDim * dtype.BytesPerElement;

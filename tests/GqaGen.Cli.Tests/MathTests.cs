@@ -80,21 +80,25 @@ public class MathTests
         {
             var m = ModelCatalog.Find(n);
             Assert.Equal(0, m.Heads % m.KvHeads);
-            Assert.True(m.Layers > 0 && m.HeadDim > 0 && m.Parameters > 1e8, n);
+            Assert.True(m.Layers > 0 && m.HeadDim > 0 && m.Parameters!.Total > 1e8, n);
             Assert.Contains("config.json", m.Source);
         }
         Assert.Equal(names.Length, ModelCatalog.Models.Count);
         Assert.Same(ModelCatalog.Find("Llama-3-8B"), ModelCatalog.Find("llama3-8b"));
         var ds = ModelCatalog.Find("DeepSeek-V3");
-        Assert.Equal((61, 128, 128, 128), (ds.Layers, ds.Heads, ds.KvHeads, ds.HeadDim));
+        // MLA: K heads are qk_nope 128 + qk_rope 64 wide, V heads 128; the cache is the 576-element latent.
+        Assert.Equal((61, 128, 192, 128, 576L), (ds.Layers, ds.Heads, ds.HeadDim, ds.ValueHeadDim, KvCacheMath.ElementsPerTokenPerLayer(ds)));
     }
 
     [Fact]
-    public void DeepSeekV3_attention_as_MHA_needs_about_400_GB_at_100k_context_in_fp16()
+    public void DeepSeekV3_attention_as_MHA_would_need_about_400_GB_at_100k_context_a_hypothetical_figure()
     {
-        // 61 layers × 128 heads × 128 dims, K and V, 2 bytes each, 100,000 positions: 399.8 GB.
+        // The seeds' "400 GB": 61 layers × 128 heads × 128 dims (v_head_dim, for K as well), K and V, 2 bytes each,
+        // 100,000 positions = 399.8 GB. That is what MHA with DeepSeek-V3's heads would cache; the model caches its
+        // 576-element latent instead. Counting K at its real 192 dims (qk_nope 128 + qk_rope 64) gives 499.7 GB.
         var deepSeek = ModelCatalog.Find("DeepSeek-V3");
-        double bytes = KvCacheMath.TotalBytes(deepSeek.Layers, deepSeek.Heads, deepSeek.HeadDim, 100_000, 1, KvDtype.Fp16);
-        Assert.Equal(399.8, bytes / 1e9, 1);
+        Assert.Equal(399.8, KvCacheMath.TotalBytes(deepSeek.Layers, deepSeek.Heads, 128, 100_000, 1, KvDtype.Fp16) / 1e9, 1);
+        Assert.Equal(499.712, KvCacheMath.ModelBytes(deepSeek, 100_000, 1, KvDtype.Fp16, kvGroups: deepSeek.Heads) / 1e9, 3);
+        Assert.Equal(61.0 * 576 * 2 * 100_000, KvCacheMath.ModelBytes(deepSeek, 100_000, 1, KvDtype.Fp16)); // the real cache: 7.03 GB
     }
 }

@@ -4,7 +4,7 @@ namespace GqaGen.Cli.Tests;
 
 public class PlanTests
 {
-    private static readonly ModelSpec Model13B = new("13B", 40, 5120, 40, 40, 128, 13e9, 4096, "test");
+    private static readonly ModelConfig Model13B = ModelConfig.Dense("13B", 40, 5120, 40, 40, 128, 13e9, 4096, "test");
 
     [Fact]
     public void Planner_for_13B_finds_only_MQA_fits()
