@@ -65,9 +65,9 @@ public static class ConfigReader
             else
                 kvHeads = heads;
 
-            Positive(heads, source, "num_attention_heads");
-            Positive(layers, source, "num_hidden_layers");
-            Positive(kvHeads, source, "num_key_value_heads");
+            Dimension(heads, source, "num_attention_heads");
+            Dimension(layers, source, "num_hidden_layers");
+            Dimension(kvHeads, source, "num_key_value_heads");
             if (heads % kvHeads != 0)
                 throw new CliException($"'{source}': num_attention_heads {heads} is not divisible by num_key_value_heads {kvHeads}");
 
@@ -88,7 +88,9 @@ public static class ConfigReader
             {
                 throw new CliException($"'{source}': missing key 'hidden_size' (or 'head_dim')");
             }
-            Positive(headDim, source, "head_dim");
+            Dimension(headDim, source, "head_dim");
+            if (hidden is int hiddenSize)
+                Positive(hiddenSize, source, "hidden_size");
 
             int? maxContext = OptInt(root, source, "max_position_embeddings", "max_sequence_length", "seq_length", "n_positions");
             IReadOnlyList<int?> windows = ReadWindows(root, source, layers);
@@ -123,7 +125,9 @@ public static class ConfigReader
     {
         if (torchDtype is null)
             return (KvDtype.Bf16, "bf16 (no torch_dtype in the config; bf16 assumed for serving, --kv-dtype to change)");
-        KvDtype stored = KvDtype.Parse(torchDtype);
+        // A checkpoint stored in a type the KV cache is not kept in (float8_e4m3fn, "auto", ...) is served with a bf16 cache.
+        if (!KvDtype.TryParse(torchDtype, out KvDtype stored))
+            return (KvDtype.Bf16, $"bf16 (torch_dtype {torchDtype} is not a KV cache type; bf16 assumed for serving, --kv-dtype to change)");
         if (stored.BytesPerElement > 2)
             return (KvDtype.Bf16, $"bf16 (torch_dtype {torchDtype} is the checkpoint's storage type; served in bf16, --kv-dtype fp32 to count fp32)");
         return (stored, $"{stored} (torch_dtype {torchDtype})");
@@ -134,7 +138,7 @@ public static class ConfigReader
     /// ("sliding_attention" / "full_attention", Transformers 4.53+); <c>sliding_window_pattern</c> N (Gemma-3,
     /// Cohere2: every Nth layer is global); Gemma-2's fixed alternation (Transformers' Gemma2 modeling: even layers
     /// slide, odd layers are global); otherwise Mistral's window on every layer. <c>use_sliding_window: false</c>
-    /// (Qwen2) turns the window off.
+    /// (Qwen2) turns the window off; when on, Qwen2 slides only the layers from <c>max_window_layers</c> on.
     /// </summary>
     private static int?[] ReadWindows(JsonElement root, string source, int layers)
     {
@@ -151,10 +155,21 @@ public static class ConfigReader
                 throw new CliException($"'{source}': layer_types has {types.GetArrayLength()} entries but num_hidden_layers is {layers}; they must match");
             int i = 0;
             foreach (var t in types.EnumerateArray())
+            {
+                if (t.ValueKind != JsonValueKind.String)
+                    throw new CliException($"'{source}': layer_types[{i}] is {t.ValueKind}, not a string such as \"sliding_attention\" or \"full_attention\"");
                 windows[i++] = t.GetString() == "sliding_attention" ? window : null;
+            }
             return windows;
         }
         string? modelType = OptString(root, "model_type");
+        // Qwen2 and Qwen2-MoE (Transformers' default layer_types): layers from max_window_layers on slide, those below are global.
+        if (modelType?.StartsWith("qwen2", StringComparison.Ordinal) == true && OptInt(root, source, "max_window_layers") is int firstWindowed)
+        {
+            for (int i = Math.Max(0, firstWindowed); i < layers; i++)
+                windows[i] = window;
+            return windows;
+        }
         int pattern = OptInt(root, source, "sliding_window_pattern")
             ?? (modelType == "gemma2" ? 2 : modelType is "gemma3" or "gemma3_text" ? 6 : 0);
         for (int i = 0; i < layers; i++)
@@ -169,10 +184,10 @@ public static class ConfigReader
         int rope = RequireInt(root, source, "qk_rope_head_dim");
         int nope = RequireInt(root, source, "qk_nope_head_dim");
         int v = RequireInt(root, source, "v_head_dim");
-        Positive(rank, source, "kv_lora_rank");
-        Positive(rope, source, "qk_rope_head_dim");
-        Positive(nope, source, "qk_nope_head_dim");
-        Positive(v, source, "v_head_dim");
+        Dimension(rank, source, "kv_lora_rank");
+        Dimension(rope, source, "qk_rope_head_dim");
+        Dimension(nope, source, "qk_nope_head_dim");
+        Dimension(v, source, "v_head_dim");
         return new LatentAttention(rank, rope, nope, v, OptInt(root, source, "q_lora_rank"));
     }
 
@@ -267,5 +282,13 @@ public static class ConfigReader
     private static void Positive(int value, string source, string key)
     {
         if (value <= 0) throw new CliException($"'{source}': {key} must be positive (got {value})");
+    }
+
+    /// <summary>Layer, head and head-size counts: positive and at most <see cref="ModelConfig.MaxDimension"/>, far above any
+    /// published model, so that products such as heads · head_dim stay exact and per-layer arrays stay small.</summary>
+    internal static void Dimension(int value, string source, string key)
+    {
+        if (value <= 0 || value > ModelConfig.MaxDimension)
+            throw new CliException($"'{source}': {key} must be between 1 and {ModelConfig.MaxDimension:N0} (got {value:N0})");
     }
 }

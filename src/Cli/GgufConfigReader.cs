@@ -56,12 +56,16 @@ public static class GgufConfigReader
 
             if (heads <= 0 || kvHeads <= 0 || hidden <= 0 || layers <= 0)
                 throw new CliException($"'{source}': head_count {heads}, head_count_kv {kvHeads}, embedding_length {hidden} and block_count {layers} must all be positive");
+            ConfigReader.Dimension(heads, source, $"{arch}.attention.head_count");
+            ConfigReader.Dimension(layers, source, $"{arch}.block_count");
             if (heads % kvHeads != 0)
                 throw new CliException($"'{source}': {arch}.attention.head_count {heads} is not divisible by {arch}.attention.head_count_kv {kvHeads}");
             if (keyLength is null && hidden % heads != 0)
                 throw new CliException($"'{source}': embedding_length {hidden} is not divisible by head_count {heads} and {arch}.attention.key_length is missing");
             int headDim = keyLength ?? hidden / heads;
             int valueHeadDim = OptionalInt(file, source, $"{arch}.attention.value_length") ?? headDim;
+            ConfigReader.Dimension(headDim, source, $"{arch}.attention.key_length");
+            ConfigReader.Dimension(valueHeadDim, source, $"{arch}.attention.value_length");
 
             LatentAttention? latent = null;
             if (OptionalInt(file, source, $"{arch}.attention.kv_lora_rank") is int rank)
@@ -71,16 +75,27 @@ public static class GgufConfigReader
                 // per-head widths moved to key_length_mla / value_length_mla.
                 int keyMla = OptionalInt(file, source, $"{arch}.attention.key_length_mla") ?? headDim;
                 int valueMla = OptionalInt(file, source, $"{arch}.attention.value_length_mla") ?? valueHeadDim;
+                ConfigReader.Dimension(rank, source, $"{arch}.attention.kv_lora_rank");
+                ConfigReader.Dimension(rope, source, $"{arch}.rope.dimension_count");
+                ConfigReader.Dimension(valueMla, source, $"{arch}.attention.value_length_mla");
+                if (keyMla <= rope || keyMla > ModelConfig.MaxDimension)
+                    throw new CliException($"'{source}': {arch}.attention.key_length_mla {keyMla} must exceed rope.dimension_count {rope} (it is the no-RoPE part plus the RoPE part) and be at most {ModelConfig.MaxDimension:N0}");
                 latent = new LatentAttention(rank, rope, keyMla - rope, valueMla, OptionalInt(file, source, $"{arch}.attention.q_lora_rank"));
                 kvHeads = heads;
                 headDim = keyMla;
                 valueHeadDim = valueMla;
             }
 
-            // llama.cpp applies Gemma-2's window to every other layer (even layers) and Gemma-3's to five of six.
-            int pattern = arch switch { "gemma2" => 2, "gemma3" => 6, _ => 0 };
+            if (window is <= 0)
+                throw new CliException($"'{source}': {arch}.attention.sliding_window must be positive (got {window})");
+            // Every pattern-th layer is global, the others slide (llama.cpp's set_swa_pattern). The file's own
+            // {arch}.attention.sliding_window_pattern wins; otherwise llama.cpp's defaults for the architectures known
+            // to alternate (Gemma-2 and gpt-oss every other layer, Cohere2 one in four, Gemma-3 one in six); any other
+            // architecture with a window slides on every layer, as Mistral does.
+            int pattern = OptionalInt(file, source, $"{arch}.attention.sliding_window_pattern")
+                ?? arch switch { "gemma2" or "gpt-oss" => 2, "cohere2" => 4, "gemma3" => 6, _ => 0 };
             int?[] windows = Enumerable.Range(0, layers)
-                .Select(i => window is int w && (pattern == 0 || (i + 1) % pattern != 0) ? w : (int?)null).ToArray();
+                .Select(i => window is int w && (pattern <= 0 || (i + 1) % pattern != 0) ? w : (int?)null).ToArray();
 
             ParameterCount? parameters = null;
             double? weightBytes = null;

@@ -25,6 +25,21 @@ public sealed record KvDtype(string Name, double BytesPerElement)
         "fp32 (4 B), fp16 (2 B), bf16 (2 B), fp8 (1 B), int8 (1 B), q4 (0.5 B + one fp16 scale per 32 elements = 0.5625 B per element)";
 
     /// <summary>Parses a dtype name (also the Hugging Face torch_dtype spellings float32, float16, bfloat16).</summary>
+    /// <summary>Like <see cref="Parse"/>, but false instead of an error for a name it does not know.</summary>
+    public static bool TryParse(string? text, out KvDtype dtype)
+    {
+        try
+        {
+            dtype = Parse(text);
+            return true;
+        }
+        catch (CliException)
+        {
+            dtype = Bf16;
+            return false;
+        }
+    }
+
     public static KvDtype Parse(string? text)
     {
         string name = (text ?? "").Trim().ToLowerInvariant();

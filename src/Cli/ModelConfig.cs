@@ -75,6 +75,10 @@ public sealed record ModelConfig(
     double? WeightBytes,
     string Source)
 {
+    /// <summary>Largest layer count, head count or head size the readers accept (2^15): far above any published
+    /// model, and small enough that heads · head_dim and the per-layer arrays cannot overflow or exhaust memory.</summary>
+    public const int MaxDimension = 1 << 15;
+
     public int HeadsPerGroup => Heads / KvHeads;
 
     public AttentionKind Attention => Latent is not null ? AttentionKind.Mla

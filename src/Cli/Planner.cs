@@ -84,11 +84,13 @@ public static class Planner
             double total = weights + cache + reserveBytes;
             rows.Add(new PlanRow("MLA", null, null, true, cache, total, total <= memoryBytes));
         }
-        int? best = rows.Where(r => r.Fits && r.KvGroups is not null).Select(r => r.KvGroups).LastOrDefault();
+        // A latent-attention model has no G to recommend: its G rows are hypothetical GQA caches of the same heads.
+        int? best = model.Latent is not null ? null
+            : rows.Where(r => r.Fits && r.KvGroups is not null).Select(r => r.KvGroups).LastOrDefault();
         bool modelFits = rows.Single(r => r.IsModelLayout).Fits;
 
         var suggestions = new List<PlanSuggestion>();
-        if (best is null || !modelFits)
+        if (!modelFits || (model.Latent is null && best is null))
             Suggest(model, context, batch, memoryBytes, reserveBytes, weightsDtype ?? KvDtype.Bf16, kv, parameters.Total, weights, suggestions);
 
         var summary = new PlanModel(model.Name, model.Attention.ToString().ToUpperInvariant(), model.Layers, model.Heads, model.KvHeads,
@@ -141,6 +143,16 @@ public static class Planner
             suggestions.Add(new("context", $"{with}, a context of at most {Units.Int(lo)} tokens fits at batch {batch}", lo));
         foreach (var d in KvDtype.All.Where(d => d.BytesPerElement < kv.BytesPerElement).OrderByDescending(d => d.BytesPerElement).DistinctBy(d => d.BytesPerElement))
         {
+            if (model.Latent is not null)
+            {
+                // The model's own cache is the latent one; a narrower dtype either fits it or does not.
+                if (KvCacheMath.ModelBytes(model, context, batch, d) <= budget)
+                {
+                    suggestions.Add(new("kv-dtype", $"--kv-dtype {d} fits the model's MLA cache", null));
+                    break;
+                }
+                continue;
+            }
             int? g = KvCacheMath.Divisors(model.Heads)
                 .Where(x => KvCacheMath.ModelBytes(model, context, batch, d, x) <= budget)
                 .Select(x => (int?)x).LastOrDefault();
