@@ -24,25 +24,21 @@ public sealed partial class CliApp
         Validate.Positive(context, "--context");
         Validate.Positive(batch, "--batch");
         KvCacheMath.CheckGroups(heads, kvGroups);
-        double mha = KvCacheMath.TotalBytes(layers, heads, d, context, batch, dtype);
-        EstimateRow Row(string name, int g)
+        // Every row is the per-layer sum plan and inspect use, on one uniform model: G heads of K and V per layer, or,
+        // for the MLA row, one latent of the given width per layer (the placeholder rope width 0 keeps it that width).
+        var model = ModelConfig.Dense("estimate", layers, hidden, heads, heads, d, 1, null, "estimate");
+        double mha = KvCacheMath.ModelBytes(model, context, batch, dtype, heads);
+        EstimateRow Row(string name, int g, ModelConfig m, int? groups)
         {
-            double total = KvCacheMath.TotalBytes(layers, g, d, context, batch, dtype);
-            return new EstimateRow(name, g, KvCacheMath.BytesPerToken(layers, g, d, dtype), total, total / Units.GB, total / Units.GiB,
+            double total = KvCacheMath.ModelBytes(m, context, batch, dtype, groups);
+            return new EstimateRow(name, g, KvCacheMath.ModelBytesPerToken(m, dtype, groups), total, total / Units.GB, total / Units.GiB,
                 mha / total, (1 - total / mha) * 100);
         }
-        EstimateRow[] rows = [Row("MHA", heads), Row("GQA", kvGroups), Row("MQA", 1)];
+        EstimateRow[] rows = [Row("MHA", heads, model, heads), Row("GQA", kvGroups, model, kvGroups), Row("MQA", 1, model, 1)];
         if (latentElements is int latent)
         {
             Validate.Positive(latent, "--latent");
-            // The same per-layer sum plan and inspect use, on a uniform model whose layers cache one latent each.
-            var model = ModelConfig.Dense("estimate", layers, hidden, heads, heads, d, 1, null, "estimate") with
-            {
-                Latent = new LatentAttention(latent, 0, d, d, null),
-            };
-            double total = KvCacheMath.ModelBytes(model, context, batch, dtype);
-            rows = [.. rows, new EstimateRow("MLA", 0, KvCacheMath.ModelBytesPerToken(model, dtype), total, total / Units.GB, total / Units.GiB,
-                mha / total, (1 - total / mha) * 100)];
+            rows = [.. rows, Row("MLA", 0, model with { Latent = new LatentAttention(latent, 0, d, d, null) }, null)];
         }
         return new EstimateResult(hidden, heads, d, layers, context, batch, dtype.Name, dtype.BytesPerElement, rows);
     }

@@ -126,7 +126,7 @@ public static class ConfigReader
         if (torchDtype is null)
             return (KvDtype.Bf16, "bf16 (no torch_dtype in the config; bf16 assumed for serving, --kv-dtype to change)");
         // A checkpoint stored in a type the KV cache is not kept in (float8_e4m3fn, "auto", ...) is served with a bf16 cache.
-        if (!KvDtype.TryParse(torchDtype, out KvDtype stored))
+        if (!KvDtype.TryParse(torchDtype, out KvDtype? stored))
             return (KvDtype.Bf16, $"bf16 (torch_dtype {torchDtype} is not a KV cache type; bf16 assumed for serving, --kv-dtype to change)");
         if (stored.BytesPerElement > 2)
             return (KvDtype.Bf16, $"bf16 (torch_dtype {torchDtype} is the checkpoint's storage type; served in bf16, --kv-dtype fp32 to count fp32)");

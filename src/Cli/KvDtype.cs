@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace GqaGen.Cli;
@@ -25,25 +26,14 @@ public sealed record KvDtype(string Name, double BytesPerElement)
         "fp32 (4 B), fp16 (2 B), bf16 (2 B), fp8 (1 B), int8 (1 B), q4 (0.5 B + one fp16 scale per 32 elements = 0.5625 B per element)";
 
     /// <summary>Parses a dtype name (also the Hugging Face torch_dtype spellings float32, float16, bfloat16).</summary>
-    /// <summary>Like <see cref="Parse"/>, but false instead of an error for a name it does not know.</summary>
-    public static bool TryParse(string? text, out KvDtype dtype)
-    {
-        try
-        {
-            dtype = Parse(text);
-            return true;
-        }
-        catch (CliException)
-        {
-            dtype = Bf16;
-            return false;
-        }
-    }
+    public static KvDtype Parse(string? text) => TryParse(text, out KvDtype? dtype)
+        ? dtype
+        : throw new CliException($"unknown dtype '{text}' (expected one of: fp32, fp16, bf16, fp8, int8, q4)");
 
-    public static KvDtype Parse(string? text)
+    /// <summary>Like <see cref="Parse"/>, but false instead of an error for a name it does not know.</summary>
+    public static bool TryParse(string? text, [NotNullWhen(true)] out KvDtype? dtype)
     {
-        string name = (text ?? "").Trim().ToLowerInvariant();
-        return name switch
+        dtype = (text ?? "").Trim().ToLowerInvariant() switch
         {
             "fp32" or "float32" or "f32" or "float" => Fp32,
             "fp16" or "float16" or "f16" or "half" => Fp16,
@@ -51,8 +41,9 @@ public sealed record KvDtype(string Name, double BytesPerElement)
             "fp8" or "float8" or "f8" => Fp8,
             "int8" or "i8" => Int8,
             "q4" or "int4" => Q4,
-            _ => throw new CliException($"unknown dtype '{text}' (expected one of: fp32, fp16, bf16, fp8, int8, q4)"),
+            _ => null,
         };
+        return dtype is not null;
     }
 
     public override string ToString() => Name;

@@ -24,14 +24,18 @@ internal static class KernelEmitter
     /// the type as the user's partial writes it (fully qualified), and the name.</summary>
     private static readonly (string Type, string QualifiedType, string Name)[] RawPathParameterList =
     [
-        ("ReadOnlySpan<float>", "global::System.ReadOnlySpan<float>", "query"),
-        ("ReadOnlySpan<float>", "global::System.ReadOnlySpan<float>", "keys"),
-        ("ReadOnlySpan<float>", "global::System.ReadOnlySpan<float>", "values"),
+        ("ReadOnlySpan<float>", QualifiedReadOnlySpan, "query"),
+        ("ReadOnlySpan<float>", QualifiedReadOnlySpan, "keys"),
+        ("ReadOnlySpan<float>", QualifiedReadOnlySpan, "values"),
         ("int", "int", "capacity"),
-        ("KvRange", "global::GqaGen.KvRange", "positions"),
-        ("Span<float>", "global::System.Span<float>", "output"),
-        ("Span<float>", "global::System.Span<float>", "logSumExp"),
+        ("KvRange", QualifiedRange, "positions"),
+        ("Span<float>", QualifiedSpan, "output"),
+        ("Span<float>", QualifiedSpan, "logSumExp"),
     ];
+
+    // The types the user's partial names, fully qualified because it sits in the user's namespace.
+    private const string QualifiedSpan = "global::System.Span<float>", QualifiedReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    private const string QualifiedCache = "global::GqaGen.KvCache", QualifiedRange = "global::GqaGen.KvRange";
 
     /// <summary>The parameter list of a per-path decode method (query, K and V regions, capacity, range, output, log-sum-exp).</summary>
     public static string RawPathParameters(bool qualified)
@@ -100,8 +104,7 @@ internal static class KernelEmitter
     /// <summary>The annotated type's members: IGqaKernel's, each a one-line forwarder, and the per-path methods tests bind to.</summary>
     private static void EmitSurface(SourceWriter w, string implementation, VectorPlan avx512, VectorPlan avx2)
     {
-        const string Span = "global::System.Span<float>", ReadOnlySpan = "global::System.ReadOnlySpan<float>";
-        const string Cache = "global::GqaGen.KvCache", Range = "global::GqaGen.KvRange";
+        const string Span = QualifiedSpan, ReadOnlySpan = QualifiedReadOnlySpan, Cache = QualifiedCache, Range = QualifiedRange;
 
         w.Line("/// <summary>The path Decode takes on this machine (a JIT-time constant).</summary>");
         w.Line($"public static global::GqaGen.GqaKernelPath ActivePath => {implementation}.ActivePath;");
