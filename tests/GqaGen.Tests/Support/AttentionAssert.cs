@@ -15,8 +15,11 @@ internal static class AttentionAssert
     /// is near zero, where an absolute error ε in log-sum-exp is exactly a relative error ε in the softmax denominator
     /// it encodes (and where a purely relative test would ask a float dot product for accuracy it cannot have).
     /// </summary>
+    /// <param name="tolerance">The limit for both checks; <see cref="Tolerance"/> against the naive reference.</param>
+    /// <param name="expectedName">What the expected values come from, for the failure message.</param>
     public static void MatchesReference(GqaShape shape, ReadOnlySpan<float> expectedOutput, ReadOnlySpan<float> expectedLogSumExp,
-        ReadOnlySpan<float> actualOutput, ReadOnlySpan<float> actualLogSumExp, string context)
+        ReadOnlySpan<float> actualOutput, ReadOnlySpan<float> actualLogSumExp, string context,
+        double tolerance = Tolerance, string expectedName = "the reference")
     {
         AssertFinite(actualOutput, "output", shape.HeadDim, context);
         AssertFinite(actualLogSumExp, "logSumExp", 1, context);
@@ -30,14 +33,14 @@ internal static class AttentionAssert
             if (error > worstError)
                 (worstHead, worstError) = (h, error);
         }
-        Assert.True(worstError <= Tolerance,
-            $"{context}: head {worstHead} output differs from the reference by {worstError:E3} (normwise relative; limit {Tolerance:E0}).");
+        Assert.True(worstError <= tolerance,
+            $"{context}: head {worstHead} output differs from {expectedName} by {worstError:E3} (normwise relative; limit {tolerance:E0}).");
 
         for (int h = 0; h < shape.Heads; h++)
         {
             double error = Math.Abs(actualLogSumExp[h] - (double)expectedLogSumExp[h]) / Math.Max(1, Math.Abs(expectedLogSumExp[h]));
-            Assert.True(error <= Tolerance,
-                $"{context}: head {h} logSumExp {actualLogSumExp[h]:R} vs reference {expectedLogSumExp[h]:R}, error {error:E3} relative to max(1, |ref|) (limit {Tolerance:E0}).");
+            Assert.True(error <= tolerance,
+                $"{context}: head {h} logSumExp {actualLogSumExp[h]:R} vs {expectedName} {expectedLogSumExp[h]:R}, error {error:E3} relative to max(1, |expected|) (limit {tolerance:E0}).");
         }
     }
 
