@@ -47,8 +47,6 @@ public static class GqaGuard
         ObjectDisposedException.ThrowIf(cache.IsDisposed, cache);
         if (cache.Shape != shape)
             throw new ArgumentException($"The cache holds layout ({cache.Shape}) but the kernel expects ({shape}).", nameof(cache));
-        if (cache.ElementType != KvElementType.Float32)
-            throw new NotSupportedException($"The cache stores {cache.ElementType}; this kernel reads {KvElementType.Float32} caches only.");
         if ((uint)layer >= (uint)cache.Layers)
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Layer {layer} does not exist: the cache has {cache.Layers} layer(s), 0 to {cache.Layers - 1}.");
     }

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using GqaGen.Llama;
+using GqaGen.Kernels;
 
 namespace GqaGen.Llama.Tests.Weights;
 

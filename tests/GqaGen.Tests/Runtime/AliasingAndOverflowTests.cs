@@ -47,10 +47,17 @@ public sealed class AliasingAndOverflowTests
     }
 
     [Fact]
-    public void A_cache_whose_size_overflows_64_bits_is_rejected()
+    public void A_cache_larger_than_the_address_space_throws_OutOfMemory_without_overflowing()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new KvCache(new GqaShape(1, 1, 1), layers: 1 << 30, capacity: int.MaxValue));
-        Assert.Equal("layers", ex.ParamName);
+        // 2 × (2^31 − 1) layers × ~2 GiB: about 2^63 bytes, more than any machine maps; the sizes must not wrap to a small allocation.
+        Assert.Throws<OutOfMemoryException>(() => new KvCache(new GqaShape(1, 1, 1), layers: int.MaxValue, capacity: (1 << 29) - 1));
+    }
+
+    [Fact]
+    public void A_layer_region_over_2_GiB_is_rejected_naming_the_capacity()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new KvCache(new GqaShape(1, 1, 1), layers: 1, capacity: 1 << 29));
+        Assert.Equal("capacity", ex.ParamName);
     }
 
     private static void DecodeWithSlice(string decoder, KvCache cache, float[] output)

@@ -1,4 +1,5 @@
 using GqaGen.Gguf;
+using GqaGen.Kernels;
 
 namespace GqaGen.Llama;
 

@@ -5,6 +5,9 @@ namespace GqaGen;
 /// explicitly repeated for every query head (as <c>repeat_kv</c> does in reference PyTorch code), and a
 /// two-pass softmax. Slow on purpose; public so users can verify their own builds.
 /// </summary>
+/// <remarks>It reads the cache through <see cref="KvCache.ReadKey"/> and <see cref="KvCache.ReadValue"/>, so for a
+/// reduced-precision cache it computes on the rounded or dequantized K/V the kernels see, and it applies the cache's
+/// sliding window with <see cref="KvCache.Attended"/>.</remarks>
 public static class GqaReference
 {
     /// <summary>
@@ -15,6 +18,7 @@ public static class GqaReference
     public static void Decode(GqaShape shape, ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default)
     {
         GqaGuard.CheckDecode(shape, query, cache, layer, positions, output, logSumExp);
+        positions = cache.Attended(positions);
         int d = shape.HeadDim, count = positions.Length;
         if (count == 0)
         {
@@ -23,15 +27,13 @@ public static class GqaReference
             return;
         }
 
-        ReadOnlySpan<float> keys = cache.Keys(layer);
-        ReadOnlySpan<float> values = cache.Values(layer);
         double scale = 1.0 / Math.Sqrt(d);
         var scores = new double[count];
 
         for (int h = 0; h < shape.Heads; h++)
         {
-            double[,] headKeys = RepeatKv(shape, cache, keys, h, positions);
-            double[,] headValues = RepeatKv(shape, cache, values, h, positions);
+            double[,] headKeys = RepeatKv(shape, cache, layer, values: false, h, positions);
+            double[,] headValues = RepeatKv(shape, cache, layer, values: true, h, positions);
             ReadOnlySpan<float> q = query.Slice(h * d, d);
 
             // Pass 1: scores and their maximum.
@@ -63,15 +65,19 @@ public static class GqaReference
     }
 
     /// <summary>The K or V rows query head <paramref name="head"/> attends to, copied out of its group: (position, headDim).</summary>
-    private static double[,] RepeatKv(GqaShape shape, KvCache cache, ReadOnlySpan<float> region, int head, KvRange positions)
+    private static double[,] RepeatKv(GqaShape shape, KvCache cache, int layer, bool values, int head, KvRange positions)
     {
         int group = head / shape.HeadsPerGroup;
         var rows = new double[positions.Length, shape.HeadDim];
+        var row = new float[shape.HeadDim];
         for (int p = 0; p < positions.Length; p++)
         {
-            int row = cache.RowOffset(group, positions.Start + p);
+            if (values)
+                cache.ReadValue(layer, group, positions.Start + p, row);
+            else
+                cache.ReadKey(layer, group, positions.Start + p, row);
             for (int i = 0; i < shape.HeadDim; i++)
-                rows[p, i] = region[row + i];
+                rows[p, i] = row[i];
         }
         return rows;
     }

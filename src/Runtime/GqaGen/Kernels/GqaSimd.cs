@@ -235,13 +235,16 @@ public static class GqaSimd
     /// cache misses in flight to stream K and V at memory speed; asking for rows a couple of blocks ahead,
     /// a tile at a time, overlaps the memory traffic with the arithmetic.
     /// </remarks>
-    public static unsafe void Prefetch(ReadOnlySpan<float> rows)
+    public static void Prefetch(ReadOnlySpan<float> rows) => Prefetch(System.Runtime.InteropServices.MemoryMarshal.AsBytes(rows));
+
+    /// <inheritdoc cref="Prefetch(ReadOnlySpan{float})"/>
+    public static unsafe void Prefetch(ReadOnlySpan<byte> rows)
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
             return;
-        fixed (float* start = rows)
+        fixed (byte* start = rows)
         {
-            byte* line = (byte*)start, end = (byte*)(start + rows.Length);
+            byte* line = start, end = start + rows.Length;
             for (; line < end; line += 64)
                 System.Runtime.Intrinsics.X86.Sse.Prefetch0(line);
         }
@@ -278,6 +281,58 @@ public static class GqaSimd
     {
         output.Clear();
         logSumExp.Fill(float.NegativeInfinity);
+    }
+
+    /// <summary>
+    /// Merges the partial result of another range of positions into <paramref name="output"/>: per head,
+    /// <c>out = (e^(a−m)·out + e^(b−m)·other) / (e^(a−m) + e^(b−m))</c> and <c>lse = m + log(e^(a−m) + e^(b−m))</c>, with
+    /// a, b the two log-sum-exps and m their maximum (flash-decoding's merge). A part over no position (lse −∞) adds nothing.
+    /// </summary>
+    /// <param name="headDim">Elements per head, d.</param>
+    /// <param name="output">H · d outputs of one part, overwritten with the merged outputs.</param>
+    /// <param name="logSumExp">H log-sum-exps of that part, overwritten with the merged ones.</param>
+    /// <param name="otherOutput">H · d outputs of the other part.</param>
+    /// <param name="otherLogSumExp">H log-sum-exps of the other part.</param>
+    public static void MergeInto(int headDim, Span<float> output, Span<float> logSumExp, ReadOnlySpan<float> otherOutput, ReadOnlySpan<float> otherLogSumExp)
+    {
+        if (output.Length != logSumExp.Length * headDim || otherOutput.Length != output.Length || otherLogSumExp.Length != logSumExp.Length)
+            throw new ArgumentException($"Merging needs H·d outputs and H log-sum-exps on both sides; got {output.Length} and {logSumExp.Length}, {otherOutput.Length} and {otherLogSumExp.Length} (d = {headDim}).");
+        for (int h = 0; h < logSumExp.Length; h++)
+        {
+            float a = logSumExp[h], b = otherLogSumExp[h];
+            if (float.IsNegativeInfinity(b))
+                continue;
+            Span<float> head = output.Slice(h * headDim, headDim);
+            ReadOnlySpan<float> other = otherOutput.Slice(h * headDim, headDim);
+            if (float.IsNegativeInfinity(a))
+            {
+                other.CopyTo(head);
+                logSumExp[h] = b;
+                continue;
+            }
+            float max = MathF.Max(a, b);
+            float wa = MathF.Exp(a - max), wb = MathF.Exp(b - max), sum = wa + wb;
+            System.Numerics.Tensors.TensorPrimitives.Multiply(head, wa / sum, head);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(other, wb / sum, head, head);
+            logSumExp[h] = max + MathF.Log(sum);
+        }
+    }
+
+    /// <summary>This thread's buffer for <see cref="MergeScratch"/>, grown on demand.</summary>
+    [ThreadStatic]
+    private static float[]? t_merge;
+
+    /// <summary>
+    /// A buffer of at least <paramref name="length"/> floats, reused by every decode on this thread, for the second part's
+    /// outputs and log-sum-exps when a decode runs over two slot ranges of a ring (sliding-window) cache and merges them.
+    /// Its contents are unspecified.
+    /// </summary>
+    public static Span<float> MergeScratch(int length)
+    {
+        float[]? buffer = t_merge;
+        if (buffer is null || buffer.Length < length)
+            t_merge = buffer = new float[length];
+        return buffer.AsSpan(0, length);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

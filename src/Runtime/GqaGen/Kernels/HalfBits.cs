@@ -1,7 +1,8 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace GqaGen.Llama;
+namespace GqaGen.Kernels;
 
 /// <summary>
 /// Exact IEEE half → single conversion with integer operations and one multiply, for scalars and vectors.
@@ -16,10 +17,11 @@ namespace GqaGen.Llama;
 /// Infinities and NaNs are not preserved: exponent 31 becomes the finite 2^16·(1 + m/1024), so ±∞ reads as ±65536.
 /// GGUF weights are finite, so no kernel pays for a check.
 /// </remarks>
-internal static class HalfBits
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class HalfBits
 {
     /// <summary>2^112, exactly representable: 0x77800000.</summary>
-    internal const float TwoPow112 = 5.192296858534828e33f;
+    public const float TwoPow112 = 5.192296858534828e33f;
 
     /// <summary>Keeps the sign (bit 31) and the shifted exponent and mantissa (bits 27..0), drops the sign copies in bits 30..28.</summary>
     private const int SignExponentMantissaMask = unchecked((int)0x8FFF_FFFF);
@@ -46,4 +48,15 @@ internal static class HalfBits
     /// <summary>Loads eight halves from <paramref name="source"/> and converts them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Vector256<float> Load8(short* source) => ToSingle(Widen.Int16ToInt32x8(source));
+
+    /// <summary>Largest finite half, 65,504.</summary>
+    public const float MaxHalf = 65504f;
+
+    /// <summary>
+    /// The half nearest to <paramref name="value"/> (ties to even, as IEEE conversion and F16C do), with magnitudes
+    /// beyond <see cref="MaxHalf"/>, infinities included, saturated to ±65,504: a half cache never holds an infinity,
+    /// which <see cref="ToSingle(ushort)"/> could not read back. NaN stays NaN (and reads back as a large finite value).
+    /// </summary>
+    public static ushort FromSingleSaturated(float value)
+        => BitConverter.HalfToUInt16Bits((Half)Math.Clamp(value, -MaxHalf, MaxHalf));
 }

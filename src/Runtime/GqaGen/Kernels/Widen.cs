@@ -1,8 +1,9 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace GqaGen.Llama;
+namespace GqaGen.Kernels;
 
 /// <summary>
 /// Loads of 8- and 16-bit integers widened to 32-bit lanes: one instruction each (<c>vpmovsxbd</c>, <c>vpmovsxwd</c>,
@@ -10,7 +11,8 @@ namespace GqaGen.Llama;
 /// kernel path also runs (slowly, in software) where its instructions are missing, as the tests make it do.
 /// </summary>
 /// <remarks>Each method reads exactly the bytes it converts and nothing beyond them.</remarks>
-internal static unsafe class Widen
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe class Widen
 {
     /// <summary>Sixteen signed bytes at <paramref name="source"/>, sign-extended.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

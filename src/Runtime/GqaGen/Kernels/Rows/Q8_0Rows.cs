@@ -1,0 +1,130 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GqaGen.Kernels;
+
+/// <summary>
+/// <see cref="KvElementType.Q8_0"/> rows in llama.cpp's <c>block_q8_0</c> layout: per 32 elements, a little-endian half
+/// scale <c>d</c> followed by 32 signed bytes <c>q</c>, the element being <c>q · d</c>. A row is padded with zero
+/// elements to whole blocks.
+/// </summary>
+/// <remarks>
+/// Loads sign-extend the bytes (<c>vpmovsxbd</c>), convert them to singles and multiply by the block's scale. A vector
+/// whose lanes cross into the next block (only the overlapping last vector of a head dimension that is not a multiple
+/// of 32 does) loads both blocks' bytes and blends: both loads stay inside the two blocks.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct Q8_0Rows : IKvRowFormat
+{
+    private const int BlockElements = KvElementTypeExtensions.Q8_0BlockElements;
+    private const int BlockBytes = KvElementTypeExtensions.Q8_0BlockBytes;
+    private const int ScaleBytes = sizeof(ushort);
+
+    /// <inheritdoc/>
+    public static KvElementType ElementType => KvElementType.Q8_0;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RowBytes(int headDim) => (headDim + BlockElements - 1) / BlockElements * BlockBytes;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(ref byte row, int element)
+    {
+        ref byte block = ref Unsafe.Add(ref row, element / BlockElements * BlockBytes);
+        int inBlock = element % BlockElements;
+        Vector512<float> values = Widen16(ref Unsafe.Add(ref block, ScaleBytes + inBlock)) * Scale(ref block);
+        if (inBlock > BlockElements - Vector512<float>.Count)
+        {
+            // Lanes from `fromNext` on are the next block's elements 0, 1, …: load 16 bytes that end with them
+            // (starting inside this block, past its scale) and take only those lanes.
+            int fromNext = BlockElements - inBlock;
+            ref byte next = ref Unsafe.Add(ref block, BlockBytes);
+            Vector512<float> high = Widen16(ref Unsafe.Add(ref next, ScaleBytes - fromNext)) * Scale(ref next);
+            values = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(fromNext)).AsSingle(), high, values);
+        }
+        return values;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load256(ref byte row, int element)
+    {
+        ref byte block = ref Unsafe.Add(ref row, element / BlockElements * BlockBytes);
+        int inBlock = element % BlockElements;
+        Vector256<float> values = Widen8(ref Unsafe.Add(ref block, ScaleBytes + inBlock)) * Scale(ref block);
+        if (inBlock > BlockElements - Vector256<float>.Count)
+        {
+            int fromNext = BlockElements - inBlock;
+            ref byte next = ref Unsafe.Add(ref block, BlockBytes);
+            Vector256<float> high = Widen8(ref Unsafe.Add(ref next, ScaleBytes - fromNext)) * Scale(ref next);
+            values = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(fromNext)).AsSingle(), high, values);
+        }
+        return values;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load(ref byte row, int element)
+    {
+        ref byte block = ref Unsafe.Add(ref row, element / BlockElements * BlockBytes);
+        return (sbyte)Unsafe.Add(ref block, ScaleBytes + element % BlockElements) * Scale(ref block);
+    }
+
+    /// <summary>
+    /// Quantizes as ggml's <c>quantize_row_q8_0_ref</c>: per block, <c>d = max|x| / 127</c> stored as a half,
+    /// <c>q = round(x / d)</c> (halves away from zero) computed with the unrounded <c>1 / d</c>; an all-zero block gets
+    /// <c>d = 0</c>. Elements past the row's end are quantized as zeros.
+    /// </summary>
+    public static void Encode(ReadOnlySpan<float> source, Span<byte> row)
+    {
+        Span<float> padded = stackalloc float[BlockElements];
+        for (int start = 0; start < source.Length; start += BlockElements)
+        {
+            scoped ReadOnlySpan<float> x = source.Slice(start, Math.Min(BlockElements, source.Length - start));
+            if (x.Length < BlockElements)
+            {
+                padded.Clear();
+                x.CopyTo(padded);
+                x = padded;
+            }
+            float max = 0f;
+            foreach (float v in x)
+                max = Math.Max(max, MathF.Abs(v)); // a NaN element makes d NaN, so its whole block reads back as NaN
+            float d = max / 127f;
+            float inverse = d != 0f ? 1f / d : 0f;
+            Span<byte> block = row.Slice(start / BlockElements * BlockBytes, BlockBytes);
+            MemoryMarshal.Write(block, HalfBits.FromSingleSaturated(d));
+            for (int j = 0; j < BlockElements; j++)
+                block[ScaleBytes + j] = (byte)(sbyte)Math.Clamp(MathF.Round(x[j] * inverse, MidpointRounding.AwayFromZero), -127f, 127f);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Scale(ref byte block) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(ref block));
+
+    /// <summary>Sixteen signed bytes at <paramref name="source"/>, as singles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Widen16(ref byte source)
+    {
+        Vector128<sbyte> bytes = Vector128.LoadUnsafe(ref Unsafe.As<byte, sbyte>(ref source));
+        if (Avx512F.IsSupported)
+            return Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(bytes));
+        Vector256<short> shorts = Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes));
+        return Vector512.ConvertToSingle(Vector512.Create(Vector256.WidenLower(shorts), Vector256.WidenUpper(shorts)));
+    }
+
+    /// <summary>Eight signed bytes at <paramref name="source"/> (exactly eight are read), as singles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen8(ref byte source)
+    {
+        Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref source)).AsSByte();
+        if (Avx2.IsSupported)
+            return Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(bytes));
+        Vector128<short> shorts = Vector128.WidenLower(bytes);
+        return Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts)));
+    }
+}
