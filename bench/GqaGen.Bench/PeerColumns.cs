@@ -33,7 +33,14 @@ internal sealed class GateColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, summary.Style);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        => GateLog.Read(KeyOf(benchmarkCase)) ?? "-";
+        => GateLog.Read(KeyOf(benchmarkCase)) is { } outcome ? Shorten(outcome) : "-";
+
+    /// <summary>Most characters a cell shows; the whole message is in the benchmark log.</summary>
+    internal const int MaxCellLength = 72;
+
+    /// <summary>The outcome, cut to <see cref="MaxCellLength"/> characters.</summary>
+    internal static string Shorten(string outcome)
+        => outcome.Length <= MaxCellLength ? outcome : outcome[..(MaxCellLength - 1)] + "…";
 
     /// <summary>The <see cref="GateLog"/> key of a case: the same one <see cref="PeerCase.Create"/> records under.</summary>
     internal static string KeyOf(BenchmarkCase benchmarkCase)

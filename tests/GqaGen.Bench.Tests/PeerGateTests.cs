@@ -86,6 +86,21 @@ public sealed class PeerGateTests
         }
     }
 
+    [Theory]
+    [InlineData("This cache stores Float16; float spans exist only for Float32 caches. Use KeyBytes.", "This cache stores Float16")]
+    [InlineData("GqaGen's parallel decode (a ComputePool-based GqaAttention.Decode overload) is not in this build; x. y", "GqaGen's parallel decode (a ComputePool-based GqaAttention.Decode overload) is not in this build")]
+    [InlineData("No stop", "No stop")]
+    public void UnsupportedRowsRecordTheFirstClauseOfTheReason(string message, string recorded) => Assert.Equal(recorded, PeerCase.FirstClause(message));
+
+    [Fact]
+    public void RefusalsCarryAShortFindingForTheGateColumn()
+    {
+        var e = Assert.Throws<PeerGateException>(() => PeerGate.Compare("p", SmokeLayout.Shape,
+            Enumerable.Repeat(1f, SmokeLayout.Shape.QueryLength).ToArray(), Enumerable.Repeat(1.5f, SmokeLayout.Shape.QueryLength).ToArray(), 1e-4));
+        Assert.Equal("head 0 off by 5.0E-001 (limit 1E-004)", e.Finding);
+        Assert.True(GateColumn.Shorten(new string('x', 100)).Length == GateColumn.MaxCellLength);
+    }
+
     /// <summary>A peer that returns a given output: the deliberately wrong implementation the gate must refuse.</summary>
     private sealed class FixedOutputPeer(float[] output, bool roundsOutputToHalf) : IDecodePeer
     {

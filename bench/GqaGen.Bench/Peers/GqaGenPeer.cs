@@ -28,7 +28,7 @@ internal sealed class GqaGenPeer : IDecodePeer
         // (threads workers, disposed in Dispose) and call that overload in Decode when threads > 1. Until then the
         // threads = 2 GqaGen rows are reported as unsupported rather than timed on one thread.
         if (threads != 1)
-            throw new NotSupportedException($"GqaGen's parallel decode (a ComputePool-based GqaAttention.Decode overload) is not in this build; {attention.Name} runs on 1 thread only. Hook: GqaGenPeer's constructor.");
+            throw new NotSupportedException($"GqaGen's parallel decode is not in this build; {attention.Name} runs on 1 thread only. Hook: GqaGenPeer's constructor, for the coming ComputePool-based GqaAttention.Decode overload.");
 
         _attention = attention;
         _inputs = inputs;

@@ -49,14 +49,27 @@ internal sealed class PeerCase : IDisposable
         {
             GateLog.Record(key, e switch
             {
-                NotSupportedException => "unsupported: " + e.Message,
-                PeerGateException => "FAILED: " + e.Message,
-                _ => $"error: {e.GetType().Name}: {e.Message}",
+                NotSupportedException => "unsupported: " + FirstClause(e.Message),
+                PeerGateException refused => "FAILED: " + refused.Finding,
+                _ => $"error: {e.GetType().Name}: {FirstClause(e.Message)}",
             });
             peer?.Dispose();
             inputs?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A message up to its first ". " or "; " (the whole message goes to the benchmark log with the exception).</summary>
+    internal static string FirstClause(string message)
+    {
+        int end = message.Length;
+        foreach (string stop in new[] { ". ", "; " })
+        {
+            int at = message.IndexOf(stop, StringComparison.Ordinal);
+            if (at > 0 && at < end)
+                end = at;
+        }
+        return message[..end];
     }
 
     /// <summary>The <see cref="GateLog"/> key of a peer benchmark case (the host's "Gate" column builds the same one from the case's parameters).</summary>
