@@ -32,7 +32,7 @@ internal static class GroupQueryAttentionModel
     /// <summary>TensorProto.DataType values (onnx.proto).</summary>
     public const int Float32Type = 1, Int32Type = 6, Float16Type = 10;
 
-    /// <summary>The IR version written: 10 (ONNX 1.16, October 2024); ONNX Runtime 1.20 and later load it.</summary>
+    /// <summary>The IR version written: 10, ONNX 1.16's (the pinned ONNX Runtime, 1.32, reads up to a later one).</summary>
     public const int IrVersion = 10;
 
     /// <summary>The default-domain opset imported (unused by the node, but every model must import one): 21, ONNX 1.16's.</summary>

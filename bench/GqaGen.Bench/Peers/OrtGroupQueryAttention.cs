@@ -14,7 +14,9 @@ namespace GqaGen.Bench.Peers;
 /// tensors, nothing else: no tensor is created, copied or converted by the caller. Inside, the kernel takes the query and
 /// the new token's K and V (sequence length 1), writes that K/V row at position T − 1 of the shared (1, G, T, d) past/present
 /// buffers (the row already holds the same values, so repeated calls are identical), and attends over positions 0..T − 1:
-/// per query head a GEMM of q·Kᵀ into a scores buffer from its arena, softmax, then a GEMM with V. The K/V it reads is
+/// per query head a GEMM of q·Kᵀ into a scores buffer from its arena, softmax, then a GEMM with V (onnxruntime
+/// contrib_ops/cpu/bert/gqa_attention_base.h as read for this peer, where an fp16 cache is widened to float per query head
+/// first; the 1.32 native code was not inspected). The K/V it reads is
 /// the same bytes, in the same (group, position, d) order, as the <see cref="KvCache"/> the GqaGen rows read.</para>
 /// <para><b>Session:</b> intra-op threads = the thread count under test (ONNX Runtime's pool runs on the caller plus
 /// threads − 1 workers, which spin between runs by default), inter-op threads 1, sequential execution, all graph
