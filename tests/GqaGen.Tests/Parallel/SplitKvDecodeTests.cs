@@ -20,14 +20,6 @@ namespace GqaGen.Tests.Parallel;
 /// </remarks>
 public sealed class SplitKvDecodeTests
 {
-    /// <summary>Calls per thread count, each into freshly poisoned buffers.</summary>
-    private const int Calls = 3;
-
-    /// <summary>The split against the kernel's chunk results merged in double: the split's merge rounding only.</summary>
-    private const double MergeTolerance = 1e-6;
-
-    private static readonly int[] ThreadCounts = [1, 2, 3, 4];
-
     public static TheoryData<string, string, int, InputVariant> Cases()
     {
         const int Threshold = SplitKvDecode.MinimumPositionsPerChunk;
@@ -37,7 +29,7 @@ public sealed class SplitKvDecodeTests
         foreach (string layout in new[] { nameof(Llama3_8B), nameof(Falcon7B), nameof(Qwen25_0_5B), nameof(Heads2Groups1Dim17), nameof(Heads4Groups1Dim7) })
             foreach (string decoder in new[] { EntryPoints.Generated, EntryPoints.Generic })
             {
-                // One chunk for every pool; exactly two; two (three threads cannot get 512 each); three or four; long.
+                // One chunk for every pool; exactly two; two (three chunks would fall below the minimum); three or four; long.
                 foreach (int length in new[] { 2 * Threshold - 1, 2 * Threshold, 3 * Threshold - 1, 4 * Threshold + 37, 5000 })
                     data.Add(layout, decoder, length, InputVariant.LargeLogits);
                 data.Add(layout, decoder, 3 * Threshold + 5, InputVariant.Uniform);
@@ -52,52 +44,11 @@ public sealed class SplitKvDecodeTests
     public void Split_decode_matches_the_single_threaded_kernel_and_repeats_bit_for_bit(string layoutName, string decoder, int length, InputVariant variant)
     {
         LayoutKernel layout = LayoutCatalog.Get(layoutName);
-        GqaShape shape = layout.Shape;
         GqaAttention attention = SplitBindings.For(decoder, layout);
-        using DecodeScenario scenario = DecodeScenario.Create(shape, length, variant, attention.AppendKv,
+        using DecodeScenario scenario = DecodeScenario.Create(layout.Shape, length, variant, attention.AppendKv,
             CaseSeed.For(nameof(SplitKvDecodeTests), layoutName, decoder, length, variant));
-        string context = $"{decoder} {layout}, {scenario.Positions} ({variant})";
-
-        float[] single = SplitAssert.Poisoned(shape.QueryLength), singleLogSumExp = SplitAssert.Poisoned(shape.Heads);
-        attention.Decode(scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions, single, singleLogSumExp);
-        var (reference, referenceLogSumExp) = scenario.Reference();
-        AttentionAssert.MatchesReference(shape, reference, referenceLogSumExp, single, singleLogSumExp, $"{context}, single-threaded");
-
-        foreach (int threads in ThreadCounts)
-        {
-            using var pool = new ComputePool(threads);
-            int chunks = SplitKvDecode.ChunkCount(threads, scenario.Positions.Length);
-            string at = $"{context} on {threads} thread(s), {chunks} chunk(s)";
-            float[]? first = null, firstLogSumExp = null;
-            for (int call = 0; call < Calls; call++)
-            {
-                float[] output = SplitAssert.Poisoned(shape.QueryLength), logSumExp = SplitAssert.Poisoned(shape.Heads);
-                attention.Decode(scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions, output, logSumExp, pool);
-                if (first is null)
-                {
-                    var (merged, mergedLogSumExp) = SplitAssert.ExactMergeOfChunks(attention, scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions, chunks);
-                    AttentionAssert.MatchesReference(shape, merged, mergedLogSumExp, output, logSumExp, at, MergeTolerance, "the kernel's chunk results merged in double");
-                    AttentionAssert.MatchesReference(shape, reference, referenceLogSumExp, output, logSumExp, at);
-                    AttentionAssert.MatchesReference(shape, single, singleLogSumExp, output, logSumExp, at, expectedName: "the single-threaded kernel");
-                    if (chunks == 1)
-                    {
-                        SplitAssert.Identical(single, output, "output", $"{at} (one chunk is the kernel itself)");
-                        SplitAssert.Identical(singleLogSumExp, logSumExp, "logSumExp", $"{at} (one chunk is the kernel itself)");
-                    }
-                    (first, firstLogSumExp) = (output, logSumExp);
-                }
-                else
-                {
-                    SplitAssert.Identical(first, output, "output", $"{at}, call {call + 1}");
-                    SplitAssert.Identical(firstLogSumExp!, logSumExp, "logSumExp", $"{at}, call {call + 1}");
-                }
-            }
-
-            // Without a log-sum-exp buffer the split still merges by log-sum-exp (kept in its scratch): same outputs.
-            float[] withoutLogSumExp = SplitAssert.Poisoned(shape.QueryLength);
-            attention.Decode(scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions, withoutLogSumExp, default, pool);
-            SplitAssert.Identical(first!, withoutLogSumExp, "output", $"{at}, no logSumExp");
-        }
+        SplitCheck.OnEveryThreadCount(attention, scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions,
+            $"{decoder} {layout}, {scenario.Positions} ({variant})");
     }
 
     [Fact]

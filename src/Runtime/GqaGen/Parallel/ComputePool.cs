@@ -12,7 +12,9 @@ namespace GqaGen;
 /// <para>One pool serves a whole decoder: GqaGen.Llama's matrix products and split-KV attention
 /// (<see cref="GqaAttention.Decode(ReadOnlySpan{float}, KvCache, int, KvRange, Span{float}, Span{float}, ComputePool?)"/>)
 /// take turns on the same threads.</para>
-/// <para>A decoder calls it about 150 times per token, so a call allocates nothing and wakes workers cheaply: each
+/// <para>A decoder calls it about 150 times per token, so a call allocates nothing (the function-pointer form; the only
+/// managed allocation after construction is the 24-byte lock object each worker's event creates the first time that
+/// worker blocks) and wakes workers cheaply: each
 /// worker spins for a short while after its chunk (about <see cref="DefaultSpinMicroseconds"/> µs) watching for the
 /// next one, and only then blocks on an event. Workers do not spin when there are more threads than processors.</para>
 /// <para>One range runs at a time: calls from several threads are serialized. A call made from inside a body running
