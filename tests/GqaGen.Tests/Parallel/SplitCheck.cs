@@ -34,7 +34,7 @@ internal static class SplitCheck
         foreach (int threads in ThreadCounts)
         {
             using var pool = new ComputePool(threads);
-            int chunks = SplitKvDecode.ChunkCount(threads, attended.Length);
+            int chunks = SplitKvDecode.ChunkCount(threads, attended.Length, cache.RowBytes);
             string at = $"{context} on {threads} thread(s), {chunks} chunk(s)";
             float[]? first = null, firstLogSumExp = null;
             for (int call = 0; call < Calls; call++)

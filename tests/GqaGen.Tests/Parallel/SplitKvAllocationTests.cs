@@ -33,7 +33,7 @@ public sealed class SplitKvAllocationTests
         GqaAttention kernel = SplitBindings.For(decoder, layout);
         using DecodeScenario scenario = DecodeScenario.Create(shape, 5000, InputVariant.Uniform, kernel.AppendKv,
             CaseSeed.For(nameof(SplitKvAllocationTests), layoutName, decoder, threads));
-        int chunks = SplitKvDecode.ChunkCount(threads, scenario.Positions.Length);
+        int chunks = SplitKvDecode.ChunkCount(threads, scenario.Positions.Length, scenario.Cache.RowBytes);
         Assert.True(chunks == threads, $"The case must split over every thread; {scenario.Positions.Length} positions give {chunks} chunk(s) on {threads}.");
 
         bool measuring = false;

@@ -22,19 +22,21 @@ public sealed class SplitKvDecodeTests
 {
     public static TheoryData<string, string, int, InputVariant> Cases()
     {
-        const int Threshold = SplitKvDecode.MinimumPositionsPerChunk;
         var data = new TheoryData<string, string, int, InputVariant>();
         // Llama 3 8B (G = 8, d = 128), Falcon 7B (MQA, 71 heads), Qwen2.5 (7 heads per group), and two whose head sizes
         // are not whole vectors (d = 17 on the masked-tail path, d = 7 scalar only).
         foreach (string layout in new[] { nameof(Llama3_8B), nameof(Falcon7B), nameof(Qwen25_0_5B), nameof(Heads2Groups1Dim17), nameof(Heads4Groups1Dim7) })
             foreach (string decoder in new[] { EntryPoints.Generated, EntryPoints.Generic })
             {
+                // The fewest positions worth a thread for this layout's fp32 rows (128 for d = 128, 2,341 for d = 7).
+                int m = SplitKvDecode.MinimumPositionsPerChunk(KvElementType.Float32.RowBytes(LayoutCatalog.Get(layout).Shape.HeadDim));
+                int longRange = Math.Max(5000, 5 * m);
                 // One chunk for every pool; exactly two; two (three chunks would fall below the minimum); three or four; long.
-                foreach (int length in new[] { 2 * Threshold - 1, 2 * Threshold, 3 * Threshold - 1, 4 * Threshold + 37, 5000 })
+                foreach (int length in new[] { 2 * m - 1, 2 * m, 3 * m - 1, 4 * m + 37, longRange })
                     data.Add(layout, decoder, length, InputVariant.LargeLogits);
-                data.Add(layout, decoder, 3 * Threshold + 5, InputVariant.Uniform);
+                data.Add(layout, decoder, 3 * m + 5, InputVariant.Uniform);
                 // A range that starts at 13 of layer 1: chunk boundaries are counted from the range's start.
-                data.Add(layout, decoder, 5000, InputVariant.OffsetRange);
+                data.Add(layout, decoder, longRange, InputVariant.OffsetRange);
             }
         return data;
     }

@@ -9,10 +9,10 @@ namespace GqaGen.Tests.Parallel;
 /// </summary>
 public sealed class SplitKvValidationTests
 {
-    /// <summary>Long enough to split over two threads, so that the split path, not the kernel, is what is checked.</summary>
-    private const int Length = 4 * SplitKvDecode.MinimumPositionsPerChunk;
-
     private static GqaShape Shape => Heads6Groups3Dim96.Shape;
+
+    /// <summary>Long enough to split over two threads, so that the split path, not the kernel, is what is checked.</summary>
+    private static int Length { get; } = 4 * SplitKvDecode.MinimumPositionsPerChunk(KvElementType.Float32.RowBytes(Shape.HeadDim));
 
     private static GqaAttention Attention { get; } = GqaAttention.For<Heads6Groups3Dim96>();
 

@@ -16,6 +16,9 @@ public sealed class SplitKvWindowTests
         "Waits for the generated and generic kernels to read ring (sliding-window) caches and apply the window in Decode " +
         "(in progress elsewhere); today they index rows by Capacity, not Slots. Remove this Skip when that lands.";
 
+    /// <summary>The layout of the chunk-plan cases: fp32 rows of 256 bytes, so a chunk gets at least 256 positions.</summary>
+    private static readonly GqaShape PlanShape = new(2, 1, 64);
+
     /// <summary>(range start, range end, window (0: none), threads).</summary>
     public static TheoryData<int, int, int, int> Plans()
     {
@@ -25,8 +28,8 @@ public sealed class SplitKvWindowTests
             data.Add(0, 5000, 0, threads);       // no window
             data.Add(13, 5013, 0, threads);      // boundaries counted from the start
             data.Add(0, 5000, 3000, threads);    // the tail [2000, 5000): up to 4 chunks of 750
-            data.Add(0, 5000, 1500, threads);    // the tail [3500, 5000): 2 chunks at most
-            data.Add(0, 5000, 1023, threads);    // a window too short to split: one call, with the range as given
+            data.Add(0, 5000, 600, threads);     // the tail [4400, 5000): 2 chunks at most
+            data.Add(0, 5000, 511, threads);     // a window too short to split: one call, with the range as given
             data.Add(0, 2500, 4096, threads);    // a window wider than the cache: no ring, the whole range splits
             data.Add(4000, 4700, 2000, threads); // a range inside the window
             data.Add(1000, 4000, 2500, threads); // a range longer than the window, not starting at 0
@@ -38,7 +41,7 @@ public sealed class SplitKvWindowTests
     [MemberData(nameof(Plans))]
     public void Chunks_cover_the_attended_positions_once_in_order_inside_the_window(int start, int end, int window, int threads)
     {
-        var shape = new GqaShape(2, 1, 17);
+        GqaShape shape = PlanShape;
         var positions = new KvRange(start, end);
         using KvCache cache = WindowedCache(shape, end, window, CaseSeed.For(nameof(Chunks_cover_the_attended_positions_once_in_order_inside_the_window), start, end, window), out float[] query);
         var calls = new List<(KvRange Range, int Thread)>();
@@ -52,7 +55,7 @@ public sealed class SplitKvWindowTests
         observed.Decode(query, cache, 0, positions, new float[shape.QueryLength], new float[shape.Heads], pool);
 
         KvRange attended = cache.Attended(positions);
-        int chunks = SplitKvDecode.ChunkCount(threads, attended.Length);
+        int chunks = SplitKvDecode.ChunkCount(threads, attended.Length, cache.RowBytes);
         string context = $"{positions}, window {window}, {threads} thread(s): attended {attended}, calls {string.Join(" ", calls.Select(c => c.Range))}";
         Assert.True(calls.Count == chunks, $"{context}: expected {chunks} call(s).");
         if (chunks == 1)
@@ -68,7 +71,7 @@ public sealed class SplitKvWindowTests
         {
             Assert.True(c == 0 || ranges[c].Start == ranges[c - 1].End, $"{context}: chunk {c} does not start where chunk {c - 1} ends.");
             Assert.True((ranges[c].Start - attended.Start) % SplitKvDecode.ChunkAlignment == 0, $"{context}: chunk {c} does not start on a multiple of {SplitKvDecode.ChunkAlignment}.");
-            Assert.True(ranges[c].Length >= SplitKvDecode.MinimumPositionsPerChunk - SplitKvDecode.ChunkAlignment, $"{context}: chunk {c} is too short.");
+            Assert.True(ranges[c].Length >= SplitKvDecode.MinimumPositionsPerChunk(cache.RowBytes) - SplitKvDecode.ChunkAlignment, $"{context}: chunk {c} is too short.");
             Assert.True(cache.Attended(ranges[c]) == ranges[c], $"{context}: the window would trim chunk {c}, so the chunk would not be attended whole.");
         }
         Assert.True(calls.Select(c => c.Thread).Distinct().Count() == chunks, $"{context}: the chunks must run on {chunks} distinct threads.");
@@ -92,9 +95,10 @@ public sealed class SplitKvWindowTests
         var data = new TheoryData<string, int, int>();
         foreach (string layout in layouts)
         {
-            data.Add(layout, 5000, 4096); // Mistral 7B's window (sliding_window 4096): 4 chunks of 1,024
-            data.Add(layout, 3333, 1500); // a tail of 1,500 that wraps the ring mid-chunk: 2 chunks
-            data.Add(layout, 3000, 1000); // a window too short to split: every pool runs it whole
+            int m = SplitKvDecode.MinimumPositionsPerChunk(KvElementType.Float32.RowBytes(LayoutCatalog.Get(layout).Shape.HeadDim));
+            data.Add(layout, 5000, 4096);            // Mistral 7B's window (sliding_window 4096): the tail [904, 5000)
+            data.Add(layout, 3333, 1500);            // a tail of 1,500 that wraps the ring inside a chunk
+            data.Add(layout, 3 * m + 100, 2 * m - 1); // a window too short to split: every pool runs it whole
         }
         return data;
     }

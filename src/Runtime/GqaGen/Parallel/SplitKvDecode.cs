@@ -25,16 +25,24 @@ namespace GqaGen;
 internal static unsafe class SplitKvDecode
 {
     /// <summary>
-    /// The fewest attended positions a chunk gets: a range shorter than 2 × this runs on the calling thread alone, and
-    /// a longer one is cut into at most length / this chunks.
+    /// The fewest bytes of one group's K rows (and as many of its V rows) a chunk streams: a chunk gets at least
+    /// <see cref="MinimumPositionsPerChunk(int)"/> = this / <see cref="KvCache.RowBytes"/> positions, so a range shorter than
+    /// twice that runs on the calling thread alone.
     /// </summary>
-    /// <remarks>Measured on 2026-12 (Zen 5, 2 cores, AVX-512) with the generated Llama-3-8B kernel, fp32 cache of
-    /// 32,768 positions (TODO measured numbers).</remarks>
-    public const int MinimumPositionsPerChunk = 512;
+    /// <remarks>
+    /// Measured on 2026-12 (Zen 5, 2 cores, AVX-512, a quiet moment of a shared VM), 2 threads against 1, each call on
+    /// another of up to 64 layers so that K/V come from memory: the split lost wherever a chunk streamed 32 KiB of each
+    /// group's rows or less (Llama-3-8B, d = 128, at 128 positions: 0.86×; GPT-2, d = 64, at 256: 0.84×; Falcon-7B at
+    /// 128: 0.83×) and won from 64 KiB on (Llama-3-8B at 256 positions: 1.22×; GPT-2 at 512: 1.18×; Falcon-7B at 512:
+    /// 1.23×; Qwen2.5-0.5B at 640: 1.33×; H = 2, d = 17 at 2,048: 1.13×). The break-even follows the length of each
+    /// group's stream, not the work per call (Falcon's 71 heads or GPT-2's 12 groups moved it little): short streams
+    /// end before the hardware prefetchers ramp up.
+    /// </remarks>
+    public const int MinimumChunkBytesPerGroup = 64 * 1024;
 
-    /// <summary>Chunk boundaries fall on multiples of this many positions from the range's start, so that only the
-    /// last chunk ends in a partial block of the kernels' position tiles (at most 16 positions).</summary>
-    public const int ChunkAlignment = 64;
+    /// <summary>Chunk boundaries fall on multiples of this many positions from the range's start (one AVX-512 tile of the
+    /// kernels), so that only the last chunk ends in a partial tile.</summary>
+    public const int ChunkAlignment = 16;
 
     /// <summary>Floats between two partials, past the end of the first: one cache line, so that threads writing
     /// neighbouring partials never share a line.</summary>
@@ -44,10 +52,15 @@ internal static unsafe class SplitKvDecode
     [ThreadStatic]
     private static float[]? t_partials;
 
-    /// <summary>How many chunks a range of <paramref name="attendedLength"/> positions is cut into on
-    /// <paramref name="threads"/> threads: <c>clamp(length / MinimumPositionsPerChunk, 1, threads)</c>.</summary>
-    public static int ChunkCount(int threads, int attendedLength)
-        => Math.Clamp(attendedLength / MinimumPositionsPerChunk, 1, threads);
+    /// <summary>The fewest positions a chunk gets for rows of <paramref name="rowBytes"/> bytes:
+    /// ⌈<see cref="MinimumChunkBytesPerGroup"/> / rowBytes⌉, and at least 2 × <see cref="ChunkAlignment"/>.</summary>
+    public static int MinimumPositionsPerChunk(int rowBytes)
+        => Math.Max(2 * ChunkAlignment, (MinimumChunkBytesPerGroup + rowBytes - 1) / rowBytes);
+
+    /// <summary>How many chunks <paramref name="attendedLength"/> positions of rows of <paramref name="rowBytes"/> bytes are
+    /// cut into on <paramref name="threads"/> threads: <c>clamp(length / MinimumPositionsPerChunk(rowBytes), 1, threads)</c>.</summary>
+    public static int ChunkCount(int threads, int attendedLength, int rowBytes)
+        => Math.Clamp(attendedLength / MinimumPositionsPerChunk(rowBytes), 1, threads);
 
     /// <summary>
     /// Chunk <paramref name="index"/> of <paramref name="chunks"/> over <paramref name="attended"/>: boundary i lies at
@@ -73,7 +86,7 @@ internal static unsafe class SplitKvDecode
         // range: every chunk is then at most W long and lies inside the window, so no chunk re-applies the window to
         // itself, and no thread is handed positions that only get masked away.
         KvRange attended = cache.Attended(positions);
-        int chunks = pool is null ? 1 : ChunkCount(pool.Threads, attended.Length);
+        int chunks = pool is null ? 1 : ChunkCount(pool.Threads, attended.Length, cache.RowBytes);
         if (chunks == 1)
         {
             // Exactly the single-threaded kernel, bit for bit (and it applies the window itself).
