@@ -35,6 +35,24 @@ public static class GqaSimd
         return buffer.AsSpan(0, length);
     }
 
+    /// <summary>This thread's buffer for <see cref="PartialBlockBytes"/>, grown on demand.</summary>
+    [ThreadStatic]
+    private static byte[]? t_partialBlockBytes;
+
+    /// <summary>
+    /// The byte-typed twin of <see cref="PartialBlockScratch"/>, for kernels generic over the storage type
+    /// (<see cref="IKvRowFormat"/>): a buffer of at least <paramref name="length"/> bytes, reused by every decode on this
+    /// thread, into which a kernel copies the zero-padded K rows of a partial last block (zero bytes are zero elements in
+    /// every storage type). Its contents are unspecified; a kernel writes before it reads and calls nothing that decodes meanwhile.
+    /// </summary>
+    public static Span<byte> PartialBlockBytes(int length)
+    {
+        byte[]? buffer = t_partialBlockBytes;
+        if (buffer is null || buffer.Length < length)
+            t_partialBlockBytes = buffer = new byte[length];
+        return buffer.AsSpan(0, length);
+    }
+
     /// <summary>
     /// Effectively computes <c>result[i] = Sum(a_i)</c> for sixteen accumulators: the horizontal sums of a
     /// tile of sixteen dot products, in 45 shuffles and adds instead of sixteen separate reductions.
