@@ -144,12 +144,17 @@ internal static class KernelEmitter
         w.Line();
         string storage = KvStorage.Name(DefaultStorage(layout));
         w.Line("/// <summary>");
-        w.Line(layout.SlidingWindow > 0
-            ? "/// A zeroed cache of <paramref name=\"layers\"/> layers for this layout, taking positions 0 to <paramref name=\"capacity\"/> − 1 and keeping the"
-              + "\n/// last SlidingWindow of them per group in a ring (so the capacity may be as large as int.MaxValue)."
-            : "/// A zeroed cache of <paramref name=\"layers\"/> layers for this layout, holding positions 0 to <paramref name=\"capacity\"/> − 1.");
+        if (layout.SlidingWindow > 0)
+        {
+            w.Line("/// A zeroed cache of <paramref name=\"layers\"/> layers for this layout, taking positions 0 to <paramref name=\"capacity\"/> − 1 and keeping the");
+            w.Line("/// last SlidingWindow of them per group in a ring (so the capacity may be as large as int.MaxValue).");
+        }
+        else
+        {
+            w.Line("/// A zeroed cache of <paramref name=\"layers\"/> layers for this layout, holding positions 0 to <paramref name=\"capacity\"/> − 1.");
+        }
         w.Line(storage == "Float32"
-            ? "/// Elements are stored as <paramref name=\"elementType\"/>: by default Float32, exact (as new KvCache stores them); Float16, BFloat16 and Q8_0 halve or quarter the bytes decode reads."
+            ? "/// Elements are stored as <paramref name=\"elementType\"/>: by default Float32, exact, as new KvCache stores them; Float16 and BFloat16 halve the bytes decode reads, Q8_0 takes 34 per 32 elements."
             : $"/// Elements are stored as <paramref name=\"elementType\"/>: by default {storage}, the first type this layout's decode drivers are compiled for.");
         w.Line("/// </summary>");
         w.Signature($"public static {Cache} CreateCache", $"int layers, int capacity, {QualifiedElementType} elementType = {QualifiedElementType}.{storage}");
@@ -162,6 +167,7 @@ internal static class KernelEmitter
         w.Line("/// <summary>");
         w.Line("/// Attends one query token (Heads × HeadDim floats) over the cached positions in <paramref name=\"positions\"/> of <paramref name=\"layer\"/>:");
         w.Line("/// output[h] = Σ_p softmax_p(q_h · K[g,p] · Scale) · V[g,p] with g = h / HeadsPerGroup. An empty range writes zeros.");
+        w.Line("/// A cache with a sliding window W attends only to the range's last W positions.");
         w.Line("/// When <paramref name=\"logSumExp\"/> is not empty it receives each head's log Σ_p exp(score_p), for merging split-KV partial results.");
         w.Line("/// </summary>");
         w.Signature("public static void Decode", $"{ReadOnlySpan} query, {Cache} cache, int layer, {Range} positions, {Span} output, {Span} logSumExp");
@@ -240,10 +246,10 @@ internal static class KernelEmitter
         w.Line("/// <remarks>");
         // Bytes of K and V per token and layer: 2 · G · row bytes, a q8_0 row being padded to whole 32-element blocks.
         string[] sizes = KvStorage.In(layout.KvElementTypes)
-            .Select(type => string.Format(CultureInfo.InvariantCulture, "{0:N0} as {1}", 2L * layout.KvGroups * KvStorage.RowBytes(type, layout.HeadDim), KvStorage.ShortName(type)))
+            .Select((type, i) => string.Format(CultureInfo.InvariantCulture, i == 0 ? "{0:N0} bytes as {1}" : "{0:N0} as {1}", 2L * layout.KvGroups * KvStorage.RowBytes(type, layout.HeadDim), KvStorage.ShortName(type)))
             .ToArray();
         w.DocText($"<para>Layout: {layout.Heads} query heads share {layout.KvGroups} K/V head{(layout.KvGroups == 1 ? "" : "s")} ({perGroup} per group, {Kind(layout)}); HeadDim {layout.HeadDim}. " +
-            $"K and V take, per token and layer, {JoinList(sizes)} bytes, " +
+            $"K and V take, per token and layer, {JoinList(sizes)}: " +
             string.Format(CultureInfo.InvariantCulture, "{0:0.##}× less than multi-head attention would.</para>", (double)layout.Heads / layout.KvGroups));
         if (layout.SlidingWindow > 0)
         {
@@ -306,8 +312,10 @@ internal static class KernelEmitter
         Constant("Elements per head, d.", "int", "HeadDim", layout.HeadDim.ToString(CultureInfo.InvariantCulture));
         Constant("Query heads sharing one K/V head, H / G.", "int", "HeadsPerGroup", layout.HeadsPerGroup.ToString(CultureInfo.InvariantCulture));
         Constant($"The softmax scale 1/√{layout.HeadDim}, correctly rounded.", "float", "Scale", scale + "f");
-        Constant(layout.SlidingWindow > 0 ? "The sliding window W: a query at position p attends to positions p − W &lt; j ≤ p." : "The sliding window W; 0: none, every position in range is attended.",
-            "int", "SlidingWindow", layout.SlidingWindow.ToString(CultureInfo.InvariantCulture));
+        // The implementation class reads the window only to check caches against it.
+        if (documented || layout.SlidingWindow > 0)
+            Constant(layout.SlidingWindow > 0 ? "The sliding window W: a query at position p attends to positions p − W &lt; j ≤ p." : "The sliding window W; 0: none, every position in range is attended.",
+                "int", "SlidingWindow", layout.SlidingWindow.ToString(CultureInfo.InvariantCulture));
 
         void Constant(string summary, string type, string name, string value)
         {
@@ -427,8 +435,8 @@ internal static class KernelEmitter
                     w.Line("    break;");
                 }
                 w.Line(others == KvStorageTypes.None
-                    ? "// Every storage type has a driver above; a value outside the enum goes where the generic kernel reports it."
-                    : $"// The layout's drivers are not compiled for {KvStorage.Describe(others)}: the generic kernel decodes those caches (correct, slower).");
+                    ? "// Not reached: every storage type a KvCache can hold has a driver above."
+                    : $"// The drivers are not compiled for {KvStorage.Describe(others)} (KvElementTypes): the generic kernel decodes those caches, correctly and more slowly.");
                 w.Line("default:");
                 w.Line("    GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);");
                 w.Line("    break;");
