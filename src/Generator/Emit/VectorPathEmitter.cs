@@ -17,13 +17,13 @@ internal static class VectorPathEmitter
     private const string Inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
 
     /// <summary>
-    /// The tiles are compiled as methods of their own, each with its row loads inlined, rather than inlined into the
-    /// driver: the JIT stops inlining into a method once it holds 512 locals, and an inlined row load takes one to about
-    /// ten of them (q8_0 the most), so a driver holding every tile copy inline would leave some loads as calls for the
-    /// heavier storage types. Measured on Llama3_8B at 32,768 positions (2026-12, Zen 5 VM): q8_0 a third faster than with
-    /// the tiles inlined, f32 as fast as the fp32-only kernel this one replaced (all-inline f32 was about 9 % faster still).
+    /// The tiles are inlined into the driver, as the fp32-only kernels were. The JIT stops inlining into a method once it
+    /// holds 512 locals, and an inlined row load takes from one (f32) to about ten (q8_0) of them, so with q8_0 rows some
+    /// loads of the later tiles stay calls. Compiling each tile as its own method (NoInlining) avoids that and made q8_0
+    /// about 30 % faster on Llama3_8B at 32,768 positions, but made f32 3 to 15 % slower than the fp32-only kernel
+    /// (2026-12, Zen 5 VM); a q8_0 load that needs fewer locals is the better fix, in Q8_0Rows.
     /// </summary>
-    private const string OwnCompilationUnit = "[MethodImpl(MethodImplOptions.NoInlining)] // its own JIT compilation unit, so all of its row loads are inlined";
+    private const string TileInlining = Inline;
 
     /// <summary>The storage type parameter every row load goes through.</summary>
     private const string Rows = KernelEmitter.RowsParameter;
@@ -180,7 +180,7 @@ internal static class VectorPathEmitter
         string V = plan.VectorType;
         int positions = plan.Width / heads;
         w.Line($"/// <summary>Scores of {heads} head(s) × {positions} position(s): {plan.Width} dot products, one accumulator each, folded by one {plan.SumMethod}. Lane h·{positions} + p holds head h, position p.</summary>");
-        w.Line(OwnCompilationUnit);
+        w.Line(TileInlining);
         using (KernelEmitter.StorageGenericMethod(w, $"private static {V}<float> {ScoreTileName(plan, heads)}", "ref float q, ref byte k"))
         {
             w.Line($"// The tile's {positions} K row(s), one row apart.");
@@ -262,7 +262,7 @@ internal static class VectorPathEmitter
         string V = plan.VectorType;
         int block = plan.BlockPositions;
         w.Line($"/// <summary>For {heads} head(s): output = output · alpha + Σ_j weight[j] · V[j] over the block's n rows; each V vector loaded feeds all {heads} heads.</summary>");
-        w.Line(OwnCompilationUnit);
+        w.Line(TileInlining);
         using (KernelEmitter.StorageGenericMethod(w, $"private static void {AccumulateValuesName(plan, heads)}", "ref float o, ref byte v, ref float weights, int n, ref float alpha"))
         {
             w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
