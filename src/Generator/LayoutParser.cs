@@ -53,10 +53,9 @@ internal static class LayoutParser
         int? heads = ReadArgument(mine, "Heads", type, context.SemanticModel, location, diagnostics, cancellationToken);
         int? kvGroups = ReadArgument(mine, "KvGroups", type, context.SemanticModel, location, diagnostics, cancellationToken);
         int? headDim = ReadArgument(mine, "HeadDim", type, context.SemanticModel, location, diagnostics, cancellationToken);
-        // The options: left out, they mean every storage type and no window.
-        int? window = TryGetArgument(mine, SlidingWindowName, out _)
-            ? ReadArgument(mine, SlidingWindowName, type, context.SemanticModel, location, diagnostics, cancellationToken)
-            : 0;
+        // The options: left out, they mean every storage type and no window (a window written as 0 is GQA011 below).
+        bool hasWindow = TryGetArgument(mine, SlidingWindowName, out _);
+        int? window = hasWindow ? ReadArgument(mine, SlidingWindowName, type, context.SemanticModel, location, diagnostics, cancellationToken) : 0;
         KvStorageTypes? storageTypes = ReadStorageTypes(mine, type, context.SemanticModel, location, diagnostics, cancellationToken);
         if (heads is not int h || kvGroups is not int g || headDim is not int d || window is not int w || storageTypes is not KvStorageTypes types)
             return Result(null, diagnostics);
@@ -69,7 +68,7 @@ internal static class LayoutParser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GroupsDoNotDivideHeads, location, g, h, LargestDivisorAtMost(h, g)));
             valid = false;
         }
-        if (w <= 0 && TryGetArgument(mine, SlidingWindowName, out _))
+        if (hasWindow && w <= 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowNotPositive, location, w));
             valid = false;
