@@ -21,8 +21,20 @@ public abstract class GqaAttention
     /// <summary>The instruction-set path the kernel takes on this machine.</summary>
     public abstract GqaKernelPath ActivePath { get; }
 
-    /// <summary>A one-line description for logs, e.g. "generated Llama3_8B (H=32, G=8, d=128), Avx512 path".</summary>
-    public string Description => $"{(IsGenerated ? "generated " + Name : "generic kernel")} ({Shape}), {ActivePath} path";
+    /// <summary>The KV storage types the kernel has compiled drivers for (<see cref="IGqaKernel.KvElementTypes"/>; all for the
+    /// generic kernel). A cache of another type still decodes, through the generic kernel.</summary>
+    public abstract KvElementTypes KvElementTypes { get; }
+
+    /// <summary>The sliding window the kernel was generated for, or 0 (<see cref="IGqaKernel.SlidingWindow"/>; 0 for the
+    /// generic kernel, which applies each cache's own window).</summary>
+    public abstract int SlidingWindow { get; }
+
+    /// <summary>A one-line description for logs, e.g. "generated Llama3_8B (H=32, G=8, d=128), Avx512 path"
+    /// (with ", sliding window 4096" for a windowed layout).</summary>
+    public string Description => $"{(IsGenerated ? "generated " + Name : "generic kernel")} ({Shape}), {ActivePath} path{(SlidingWindow > 0 ? $", sliding window {SlidingWindow}" : "")}";
+
+    /// <summary>Whether the kernel has a compiled driver for caches storing <paramref name="elementType"/>.</summary>
+    public bool Covers(KvElementType elementType) => (KvElementTypes & elementType.ToFlag()) != 0;
 
     /// <summary>The attribute line that makes the generator emit a kernel for this layout.</summary>
     public string AttributeLine => AttributeLineFor(Shape);
@@ -96,6 +108,10 @@ public abstract class GqaAttention
 
         public override GqaKernelPath ActivePath => TKernel.ActivePath;
 
+        public override KvElementTypes KvElementTypes => TKernel.KvElementTypes;
+
+        public override int SlidingWindow => TKernel.SlidingWindow;
+
         public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value) =>
             TKernel.AppendKv(cache, layer, position, key, value);
 
@@ -110,6 +126,10 @@ public abstract class GqaAttention
         public override bool IsGenerated => false;
 
         public override GqaKernelPath ActivePath => GenericGqaKernel.PathFor(Shape);
+
+        public override KvElementTypes KvElementTypes => KvElementTypes.All;
+
+        public override int SlidingWindow => 0;
 
         public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value) =>
             GenericGqaKernel.AppendKv(Shape, cache, layer, position, key, value);
