@@ -14,6 +14,10 @@ internal sealed class ReferenceAttention(GqaShape shape) : GqaAttention(shape)
 
     public override GqaKernelPath ActivePath => GqaKernelPath.Scalar;
 
+    public override KvElementTypes KvElementTypes => KvElementTypes.All;
+
+    public override int SlidingWindow => 0;
+
     public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
         => cache.Write(layer, position, key, value);
 
@@ -33,6 +37,10 @@ internal sealed class ObservedAttention(GqaAttention inner, Action<KvRange> befo
     public override bool IsGenerated => inner.IsGenerated;
 
     public override GqaKernelPath ActivePath => inner.ActivePath;
+
+    public override KvElementTypes KvElementTypes => inner.KvElementTypes;
+
+    public override int SlidingWindow => inner.SlidingWindow;
 
     public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
         => inner.AppendKv(cache, layer, position, key, value);
