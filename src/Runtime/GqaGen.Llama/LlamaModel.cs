@@ -23,7 +23,7 @@ public sealed class LlamaModel : IDisposable
         Tokenizer = GgufTokenizer.FromGguf(file);
         if (Tokenizer.VocabularySize != Config.VocabularySize)
             throw new InvalidDataException($"The tokenizer has {Tokenizer.VocabularySize} tokens but token_embd.weight has {Config.VocabularySize} rows.");
-        Attention = GqaKernelRegistry.Resolve(Config.Shape, options.Kernel, out string? warning);
+        Attention = GqaKernelRegistry.Resolve(Config.Shape, options.Kernel, options.KvElementType, out string? warning);
         KernelWarning = warning;
         Pool = new ComputePool(options.Threads);
         Name = file.TryGetValue("general.name", out GgufValue? name) && name.Type == GgufValueType.String ? name.AsString() : null;
