@@ -17,6 +17,7 @@ internal static class LayoutCatalog
         LayoutKernel.Of<Gpt2>(Gpt2.DecodeAvx512, Gpt2.DecodeAvx2, Gpt2.DecodeScalar),
         LayoutKernel.Of<Falcon7B>(Falcon7B.DecodeAvx512, Falcon7B.DecodeAvx2, Falcon7B.DecodeScalar),
         LayoutKernel.Of<Heads4Groups2Dim80>(Heads4Groups2Dim80.DecodeAvx512, Heads4Groups2Dim80.DecodeAvx2, Heads4Groups2Dim80.DecodeScalar),
+        LayoutKernel.Of<Heads4Groups2Dim100>(Heads4Groups2Dim100.DecodeAvx512, Heads4Groups2Dim100.DecodeAvx2, Heads4Groups2Dim100.DecodeScalar),
         LayoutKernel.Of<Heads6Groups3Dim96>(Heads6Groups3Dim96.DecodeAvx512, Heads6Groups3Dim96.DecodeAvx2, Heads6Groups3Dim96.DecodeScalar),
         LayoutKernel.Of<Heads8Groups8Dim40>(Heads8Groups8Dim40.DecodeAvx512, Heads8Groups8Dim40.DecodeAvx2, Heads8Groups8Dim40.DecodeScalar),
         LayoutKernel.Of<Heads2Groups1Dim17>(Heads2Groups1Dim17.DecodeAvx512, Heads2Groups1Dim17.DecodeAvx2, Heads2Groups1Dim17.DecodeScalar),
