@@ -17,20 +17,24 @@ public sealed class UnroundedErrorTests(ITestOutputHelper output)
     /// <summary>Head dimensions 128 (four heads per group) and 64 (seven per group).</summary>
     private static readonly string[] Layouts = [nameof(Llama3_8B), nameof(Qwen25_0_5B)];
 
-    /// <summary>One position (the output is the stored V row itself), a block's worth, and a longer context, where
+    /// <summary>One position (the output is the stored V row itself), a tile, a block, and a longer context, where
     /// the rounding errors of many rows average.</summary>
-    private static readonly int[] Lengths = [1, 64, 512];
+    private static readonly int[] Lengths = [1, 16, 64, 512];
 
     /// <summary>
-    /// The limits, about four times the worst error measured on 2025 hardware for these seeds (see the report in
-    /// docs/benchmarks.md), so they hold for other seeds and paths while staying well under what a wrong format would
-    /// give. The measured worst cases come from one position, where the output is one rounded V row.
+    /// The limits: about 2.5 times the worst error measured over 12 seeds × lengths 1, 16, 64, 512 × d = 128 and 64
+    /// (the reference on the stored rows against the reference on the unrounded ones; a kernel adds at most 1e-5):
+    /// Float16 8.2e-4, BFloat16 8.0e-3, Q8_0 1.5e-2. This test's own seeds give 8.2e-4, 4.0e-3 and 1.6e-2. For one
+    /// position the output is one stored V row, whose error is bounded by the format: 2^-11 (4.9e-4) for Float16,
+    /// 2^-8 (3.9e-3) for BFloat16, half a step of the largest block, 1/254 (3.9e-3, plus the half rounding of the
+    /// scale), for Q8_0 (measured 4.1e-4, 3.6e-3, 4.2e-3); longer contexts add the keys' rounding through the softmax
+    /// weights and shrink max|ref|, so their normwise error is two to three times larger.
     /// </summary>
     public static double Bound(KvElementType type) => type switch
     {
         KvElementType.Float16 => 2e-3,
         KvElementType.BFloat16 => 2e-2,
-        KvElementType.Q8_0 => 2e-2,
+        KvElementType.Q8_0 => 4e-2,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Only reduced-precision types have a rounding error to measure."),
     };
 
