@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using GqaGen.Kernels;
 using GqaGen.Tests.Support;
 
 namespace GqaGen.Tests.Kernels;
@@ -48,12 +50,13 @@ public sealed class GeneratedMatchesGenericTests
 
         var generic = new GuardedBuffer(shape.QueryLength);
         var genericLogSumExp = new GuardedBuffer(shape.Heads);
-        var args = new GenericGqaKernel.DecodeArgs(shape, scenario.Query, keys, values, capacity, scenario.Positions, generic.Inner, genericLogSumExp.Inner, streaming: true);
+        var args = new GenericGqaKernel.DecodeArgs(shape, scenario.Query, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), capacity, scenario.Positions,
+            generic.Inner, genericLogSumExp.Inner, streaming: true);
         switch (path)
         {
-            case GqaKernelPath.Avx512: GenericGqaKernel.DecodeVector512(args); break;
-            case GqaKernelPath.Avx2: GenericGqaKernel.DecodeVector256(args); break;
-            default: GenericGqaKernel.DecodeScalar(args); break;
+            case GqaKernelPath.Avx512: GenericGqaKernel.DecodeVector512<Float32Rows>(args); break;
+            case GqaKernelPath.Avx2: GenericGqaKernel.DecodeVector256<Float32Rows>(args); break;
+            default: GenericGqaKernel.DecodeScalar<Float32Rows>(args); break;
         }
 
         foreach ((GuardedBuffer buffer, string name) in new[] { (generated, "generated output"), (generatedLogSumExp, "generated logSumExp"), (generic, "generic output"), (genericLogSumExp, "generic logSumExp") })

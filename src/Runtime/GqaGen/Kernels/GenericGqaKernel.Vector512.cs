@@ -10,9 +10,10 @@ namespace GqaGen;
 public static partial class GenericGqaKernel
 {
     [SkipLocalsInit]
-    internal static void DecodeVector512(in DecodeArgs a)
+    internal static void DecodeVector512<TRows>(in DecodeArgs a) where TRows : struct, IKvRowFormat
     {
         const int Tile = 16;
+        int rowBytes = TRows.RowBytes(a.Shape.HeadDim);
         int d = a.Shape.HeadDim, headsPerGroup = a.Shape.HeadsPerGroup, count = a.Positions.Length;
         int block = GqaKernelNumbers.BlockPositions(d, Tile);
         int lastOffset = d - Tile;
@@ -22,7 +23,7 @@ public static partial class GenericGqaKernel
         Span<float> runningSum = stackalloc float[headsPerGroup];
         Span<float> alphas = stackalloc float[headsPerGroup];
         Span<float> weights = stackalloc float[headsPerGroup * block];
-        Span<float> partialKeys = count % block == 0 ? default : stackalloc float[block * d];
+        Span<byte> partialKeys = count % block == 0 ? default : stackalloc byte[block * rowBytes];
         ref float s = ref MemoryMarshal.GetReference(weights);
         bool streaming = a.Streaming;
 
@@ -34,27 +35,27 @@ public static partial class GenericGqaKernel
             runningSum.Clear();
             ref float q = ref MemoryMarshal.GetReference(a.Query.Slice(g * headsPerGroup * d, headsPerGroup * d));
             ref float o = ref MemoryMarshal.GetReference(groupOutput);
-            ReadOnlySpan<float> groupKeys = a.Keys.Slice(a.GroupStart(g), count * d);
-            ReadOnlySpan<float> groupValues = a.Values.Slice(a.GroupStart(g), count * d);
+            ReadOnlySpan<byte> groupKeys = a.Keys.Slice(a.GroupStart(g, rowBytes), count * rowBytes);
+            ReadOnlySpan<byte> groupValues = a.Values.Slice(a.GroupStart(g, rowBytes), count * rowBytes);
 
             for (int b = 0; b < count; b += block)
             {
                 int n = Math.Min(block, count - b);
                 int scored = (n + Tile - 1) & ~(Tile - 1);
-                scoped ReadOnlySpan<float> blockKeys = groupKeys.Slice(b * d, n * d);
+                scoped ReadOnlySpan<byte> blockKeys = groupKeys.Slice(b * rowBytes, n * rowBytes);
                 if (n < block)
                 {
                     blockKeys.CopyTo(partialKeys);
-                    partialKeys.Slice(n * d).Clear();
+                    partialKeys.Slice(n * rowBytes).Clear();
                     blockKeys = partialKeys;
                 }
-                ref float k = ref MemoryMarshal.GetReference(blockKeys);
-                ref float v = ref MemoryMarshal.GetReference(groupValues.Slice(b * d));
+                ref byte k = ref MemoryMarshal.GetReference(blockKeys);
+                ref byte v = ref MemoryMarshal.GetReference(groupValues.Slice(b * rowBytes));
                 bool prefetch = streaming && b + (GqaKernelNumbers.PrefetchBlocksAhead + 1) * block <= count;
 
                 for (int p0 = 0; p0 < scored; p0 += Tile)
                 {
-                    ref float kRows = ref Unsafe.Add(ref k, p0 * d);
+                    ref byte kRows = ref Unsafe.Add(ref k, p0 * rowBytes);
                     int h = 0;
                     for (; h + 4 <= headsPerGroup; h += 4)
                     {
@@ -62,8 +63,8 @@ public static partial class GenericGqaKernel
                         {
                             // While the first head tile scores its rows, ask for the same rows two blocks ahead, a few at a time.
                             if (prefetch && h == 0)
-                                PrefetchRows(groupKeys, groupValues, (b + GqaKernelNumbers.PrefetchBlocksAhead * block + p0 + sub) * d, 4 * d);
-                            Vector512<float> scores = ScoreTile4x4(ref Unsafe.Add(ref q, h * d), ref Unsafe.Add(ref kRows, sub * d), d, lastOffset, lastMask) * scale;
+                                PrefetchRows(groupKeys, groupValues, (b + GqaKernelNumbers.PrefetchBlocksAhead * block + p0 + sub) * rowBytes, 4 * rowBytes);
+                            Vector512<float> scores = ScoreTile4x4<TRows>(ref Unsafe.Add(ref q, h * d), ref Unsafe.Add(ref kRows, sub * rowBytes), d, rowBytes, lastOffset, lastMask) * scale;
                             for (int i = 0; i < 4; i++)
                                 Vector128.StoreUnsafe(Lane(scores, i), ref s, (nuint)((h + i) * block + p0 + sub));
                         }
@@ -71,8 +72,8 @@ public static partial class GenericGqaKernel
                     for (; h < headsPerGroup; h++)
                     {
                         if (prefetch && h == 0)
-                            PrefetchRows(groupKeys, groupValues, (b + GqaKernelNumbers.PrefetchBlocksAhead * block + p0) * d, Tile * d);
-                        Vector512<float> scores = ScoreTile1x16(ref Unsafe.Add(ref q, h * d), ref kRows, d, lastOffset, lastMask) * scale;
+                            PrefetchRows(groupKeys, groupValues, (b + GqaKernelNumbers.PrefetchBlocksAhead * block + p0) * rowBytes, Tile * rowBytes);
+                        Vector512<float> scores = ScoreTile1x16<TRows>(ref Unsafe.Add(ref q, h * d), ref kRows, rowBytes, lastOffset, lastMask) * scale;
                         scores.StoreUnsafe(ref s, (nuint)(h * block + p0));
                     }
                 }
@@ -86,9 +87,9 @@ public static partial class GenericGqaKernel
 
                 int head = 0;
                 for (; head + 2 <= headsPerGroup; head += 2)
-                    AccumulateValues2(ref Unsafe.Add(ref o, head * d), ref v, ref Unsafe.Add(ref s, head * block), block, n, alphas[head], alphas[head + 1], d, lastOffset, lastMask);
+                    AccumulateValues2<TRows>(ref Unsafe.Add(ref o, head * d), ref v, ref Unsafe.Add(ref s, head * block), block, n, alphas[head], alphas[head + 1], d, rowBytes, lastOffset, lastMask);
                 for (; head < headsPerGroup; head++)
-                    AccumulateValues1(ref Unsafe.Add(ref o, head * d), ref v, ref Unsafe.Add(ref s, head * block), n, alphas[head], d, lastOffset, lastMask);
+                    AccumulateValues1<TRows>(ref Unsafe.Add(ref o, head * d), ref v, ref Unsafe.Add(ref s, head * block), n, alphas[head], d, rowBytes, lastOffset, lastMask);
             }
 
             for (int h = 0; h < headsPerGroup; h++)
@@ -96,7 +97,7 @@ public static partial class GenericGqaKernel
         }
     }
 
-    private static void PrefetchRows(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int start, int length)
+    private static void PrefetchRows(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int start, int length)
     {
         GqaSimd.Prefetch(keys.Slice(start, length));
         GqaSimd.Prefetch(values.Slice(start, length));
@@ -113,18 +114,18 @@ public static partial class GenericGqaKernel
 
     /// <summary>4 heads × 4 positions: lane 4h + p holds head h's score at position p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ScoreTile4x4(ref float q, ref float k, int d, int lastOffset, Vector512<float> lastMask)
+    private static Vector512<float> ScoreTile4x4<TRows>(ref float q, ref byte k, int d, int rowBytes, int lastOffset, Vector512<float> lastMask) where TRows : struct, IKvRowFormat
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
         nuint row = (nuint)d;
+        ref byte k1 = ref Unsafe.Add(ref k, rowBytes), k2 = ref Unsafe.Add(ref k, 2 * rowBytes), k3 = ref Unsafe.Add(ref k, 3 * rowBytes);
         for (int offset = 0; ; offset += Vector512<float>.Count)
         {
             bool last = offset >= lastOffset;
             if (last)
                 offset = lastOffset;
             ref float qr = ref Unsafe.Add(ref q, offset);
-            ref float kr = ref Unsafe.Add(ref k, offset);
             Vector512<float> q0 = Vector512.LoadUnsafe(ref qr), q1 = Vector512.LoadUnsafe(ref qr, row);
             Vector512<float> q2 = Vector512.LoadUnsafe(ref qr, 2 * row), q3 = Vector512.LoadUnsafe(ref qr, 3 * row);
             if (last)
@@ -134,16 +135,16 @@ public static partial class GenericGqaKernel
                 q2 &= lastMask;
                 q3 &= lastMask;
             }
-            Vector512<float> k0 = Vector512.LoadUnsafe(ref kr), k1 = Vector512.LoadUnsafe(ref kr, row);
-            Vector512<float> k2 = Vector512.LoadUnsafe(ref kr, 2 * row), k3 = Vector512.LoadUnsafe(ref kr, 3 * row);
-            a00 = Vector512.FusedMultiplyAdd(q0, k0, a00); a01 = Vector512.FusedMultiplyAdd(q0, k1, a01);
-            a02 = Vector512.FusedMultiplyAdd(q0, k2, a02); a03 = Vector512.FusedMultiplyAdd(q0, k3, a03);
-            a10 = Vector512.FusedMultiplyAdd(q1, k0, a10); a11 = Vector512.FusedMultiplyAdd(q1, k1, a11);
-            a12 = Vector512.FusedMultiplyAdd(q1, k2, a12); a13 = Vector512.FusedMultiplyAdd(q1, k3, a13);
-            a20 = Vector512.FusedMultiplyAdd(q2, k0, a20); a21 = Vector512.FusedMultiplyAdd(q2, k1, a21);
-            a22 = Vector512.FusedMultiplyAdd(q2, k2, a22); a23 = Vector512.FusedMultiplyAdd(q2, k3, a23);
-            a30 = Vector512.FusedMultiplyAdd(q3, k0, a30); a31 = Vector512.FusedMultiplyAdd(q3, k1, a31);
-            a32 = Vector512.FusedMultiplyAdd(q3, k2, a32); a33 = Vector512.FusedMultiplyAdd(q3, k3, a33);
+            Vector512<float> kv0 = TRows.Load512(ref k, offset), kv1 = TRows.Load512(ref k1, offset);
+            Vector512<float> kv2 = TRows.Load512(ref k2, offset), kv3 = TRows.Load512(ref k3, offset);
+            a00 = Vector512.FusedMultiplyAdd(q0, kv0, a00); a01 = Vector512.FusedMultiplyAdd(q0, kv1, a01);
+            a02 = Vector512.FusedMultiplyAdd(q0, kv2, a02); a03 = Vector512.FusedMultiplyAdd(q0, kv3, a03);
+            a10 = Vector512.FusedMultiplyAdd(q1, kv0, a10); a11 = Vector512.FusedMultiplyAdd(q1, kv1, a11);
+            a12 = Vector512.FusedMultiplyAdd(q1, kv2, a12); a13 = Vector512.FusedMultiplyAdd(q1, kv3, a13);
+            a20 = Vector512.FusedMultiplyAdd(q2, kv0, a20); a21 = Vector512.FusedMultiplyAdd(q2, kv1, a21);
+            a22 = Vector512.FusedMultiplyAdd(q2, kv2, a22); a23 = Vector512.FusedMultiplyAdd(q2, kv3, a23);
+            a30 = Vector512.FusedMultiplyAdd(q3, kv0, a30); a31 = Vector512.FusedMultiplyAdd(q3, kv1, a31);
+            a32 = Vector512.FusedMultiplyAdd(q3, kv2, a32); a33 = Vector512.FusedMultiplyAdd(q3, kv3, a33);
             if (last)
                 break;
         }
@@ -152,11 +153,10 @@ public static partial class GenericGqaKernel
 
     /// <summary>1 head × 16 positions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ScoreTile1x16(ref float q, ref float k, int d, int lastOffset, Vector512<float> lastMask)
+    private static Vector512<float> ScoreTile1x16<TRows>(ref float q, ref byte k, int rowBytes, int lastOffset, Vector512<float> lastMask) where TRows : struct, IKvRowFormat
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
-        nuint row = (nuint)d;
         for (int offset = 0; ; offset += Vector512<float>.Count)
         {
             bool last = offset >= lastOffset;
@@ -165,23 +165,22 @@ public static partial class GenericGqaKernel
             Vector512<float> qv = Vector512.LoadUnsafe(ref q, (nuint)offset);
             if (last)
                 qv &= lastMask;
-            ref float kr = ref Unsafe.Add(ref k, offset);
-            a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr), qv, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, row), qv, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 2 * row), qv, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 3 * row), qv, a3);
-            a4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 4 * row), qv, a4);
-            a5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 5 * row), qv, a5);
-            a6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 6 * row), qv, a6);
-            a7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 7 * row), qv, a7);
-            a8 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 8 * row), qv, a8);
-            a9 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 9 * row), qv, a9);
-            a10 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 10 * row), qv, a10);
-            a11 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 11 * row), qv, a11);
-            a12 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 12 * row), qv, a12);
-            a13 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 13 * row), qv, a13);
-            a14 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 14 * row), qv, a14);
-            a15 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kr, 15 * row), qv, a15);
+            a0 = Vector512.FusedMultiplyAdd(TRows.Load512(ref k, offset), qv, a0);
+            a1 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, rowBytes), offset), qv, a1);
+            a2 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 2 * rowBytes), offset), qv, a2);
+            a3 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 3 * rowBytes), offset), qv, a3);
+            a4 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 4 * rowBytes), offset), qv, a4);
+            a5 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 5 * rowBytes), offset), qv, a5);
+            a6 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 6 * rowBytes), offset), qv, a6);
+            a7 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 7 * rowBytes), offset), qv, a7);
+            a8 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 8 * rowBytes), offset), qv, a8);
+            a9 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 9 * rowBytes), offset), qv, a9);
+            a10 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 10 * rowBytes), offset), qv, a10);
+            a11 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 11 * rowBytes), offset), qv, a11);
+            a12 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 12 * rowBytes), offset), qv, a12);
+            a13 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 13 * rowBytes), offset), qv, a13);
+            a14 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 14 * rowBytes), offset), qv, a14);
+            a15 = Vector512.FusedMultiplyAdd(TRows.Load512(ref Unsafe.Add(ref k, 15 * rowBytes), offset), qv, a15);
             if (last)
                 break;
         }
@@ -189,7 +188,8 @@ public static partial class GenericGqaKernel
     }
 
     /// <summary>Two heads: output = output · alpha + Σ_j w[j] · V[j], four vectors of each head in registers, each V vector used twice.</summary>
-    private static void AccumulateValues2(ref float o, ref float v, ref float w, int wStride, int n, float alpha0, float alpha1, int d, int lastOffset, Vector512<float> lastMask)
+    private static void AccumulateValues2<TRows>(ref float o, ref byte v, ref float w, int wStride, int n, float alpha0, float alpha1, int d, int rowBytes, int lastOffset, Vector512<float> lastMask)
+        where TRows : struct, IKvRowFormat
     {
         const int Step = 4 * 16;
         Vector512<float> scale0 = Vector512.Create(alpha0), scale1 = Vector512.Create(alpha1);
@@ -202,17 +202,17 @@ public static partial class GenericGqaKernel
             Vector512<float> x2 = Vector512.LoadUnsafe(ref o, at + 32) * scale0, x3 = Vector512.LoadUnsafe(ref o, at + 48) * scale0;
             Vector512<float> y0 = Vector512.LoadUnsafe(ref o1, at) * scale1, y1 = Vector512.LoadUnsafe(ref o1, at + 16) * scale1;
             Vector512<float> y2 = Vector512.LoadUnsafe(ref o1, at + 32) * scale1, y3 = Vector512.LoadUnsafe(ref o1, at + 48) * scale1;
-            ref float row = ref Unsafe.Add(ref v, offset);
+            ref byte row = ref v;
             for (int j = 0; j < n; j++)
             {
                 Vector512<float> w0 = Vector512.Create(Unsafe.Add(ref w, j)), w1 = Vector512.Create(Unsafe.Add(ref w, wStride + j));
-                Vector512<float> v0 = Vector512.LoadUnsafe(ref row), v1 = Vector512.LoadUnsafe(ref row, 16);
-                Vector512<float> v2 = Vector512.LoadUnsafe(ref row, 32), v3 = Vector512.LoadUnsafe(ref row, 48);
+                Vector512<float> v0 = TRows.Load512(ref row, offset), v1 = TRows.Load512(ref row, offset + 16);
+                Vector512<float> v2 = TRows.Load512(ref row, offset + 32), v3 = TRows.Load512(ref row, offset + 48);
                 x0 = Vector512.FusedMultiplyAdd(v0, w0, x0); y0 = Vector512.FusedMultiplyAdd(v0, w1, y0);
                 x1 = Vector512.FusedMultiplyAdd(v1, w0, x1); y1 = Vector512.FusedMultiplyAdd(v1, w1, y1);
                 x2 = Vector512.FusedMultiplyAdd(v2, w0, x2); y2 = Vector512.FusedMultiplyAdd(v2, w1, y2);
                 x3 = Vector512.FusedMultiplyAdd(v3, w0, x3); y3 = Vector512.FusedMultiplyAdd(v3, w1, y3);
-                row = ref Unsafe.Add(ref row, d);
+                row = ref Unsafe.Add(ref row, rowBytes);
             }
             x0.StoreUnsafe(ref o, at); x1.StoreUnsafe(ref o, at + 16); x2.StoreUnsafe(ref o, at + 32); x3.StoreUnsafe(ref o, at + 48);
             y0.StoreUnsafe(ref o1, at); y1.StoreUnsafe(ref o1, at + 16); y2.StoreUnsafe(ref o1, at + 32); y3.StoreUnsafe(ref o1, at + 48);
@@ -226,13 +226,13 @@ public static partial class GenericGqaKernel
                 offset = lastOffset;
             nuint at = (nuint)offset;
             Vector512<float> x = Vector512.LoadUnsafe(ref o, at) * scale0, y = Vector512.LoadUnsafe(ref o1, at) * scale1;
-            ref float row = ref Unsafe.Add(ref v, offset);
+            ref byte row = ref v;
             for (int j = 0; j < n; j++)
             {
-                Vector512<float> vj = Vector512.LoadUnsafe(ref row);
+                Vector512<float> vj = TRows.Load512(ref row, offset);
                 x = Vector512.FusedMultiplyAdd(vj, Vector512.Create(Unsafe.Add(ref w, j)), x);
                 y = Vector512.FusedMultiplyAdd(vj, Vector512.Create(Unsafe.Add(ref w, wStride + j)), y);
-                row = ref Unsafe.Add(ref row, d);
+                row = ref Unsafe.Add(ref row, rowBytes);
             }
             if (last)
             {
@@ -247,7 +247,8 @@ public static partial class GenericGqaKernel
     }
 
     /// <summary>One head: output = output · alpha + Σ_j w[j] · V[j], four vectors at a time in registers.</summary>
-    private static void AccumulateValues1(ref float o, ref float v, ref float w, int n, float alpha, int d, int lastOffset, Vector512<float> lastMask)
+    private static void AccumulateValues1<TRows>(ref float o, ref byte v, ref float w, int n, float alpha, int d, int rowBytes, int lastOffset, Vector512<float> lastMask)
+        where TRows : struct, IKvRowFormat
     {
         const int Step = 4 * 16;
         Vector512<float> scale = Vector512.Create(alpha);
@@ -257,15 +258,15 @@ public static partial class GenericGqaKernel
             nuint at = (nuint)offset;
             Vector512<float> x0 = Vector512.LoadUnsafe(ref o, at) * scale, x1 = Vector512.LoadUnsafe(ref o, at + 16) * scale;
             Vector512<float> x2 = Vector512.LoadUnsafe(ref o, at + 32) * scale, x3 = Vector512.LoadUnsafe(ref o, at + 48) * scale;
-            ref float row = ref Unsafe.Add(ref v, offset);
+            ref byte row = ref v;
             for (int j = 0; j < n; j++)
             {
                 Vector512<float> wj = Vector512.Create(Unsafe.Add(ref w, j));
-                x0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row), wj, x0);
-                x1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row, 16), wj, x1);
-                x2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row, 32), wj, x2);
-                x3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row, 48), wj, x3);
-                row = ref Unsafe.Add(ref row, d);
+                x0 = Vector512.FusedMultiplyAdd(TRows.Load512(ref row, offset), wj, x0);
+                x1 = Vector512.FusedMultiplyAdd(TRows.Load512(ref row, offset + 16), wj, x1);
+                x2 = Vector512.FusedMultiplyAdd(TRows.Load512(ref row, offset + 32), wj, x2);
+                x3 = Vector512.FusedMultiplyAdd(TRows.Load512(ref row, offset + 48), wj, x3);
+                row = ref Unsafe.Add(ref row, rowBytes);
             }
             x0.StoreUnsafe(ref o, at); x1.StoreUnsafe(ref o, at + 16); x2.StoreUnsafe(ref o, at + 32); x3.StoreUnsafe(ref o, at + 48);
         }
@@ -277,11 +278,11 @@ public static partial class GenericGqaKernel
                 offset = lastOffset;
             nuint at = (nuint)offset;
             Vector512<float> x = Vector512.LoadUnsafe(ref o, at) * scale;
-            ref float row = ref Unsafe.Add(ref v, offset);
+            ref byte row = ref v;
             for (int j = 0; j < n; j++)
             {
-                x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row), Vector512.Create(Unsafe.Add(ref w, j)), x);
-                row = ref Unsafe.Add(ref row, d);
+                x = Vector512.FusedMultiplyAdd(TRows.Load512(ref row, offset), Vector512.Create(Unsafe.Add(ref w, j)), x);
+                row = ref Unsafe.Add(ref row, rowBytes);
             }
             if (last)
                 x = Vector512.ConditionalSelect(lastMask, x, Vector512.LoadUnsafe(ref o, at));

@@ -103,8 +103,14 @@ public readonly struct Q8_0Rows : IKvRowFormat
         }
     }
 
+    /// <summary>The block's scale. A NaN scale (a block that held a NaN) must read back as NaN, which the fast conversion
+    /// cannot do, so exponent 31 takes the exact one; the branch is per block and never taken for finite data.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(ref byte block) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(ref block));
+    private static float Scale(ref byte block)
+    {
+        ushort bits = Unsafe.ReadUnaligned<ushort>(ref block);
+        return (bits & 0x7C00) != 0x7C00 ? HalfBits.ToSingle(bits) : (float)BitConverter.UInt16BitsToHalf(bits);
+    }
 
     /// <summary>Sixteen signed bytes at <paramref name="source"/>, as singles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
