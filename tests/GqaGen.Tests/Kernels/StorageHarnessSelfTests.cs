@@ -7,7 +7,7 @@ namespace GqaGen.Tests.Kernels;
 /// <summary>
 /// The storage × window harness (<see cref="StorageDecodeRunner"/>, <see cref="StorageScenario"/>) passes a correct
 /// decoder for every storage type and window and rejects deliberately broken ones: reads of poisoned rows (including
-/// the Float16 and Q8_0 poison, which is not NaN), a window ignored or off by one, the whole ring read for a short
+/// the Float16 poison, which is not NaN), a window ignored or off by one, the whole ring read for a short
 /// range. These run today, with the reference as the decoder, independently of the kernels' progress.
 /// </summary>
 [Trait("Category", "Kernel")]

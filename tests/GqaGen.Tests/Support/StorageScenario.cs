@@ -13,11 +13,11 @@ namespace GqaGen.Tests.Support;
 /// <item><see cref="UnroundedCache"/>: a Float32 cache of the raw rows, for measuring what the storage type costs.</item>
 /// </list>
 /// Every row a correct decode must not read is poisoned: every slot starts poisoned, positions outside
-/// <see cref="Attended"/> are written with poison, and so is the whole other layer. Float32 and BFloat16 store NaN,
-/// which any read carries into the output. Float16 and Q8_0 cannot hold a NaN that reads back as one (their loads
-/// return finite numbers for NaN patterns, or zero), so their poison rows are K = 0 and V = 65,504: a wrongly read
-/// row scores 0, which under the inputs used here takes a visible share of the softmax, and drags its head's
-/// output towards 65,504.
+/// <see cref="Attended"/> are written with poison, and so is the whole other layer. Float32, BFloat16 and Q8_0 store
+/// NaN (a Q8_0 block holding a NaN gets a NaN scale, which its loads return), which any read carries into the
+/// output. A Float16 cache cannot hold a NaN that reads back as one (its loads return large finite numbers for NaN
+/// patterns, as HalfBits documents), so its poison rows are K = 0 and V = 65,504: a wrongly read row scores 0, which
+/// under the uniform inputs used here takes a visible share of the softmax, and drags its head's output towards 65,504.
 /// </summary>
 internal sealed class StorageScenario : IDisposable
 {
@@ -99,7 +99,7 @@ internal sealed class StorageScenario : IDisposable
     {
         var key = new float[shape.KvLength];
         var value = new float[shape.KvLength];
-        bool keepsNaN = type is KvElementType.Float32 or KvElementType.BFloat16;
+        bool keepsNaN = type != KvElementType.Float16;
         key.AsSpan().Fill(keepsNaN ? float.NaN : 0f);
         value.AsSpan().Fill(keepsNaN ? float.NaN : 65504f);
         return (key, value);
