@@ -71,17 +71,17 @@ public static class StorageCases
     }
 
     /// <summary>Large logits (raw |q·k| near 60: a peaked softmax and large running-max rescales) on rounded keys, for the
-    /// wide heads, where the poison rows still carry weight (see <see cref="StorageScenario"/>).</summary>
-    public static TheoryData<string, KvElementType, int, string, int, int> LargeLogits()
+    /// wide heads, where the Float16 poison rows still carry weight (see <see cref="StorageScenario"/>): (type, window,
+    /// layout, start, count).</summary>
+    public static TheoryData<KvElementType, int, string, int, int> LargeLogits()
     {
-        var data = new TheoryData<string, KvElementType, int, string, int, int>();
-        foreach (string kernel in new[] { EntryPoints.Generated, EntryPoints.Generic })
-            foreach (KvElementType type in Enum.GetValues<KvElementType>())
-                foreach (string layout in new[] { nameof(Llama3_8B), nameof(Qwen25_0_5B), nameof(Falcon7B), nameof(Heads4Groups2Dim100) })
-                {
-                    data.Add(kernel, type, 0, layout, 13, 65);
-                    data.Add(kernel, type, 33, layout, 13, 34);
-                }
+        var data = new TheoryData<KvElementType, int, string, int, int>();
+        foreach (KvElementType type in Enum.GetValues<KvElementType>())
+            foreach (string layout in new[] { nameof(Llama3_8B), nameof(Qwen25_0_5B), nameof(Falcon7B), nameof(Heads4Groups2Dim100) })
+            {
+                data.Add(type, 0, layout, 13, 65);
+                data.Add(type, 33, layout, 13, 34);
+            }
         return data;
     }
 }

@@ -9,6 +9,15 @@ namespace GqaGen.Tests.Kernels;
 /// </summary>
 internal static class StorageDecodeRunner
 {
+    /// <summary>Runs the named entry point (<see cref="EntryPoints"/>) on one cell of <see cref="StorageCases"/>, appending
+    /// with its own AppendKv.</summary>
+    public static void Check(string kernel, KvElementType type, int window, string layoutName, int start, int count, InputVariant variant)
+    {
+        LayoutKernel layout = LayoutCatalog.Get(layoutName);
+        Check(layout, new StorageCase(type, window, start, count), variant, kernel, EntryPoints.PathOf(kernel, layout),
+            EntryPoints.Appender(kernel, layout), EntryPoints.Decoder(kernel, layout));
+    }
+
     /// <summary>Runs <paramref name="decode"/> on a fresh case and checks every output element and log-sum-exp.</summary>
     /// <param name="kernel">Names the kernel in failure messages and seeds the data.</param>
     /// <param name="path">The instruction-set path <paramref name="decode"/> runs, for failure messages.</param>
