@@ -11,18 +11,20 @@ internal static class StorageDecodeRunner
 {
     /// <summary>Runs the named entry point (<see cref="EntryPoints"/>) on one cell of <see cref="StorageCases"/>, appending
     /// with its own AppendKv.</summary>
-    public static void Check(string kernel, KvElementType type, int window, string layoutName, int start, int count, InputVariant variant)
+    public static void Check(string kernel, KvElementType type, int window, string layoutName, int start, int count, InputVariant variant,
+        bool withLogSumExp = true)
     {
         LayoutKernel layout = LayoutCatalog.Get(layoutName);
         Check(layout, new StorageCase(type, window, start, count), variant, kernel, EntryPoints.PathOf(kernel, layout),
-            EntryPoints.Appender(kernel, layout), EntryPoints.Decoder(kernel, layout));
+            EntryPoints.Appender(kernel, layout), EntryPoints.Decoder(kernel, layout), withLogSumExp);
     }
 
     /// <summary>Runs <paramref name="decode"/> on a fresh case and checks every output element and log-sum-exp.</summary>
     /// <param name="kernel">Names the kernel in failure messages and seeds the data.</param>
     /// <param name="path">The instruction-set path <paramref name="decode"/> runs, for failure messages.</param>
+    /// <param name="withLogSumExp">Whether to ask for the log-sum-exp; without it (an empty span) only the output is checked.</param>
     public static void Check(LayoutKernel layout, StorageCase c, InputVariant variant, string kernel, GqaKernelPath path,
-        AppendFunction append, DecodeFunction decode)
+        AppendFunction append, DecodeFunction decode, bool withLogSumExp = true)
     {
         using StorageScenario scenario = StorageScenario.Create(layout.Shape, c.Type, c.Window, c.Positions, c.Layer, variant, append,
             CaseSeed.For(kernel, layout.Name, c, variant));
@@ -51,6 +53,13 @@ internal static class StorageDecodeRunner
 
         var output = new GuardedBuffer(layout.Shape.QueryLength);
         var logSumExp = new GuardedBuffer(layout.Shape.Heads);
+        if (!withLogSumExp)
+        {
+            decode(scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions, output.Inner, default);
+            AttentionAssert.OutputMatchesReference(layout.Shape, expectedOutput, output.Inner, context + ", no logSumExp");
+            output.AssertMarginsUntouched($"{context}: output");
+            return;
+        }
         decode(scenario.Query, scenario.Cache, scenario.Layer, scenario.Positions, output.Inner, logSumExp.Inner);
 
         AttentionAssert.MatchesReference(layout.Shape, expectedOutput, expectedLogSumExp, output.Inner, logSumExp.Inner, context);
