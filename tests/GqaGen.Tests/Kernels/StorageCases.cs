@@ -44,14 +44,21 @@ public static class StorageCases
         (100, 0, 65), (100, 0, 101), (100, 13, 250), (100, 180, 37),
     ];
 
-    /// <summary>Every storage type × <see cref="Layouts"/> × <see cref="Ranges"/>: (type, window, layout, start, count).</summary>
+    /// <summary>Every storage type × <see cref="Layouts"/> × <see cref="Ranges"/>, and every storage type × the layouts
+    /// generated for a window (<see cref="LayoutCatalog.Windowed"/>) × the ranges of that window: (type, window, layout,
+    /// start, count).</summary>
     public static TheoryData<KvElementType, int, string, int, int> Matrix()
     {
         var data = new TheoryData<KvElementType, int, string, int, int>();
         foreach (KvElementType type in Enum.GetValues<KvElementType>())
+        {
             foreach (string layout in Layouts)
                 foreach (var (window, start, count) in Ranges)
                     data.Add(type, window, layout, start, count);
+            foreach (var (layout, layoutWindow) in LayoutCatalog.Windowed)
+                foreach (var (window, start, count) in Ranges.Where(r => r.Window == layoutWindow))
+                    data.Add(type, window, layout.Name, start, count);
+        }
         return data;
     }
 

@@ -28,9 +28,17 @@ internal static class LayoutCatalog
         LayoutKernel.Of<Heads4Groups1Dim7>(null, null, Heads4Groups1Dim7.DecodeScalar),
     ];
 
-    private static readonly Dictionary<string, LayoutKernel> ByName = All.ToDictionary(layout => layout.Name);
+    /// <summary>Layouts generated for a sliding window (Layouts/WindowLayouts.cs): their kernels take only caches of that
+    /// window, so they are not in <see cref="All"/>, whose tests use plain caches.</summary>
+    public static IReadOnlyList<(LayoutKernel Layout, int Window)> Windowed { get; } =
+    [
+        (LayoutKernel.Of<Window16Heads8Groups2Dim64>(Window16Heads8Groups2Dim64.DecodeAvx512, Window16Heads8Groups2Dim64.DecodeAvx2, Window16Heads8Groups2Dim64.DecodeScalar), 16),
+        (LayoutKernel.Of<Window33Heads6Groups2Dim40>(Window33Heads6Groups2Dim40.DecodeAvx512, Window33Heads6Groups2Dim40.DecodeAvx2, Window33Heads6Groups2Dim40.DecodeScalar), 33),
+    ];
 
-    /// <summary>The layout declared as <paramref name="name"/>.</summary>
+    private static readonly Dictionary<string, LayoutKernel> ByName = All.Concat(Windowed.Select(w => w.Layout)).ToDictionary(layout => layout.Name);
+
+    /// <summary>The layout declared as <paramref name="name"/>, windowed or not.</summary>
     public static LayoutKernel Get(string name) => ByName[name];
 
     /// <summary>Names of all layouts, for theory data.</summary>
