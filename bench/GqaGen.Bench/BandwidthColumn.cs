@@ -11,7 +11,8 @@ namespace GqaGen.Bench;
 /// Bytes per operation come from the benchmark's parameters:
 /// <list type="bullet">
 /// <item>a <c>Context</c> parameter (decode benchmarks): the K and V rows one decode step reads,
-/// 2 · KvGroups · HeadDim · Context · 4 bytes for <see cref="Llama3_8B"/>;</item>
+/// 2 · KvGroups · Context · row bytes, for the <c>Layout</c> parameter's shape (<see cref="Llama3_8B"/> without one)
+/// and the <c>Kv</c> parameter's storage type (float32 without one: 4 · HeadDim bytes per row);</item>
 /// <item>a <c>Bytes</c> parameter (memory bandwidth benchmarks): the size of the array summed.</item>
 /// </list>
 /// Other benchmarks show "-".
@@ -28,7 +29,7 @@ public sealed class BandwidthColumn : IColumn
     public int PriorityInCategory => 0;
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Bytes read per operation (decode: K+V = 2·G·d·Context·4; memory: the array) / mean time, in 10^9 bytes per second";
+    public string Legend => "Bytes read per operation (decode: K+V = 2·G·Context·row bytes of the KV type; memory: the array) / mean time, in 10^9 bytes per second";
 
     public bool IsAvailable(Summary summary) => true;
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
@@ -37,27 +38,28 @@ public sealed class BandwidthColumn : IColumn
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
+        double? gigabytesPerSecond = GigabytesPerSecond(summary, benchmarkCase);
+        return gigabytesPerSecond is null ? "-" : gigabytesPerSecond.Value.ToString("N2", style.CultureInfo);
+    }
+
+    /// <summary>Bytes per operation / mean time in 10⁹ bytes per second, or null when the case has no byte count or no result.</summary>
+    internal static double? GigabytesPerSecond(Summary summary, BenchmarkCase benchmarkCase)
+    {
         long? bytes = BytesPerOperation(benchmarkCase);
         double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        if (bytes is null || meanNs is not > 0)
-            return "-";
         // bytes per nanosecond = 10^9 bytes per second.
-        return (bytes.Value / meanNs.Value).ToString("N2", style.CultureInfo);
+        return bytes is null || meanNs is not > 0 ? null : bytes.Value / meanNs.Value;
     }
 
     private static long? BytesPerOperation(BenchmarkCase benchmarkCase)
     {
-        foreach (var parameter in benchmarkCase.Parameters.Items)
-        {
-            switch (parameter.Name)
-            {
-                case "Context":
-                    return KvBytes(Convert.ToInt32(parameter.Value));
-                case "Bytes":
-                    return Convert.ToInt64(parameter.Value);
-            }
-        }
-        return null;
+        if (benchmarkCase.Parameters["Bytes"] is { } bytes)
+            return Convert.ToInt64(bytes);
+        if (benchmarkCase.Parameters["Context"] is not { } context)
+            return null;
+        GqaShape shape = benchmarkCase.Parameters["Layout"] is BenchLayout layout ? BenchLayouts.Shape(layout) : Llama3_8B.Shape;
+        KvElementType type = benchmarkCase.Parameters["Kv"] is KvElementType kv ? kv : KvElementType.Float32;
+        return 2L * shape.KvGroups * Convert.ToInt32(context) * type.RowBytes(shape.HeadDim);
     }
 
     public override string ToString() => ColumnName;

@@ -13,11 +13,11 @@ public static class BenchConfig
         .WithIterationCount(10)
         .WithId("Suite");
 
-    /// <summary>The default configuration plus the "KV GB/s" column, and <paramref name="job"/> when not null.</summary>
+    /// <summary>The default configuration plus the "KV GB/s" and "% of read BW" columns, and <paramref name="job"/> when not null.</summary>
     public static IConfig Create(Job? job)
     {
         ManualConfig config = ManualConfig.Create(DefaultConfig.Instance)
-            .AddColumn(new BandwidthColumn());
+            .AddColumn(new BandwidthColumn(), new ReadBandwidthShareColumn());
         if (job is not null)
             config.AddJob(job);
         return config;

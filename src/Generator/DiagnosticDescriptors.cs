@@ -56,4 +56,19 @@ internal static class DiagnosticDescriptors
         "GQA010", "Type already declares a generated member",
         "'{0}' already declares a member named '{1}', which GqaGen generates; rename or remove it",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor WindowNotPositive = new(
+        "GQA011", "SlidingWindow must be positive",
+        "SlidingWindow = {0} is not allowed: a sliding window covers at least 1 position. Leave SlidingWindow out for a layout without a window.",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor InvalidStorageTypes = new(
+        "GQA012", "KvElementTypes is not a constant KvElementTypes value",
+        "[GqaLayout] on '{0}': KvElementTypes must be a constant KvElementTypes value, such as KvElementTypes.Float16 | KvElementTypes.Q8_0; {1}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnknownStorageTypes = new(
+        "GQA013", "KvElementTypes selects no known storage type",
+        "[GqaLayout] on '{0}': KvElementTypes = {1} {2}; use one or more of KvElementTypes.Float32, Float16, BFloat16 and Q8_0, or leave KvElementTypes out for all of them",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

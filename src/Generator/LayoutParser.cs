@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using GqaGen.Generator.Emit;
@@ -16,6 +17,11 @@ namespace GqaGen.Generator;
 internal static class LayoutParser
 {
     public const string AttributeMetadataName = "GqaGen.GqaLayoutAttribute";
+
+    private const string SlidingWindowName = "SlidingWindow", StorageTypesName = "KvElementTypes";
+
+    /// <summary>The runtime's flags enum the KvElementTypes option takes (mirrored by <see cref="KvStorageTypes"/>).</summary>
+    private const string StorageTypesMetadataName = "GqaGen.KvElementTypes";
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -47,7 +53,11 @@ internal static class LayoutParser
         int? heads = ReadArgument(mine, "Heads", type, context.SemanticModel, location, diagnostics, cancellationToken);
         int? kvGroups = ReadArgument(mine, "KvGroups", type, context.SemanticModel, location, diagnostics, cancellationToken);
         int? headDim = ReadArgument(mine, "HeadDim", type, context.SemanticModel, location, diagnostics, cancellationToken);
-        if (heads is not int h || kvGroups is not int g || headDim is not int d)
+        // The options: left out, they mean every storage type and no window (a window written as 0 is GQA011 below).
+        bool hasWindow = TryGetArgument(mine, SlidingWindowName, out _);
+        int? window = hasWindow ? ReadArgument(mine, SlidingWindowName, type, context.SemanticModel, location, diagnostics, cancellationToken) : 0;
+        KvStorageTypes? storageTypes = ReadStorageTypes(mine, type, context.SemanticModel, location, diagnostics, cancellationToken);
+        if (heads is not int h || kvGroups is not int g || headDim is not int d || window is not int w || storageTypes is not KvStorageTypes types)
             return Result(null, diagnostics);
 
         valid &= CheckRange("Heads", h, GqaKernelNumbers.MaxHeads, location, diagnostics);
@@ -58,6 +68,11 @@ internal static class LayoutParser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GroupsDoNotDivideHeads, location, g, h, LargestDivisorAtMost(h, g)));
             valid = false;
         }
+        if (hasWindow && w <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowNotPositive, location, w));
+            valid = false;
+        }
 
         var layout = new LayoutSpec(
             NamespaceOf(type),
@@ -65,6 +80,8 @@ internal static class LayoutParser
             TypeKeyword(type),
             Escape(type.Name),
             h, g, d,
+            types,
+            w,
             IsRegistrable(type));
 
         // The emitter names what it adds; with an invalid layout only the members every layout gets can be checked.
@@ -145,36 +162,90 @@ internal static class LayoutParser
 
     private static int? ReadArgument(AttributeData attribute, string name, INamedTypeSymbol type, SemanticModel model, Location location, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
-        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+        if (!TryGetArgument(attribute, name, out TypedConstant argument))
         {
-            if (argument.Key != name)
-                continue;
-            string problem;
-            if (argument.Value.Kind == TypedConstantKind.Primitive && argument.Value.Value is int value)
-            {
-                if (ExplicitlyConvertedFrom(attribute, name, model, cancellationToken) is not { } castFrom)
-                    return value;
-                problem = $"got {castFrom}, which converts to int only with a cast";
-            }
-            else
-            {
-                problem = argument.Value.Kind == TypedConstantKind.Error ? "the value has an error or the wrong type" : $"got {argument.Value.Type?.ToDisplayString() ?? "no type"}";
-            }
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, location, type.Name, name, problem));
+            // Positional or malformed arguments leave the named ones unread; say which one is missing.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingArgument, location, type.Name, name));
             return null;
         }
 
-        // Positional or malformed arguments leave the named ones unread; say which one is missing.
-        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingArgument, location, type.Name, name));
+        string problem;
+        if (argument.Kind == TypedConstantKind.Primitive && argument.Value is int value)
+        {
+            if (ExplicitlyConvertedFrom(attribute, name, model.Compilation.GetSpecialType(SpecialType.System_Int32), model, cancellationToken) is not { } castFrom)
+                return value;
+            problem = $"got {castFrom}, which converts to int only with a cast";
+        }
+        else
+        {
+            problem = argument.Kind == TypedConstantKind.Error ? "the value has an error or the wrong type" : $"got {argument.Type?.ToDisplayString() ?? "no type"}";
+        }
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, location, type.Name, name, problem));
         return null;
     }
 
     /// <summary>
-    /// The type of argument <paramref name="name"/>'s expression when it converts to int only explicitly
-    /// (Heads = 2.5, Heads = 3L), else null. The compiler reports CS0266 but still folds such a value into an int
-    /// constant, so the constant alone would make the generator emit kernels for a value the user never wrote.
+    /// The KvElementTypes option: All when it is left out, null (reported) when it is not a constant of the enum
+    /// (GQA012) or selects no known storage type (GQA013). A cast such as <c>(KvElementTypes)3</c> is the user's
+    /// explicit choice and is read as its value; a bare <c>3</c> converts only with a cast and is reported.
     /// </summary>
-    private static string? ExplicitlyConvertedFrom(AttributeData attribute, string name, SemanticModel model, CancellationToken cancellationToken)
+    private static KvStorageTypes? ReadStorageTypes(AttributeData attribute, INamedTypeSymbol type, SemanticModel model, Location location, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        if (!TryGetArgument(attribute, StorageTypesName, out TypedConstant argument))
+            return KvStorageTypes.All;
+
+        string problem;
+        if (argument.Kind == TypedConstantKind.Enum && argument.Type?.ToDisplayString() == StorageTypesMetadataName && argument.Value is int bits)
+        {
+            if (ExplicitlyConvertedFrom(attribute, StorageTypesName, argument.Type, model, cancellationToken) is not { } castFrom)
+            {
+                int unknown = bits & ~(int)KvStorageTypes.All;
+                if (bits != 0 && unknown == 0)
+                    return (KvStorageTypes)bits;
+                string what = bits == 0
+                    ? "selects no storage type"
+                    : $"has bits 0x{unknown.ToString("X", CultureInfo.InvariantCulture)} that name no storage type";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownStorageTypes, location, type.Name, Literal(bits), what));
+                return null;
+            }
+            problem = $"got {castFrom}, which converts to KvElementTypes only with a cast";
+        }
+        else
+        {
+            problem = argument.Kind == TypedConstantKind.Error ? "the value has an error or the wrong type" : $"got {argument.Type?.ToDisplayString() ?? "no type"}";
+        }
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStorageTypes, location, type.Name, problem));
+        return null;
+
+        // The value as the user can read it: the flag names where they cover it, the number otherwise.
+        static string Literal(int bits) => bits == 0
+            ? "None"
+            : (bits & ~(int)KvStorageTypes.All) == 0
+                ? KvStorage.Describe((KvStorageTypes)bits, "KvElementTypes.")
+                : "(KvElementTypes)" + bits.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static bool TryGetArgument(AttributeData attribute, string name, out TypedConstant value)
+    {
+        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+        {
+            if (argument.Key == name)
+            {
+                value = argument.Value;
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The type of argument <paramref name="name"/>'s expression when it converts to <paramref name="target"/> only
+    /// explicitly (Heads = 2.5, Heads = 3L, KvElementTypes = 3), else null. The compiler reports CS0266 but still folds
+    /// such a value into a constant of the target type, so the constant alone would make the generator emit kernels
+    /// for a value the user never wrote.
+    /// </summary>
+    private static string? ExplicitlyConvertedFrom(AttributeData attribute, string name, ITypeSymbol target, SemanticModel model, CancellationToken cancellationToken)
     {
         if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax { ArgumentList: { } arguments }
             || arguments.SyntaxTree != model.SyntaxTree)
@@ -183,7 +254,7 @@ internal static class LayoutParser
         {
             if (argument.NameEquals?.Name.Identifier.ValueText != name)
                 continue;
-            Conversion conversion = model.ClassifyConversion(argument.Expression, model.Compilation.GetSpecialType(SpecialType.System_Int32));
+            Conversion conversion = model.ClassifyConversion(argument.Expression, target);
             return conversion.Exists && !conversion.IsImplicit
                 ? model.GetTypeInfo(argument.Expression, cancellationToken).Type?.ToDisplayString()
                 : null;

@@ -18,7 +18,7 @@ public sealed class BaselineTests
 {
     private const string UpdateVariable = "GQAGEN_UPDATE_BASELINES";
 
-    public static TheoryData<string> BaselineNames => ["Llama3_8B", "TinyShape_2_1_17"];
+    public static TheoryData<string> BaselineNames => ["Llama3_8B", "TinyShape_2_1_17", "Mistral7B_Window4096_F16_Q8"];
 
     [Theory]
     [MemberData(nameof(BaselineNames))]
@@ -48,6 +48,10 @@ public sealed class BaselineTests
         "Llama3_8B" => new LayoutSpec("Models", EquatableArray<string>.Empty, "struct", "Llama3_8B", 32, 8, 128),
         // A tiny odd shape nested in a class: too short for AVX-512, an overlapping AVX2 tail, a scalar remainder, multi-query.
         "TinyShape_2_1_17" => new LayoutSpec("Models.Tiny", new[] { "partial class Shapes" }.ToEquatableArray(), "class", "TinyShape", 2, 1, 17),
+        // Mistral 7B v0.1 (config.json: 32 heads, 8 K/V heads, head_dim 128, sliding_window 4096), with drivers for f16 and q8_0
+        // caches only: the window check, ring caches, a CreateCache default other than Float32, and AppendKv without the fp32 copy.
+        "Mistral7B_Window4096_F16_Q8" => new LayoutSpec("Models", EquatableArray<string>.Empty, "struct", "Mistral7B", 32, 8, 128,
+            KvStorageTypes.Float16 | KvStorageTypes.Q8_0, SlidingWindow: 4096),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "No such baseline."),
     };
 

@@ -66,6 +66,10 @@ public sealed class DiagnosticTests
     // The compiler still folds these into int constants (2 and 32): the generator must not emit kernels for them.
     [InlineData("Heads = 2.5, KvGroups = 1, HeadDim = 64", "CS0266")]
     [InlineData("Heads = 32L, KvGroups = 8, HeadDim = 64", "CS0266")]
+    // SlidingWindow is an int too.
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = 64, SlidingWindow = Sizes.HeadDim", "CS0182")]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = 64, SlidingWindow = 4096L", "CS0266")]
+    [InlineData("Heads = 32, KvGroups = 8, HeadDim = 64, SlidingWindow = \"4096\"", "CS0029")]
     public void GQA007_is_reported_for_an_argument_that_is_not_a_constant_int(string arguments, string compilerError)
     {
         string source = "public static class Sizes { public static readonly int HeadDim = 64; }\n"
@@ -144,6 +148,9 @@ public sealed class DiagnosticTests
     [InlineData($"[GqaLayout({Valid})] public partial struct Model {{ private class DecodeScalar {{ }} }}")]
     [InlineData($"[GqaLayout({Valid})] public partial struct Shape;")] // CS0542: a member cannot share its type's name
     [InlineData("[GqaLayout(Heads = 32, KvGroups = 8, HeadDim = 128)] public partial struct Model { static void DecodeAvx512() { } }")] // a path this layout's plan emits
+    [InlineData($"[GqaLayout({Valid})] public partial class Model {{ public static object CreateCache() => new(); }}")]
+    [InlineData($"[GqaLayout({Valid}, SlidingWindow = 8)] public partial class Model {{ public int SlidingWindow; }}")]
+    [InlineData($"[GqaLayout({Valid})] public partial class Model {{ public int KvElementTypes => 0; }}")]
     public void GQA010_is_reported_when_the_type_already_declares_a_generated_member(string declaration)
         => AssertOnly("GQA010", declaration);
 
@@ -156,6 +163,64 @@ public sealed class DiagnosticTests
 
         run.AssertNoGeneratorException();
         Assert.Empty(run.GeneratorResult.Diagnostics);
+        Assert.True(run.OutputProblems().IsEmpty, "The compilation reported:" + GeneratorRun.Describe(run.OutputProblems()));
+    }
+
+    [Theory]
+    [InlineData("SlidingWindow = 0")] // 0 means "none" only when left out: written, it is a mistake
+    [InlineData("SlidingWindow = -1")]
+    [InlineData("SlidingWindow = int.MinValue")]
+    [InlineData("SlidingWindow = -Sizes.Window")]
+    public void GQA011_is_reported_for_a_sliding_window_that_is_not_positive(string option)
+        => AssertOnly("GQA011", $"{SizesClass}\n[GqaLayout({Valid}, {option})] public partial struct Model;");
+
+    [Theory]
+    [InlineData("KvElementTypes = 3", "CS0266")] // a bare integer converts only with a cast
+    [InlineData("KvElementTypes = 1.5", "CS0266")]
+    [InlineData("KvElementTypes = KvElementType.Float16", "CS0266")] // the single-type enum, not the flags
+    [InlineData("KvElementTypes = \"All\"", "CS0029")]
+    [InlineData("KvElementTypes = null", "CS0037")]
+    [InlineData("KvElementTypes = Sizes.Types", "CS0182")]
+    [InlineData("KvElementTypes = UndefinedName", "CS0103")]
+    public void GQA012_is_reported_for_KvElementTypes_that_is_not_a_constant_of_the_enum(string option, string compilerError)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Wrap($"{SizesClass}\n[GqaLayout({Valid}, {option})] public partial struct Model;"));
+
+        run.AssertNoGeneratorException();
+        AssertOnlyGqaId("GQA012", run);
+        Assert.Empty(run.GeneratedSources);
+        Assert.Contains(run.OutputProblems(), d => d.Id == compilerError);
+        Assert.All(run.OutputProblems(), d => Assert.True(d.Id == compilerError, $"Unexpected: {d}"));
+    }
+
+    [Theory]
+    [InlineData("KvElementTypes = KvElementTypes.None", "KvElementTypes = None selects no storage type")]
+    [InlineData("KvElementTypes = 0", "KvElementTypes = None selects no storage type")] // the literal 0 converts to any enum
+    [InlineData("KvElementTypes = default", "KvElementTypes = None selects no storage type")]
+    [InlineData("KvElementTypes = (KvElementTypes)16", "KvElementTypes = (KvElementTypes)16 has bits 0x10 that name no storage type")]
+    [InlineData("KvElementTypes = ~KvElementTypes.Float32", "KvElementTypes = (KvElementTypes)-2 has bits 0xFFFFFFF0 that name no storage type")]
+    [InlineData("KvElementTypes = KvElementTypes.Q8_0 | (KvElementTypes)64", "KvElementTypes = (KvElementTypes)72 has bits 0x40 that name no storage type")]
+    public void GQA013_is_reported_for_KvElementTypes_that_selects_no_known_storage_type(string option, string message)
+    {
+        GeneratorRun run = AssertOnly("GQA013", $"[GqaLayout({Valid}, {option})] public partial struct Model;");
+
+        Assert.Contains(message, Assert.Single(run.GqaDiagnostics).GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SlidingWindow = 1")]
+    [InlineData("SlidingWindow = int.MaxValue")]
+    [InlineData("SlidingWindow = Sizes.Window")]
+    [InlineData("KvElementTypes = KvElementTypes.Q8_0")]
+    [InlineData("KvElementTypes = (KvElementTypes)6")] // an explicit cast is the user's choice: Float16 | BFloat16
+    [InlineData("KvElementTypes = KvElementTypes.All & ~KvElementTypes.Float32, SlidingWindow = 4096")]
+    public void Valid_options_are_accepted_and_their_kernels_compile(string options)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Wrap($"{SizesClass}\n[GqaLayout({Valid}, {options})] public partial struct Model;"));
+
+        run.AssertNoGeneratorException();
+        Assert.Empty(run.GeneratorResult.Diagnostics);
+        Assert.Single(run.GeneratedSources);
         Assert.True(run.OutputProblems().IsEmpty, "The compilation reported:" + GeneratorRun.Describe(run.OutputProblems()));
     }
 
@@ -212,4 +277,7 @@ public sealed class DiagnosticTests
     }
 
     private static string Wrap(string declaration) => $"using GqaGen;\nnamespace Models;\n{declaration}\n";
+
+    /// <summary>Constants (and values that are not constant) for option expressions to name.</summary>
+    private const string SizesClass = "public static class Sizes { public const int Window = 4096; public static readonly KvElementTypes Types = KvElementTypes.All; }";
 }

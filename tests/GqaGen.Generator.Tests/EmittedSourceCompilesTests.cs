@@ -36,6 +36,26 @@ public sealed class EmittedSourceCompilesTests
     public void Kernels_compile_without_warnings_when_documentation_is_generated(int heads, int kvGroups, int headDim)
         => AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.DocumentedParseOptions);
 
+    /// <summary>The options: a window (checks, ring caches), restricted storage types (other types forward to the generic
+    /// kernel; no f32 copy in AppendKv when f32 is left out; a CreateCache default other than Float32), on odd shapes too.</summary>
+    public static TheoryData<int, int, int, string> LayoutsWithOptions => new()
+    {
+        { 32, 8, 128, "SlidingWindow = 4096, KvElementTypes = KvElementTypes.Float16 | KvElementTypes.Q8_0" },
+        { 2, 1, 17, "KvElementTypes = KvElementTypes.Q8_0" },
+        { 1, 1, 1, "SlidingWindow = 1" },
+        { 4, 2, 80, "KvElementTypes = KvElementTypes.BFloat16, SlidingWindow = 100" },
+        { 1, 1, 512, "KvElementTypes = KvElementTypes.Float32" },
+        { 3, 1, 8, "KvElementTypes = (KvElementTypes)13, SlidingWindow = int.MaxValue" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LayoutsWithOptions))]
+    public void Kernels_with_options_compile_without_warnings(int heads, int kvGroups, int headDim, string options)
+    {
+        AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.ParseOptions, options);
+        AssertCompilesCleanly(heads, kvGroups, headDim, TestCompilations.DocumentedParseOptions, options);
+    }
+
     [Fact]
     public void Strict_options_are_in_effect()
     {
@@ -85,14 +105,15 @@ public sealed class EmittedSourceCompilesTests
         Assert.True(run.OutputProblems().IsEmpty, "The kernels do not compile beside those types:" + GeneratorRun.Describe(run.OutputProblems().Take(20)));
     }
 
-    private static void AssertCompilesCleanly(int heads, int kvGroups, int headDim, CSharpParseOptions parseOptions)
+    private static void AssertCompilesCleanly(int heads, int kvGroups, int headDim, CSharpParseOptions parseOptions, string options = "")
     {
+        string arguments = $"Heads = {heads}, KvGroups = {kvGroups}, HeadDim = {headDim}" + (options.Length > 0 ? ", " + options : "");
         string source = $$"""
             using GqaGen;
             namespace Models;
 
             /// <summary>The layout under test.</summary>
-            [GqaLayout(Heads = {{heads}}, KvGroups = {{kvGroups}}, HeadDim = {{headDim}})]
+            [GqaLayout({{arguments}})]
             public partial struct Layout;
 
             /// <summary>Uses the generated type as an <see cref="IGqaKernel"/>: this binds only if every static abstract member is implemented.</summary>
@@ -103,6 +124,15 @@ public sealed class EmittedSourceCompilesTests
 
                 /// <summary>The layout's shape, through the interface.</summary>
                 public static GqaShape LayoutShape => ShapeOf<Layout>();
+
+                /// <summary>The options, through the interface.</summary>
+                public static (int Window, KvElementTypes Types) Options<TKernel>() where TKernel : IGqaKernel => (TKernel.SlidingWindow, TKernel.KvElementTypes);
+
+                /// <summary>A cache made for the layout, with its default storage type and window.</summary>
+                public static KvCache Cache() => Layout.CreateCache(layers: 1, capacity: 16);
+
+                /// <summary>The options as constants.</summary>
+                public const int Window = Layout.SlidingWindow;
             }
             """;
         Compilation input = TestCompilations.Empty.AddSyntaxTrees(TestCompilations.Parse(source, "Layout.cs", parseOptions));
@@ -113,7 +143,7 @@ public sealed class EmittedSourceCompilesTests
         Assert.True(run.GeneratorResult.Diagnostics.IsEmpty, "The generator reported:" + GeneratorRun.Describe(run.GeneratorResult.Diagnostics));
         Assert.Single(run.GeneratedSources);
         Assert.True(run.OutputProblems().IsEmpty,
-            $"The kernels for Heads = {heads}, KvGroups = {kvGroups}, HeadDim = {headDim} do not compile cleanly (emitter problem, src/Generator/Emit):"
+            $"The kernels for {arguments} do not compile cleanly (emitter problem, src/Generator/Emit):"
             + GeneratorRun.Describe(run.OutputProblems().Take(20)));
     }
 }

@@ -66,7 +66,9 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
         // Guard against a fuzzer that drifted into testing only one side.
         Assert.InRange(validCount, CaseCount / 5, CaseCount * 4 / 5);
-        Assert.Subset(seenIds, new SortedSet<string> { "GQA001", "GQA002", "GQA003", "GQA004", "GQA005", "GQA006", "GQA008", "GQA009" });
+        Assert.Subset(seenIds, new SortedSet<string> { "GQA001", "GQA002", "GQA003", "GQA004", "GQA005", "GQA006", "GQA007", "GQA008", "GQA009", "GQA011", "GQA012", "GQA013" });
+        // And the options: valid cases that set them, so their emitted code is compiled too.
+        Assert.Contains(cases, c => c.IsValid && c.SlidingWindow is not null && c.KvElementTypes is not null);
     }
 
     /// <summary>Checks one generator run against the case's expectation; returns why it fails, or null.</summary>
@@ -86,7 +88,9 @@ public sealed class FuzzTests(ITestOutputHelper output)
             return null;
         }
 
-        return run.GqaDiagnostics.IsEmpty ? "an invalid layout got no GQA diagnostic" : null;
+        if (run.GqaDiagnostics.IsEmpty)
+            return "an invalid layout got no GQA diagnostic";
+        return run.GqaDiagnostics.Select(d => DiagnosticAssert.LocationProblem(d, run.Output)).FirstOrDefault(problem => problem is not null);
     }
 
     /// <summary>Compiles several cases' sources and generated sources in one compilation (their names never collide) and blames each problem on its case.</summary>

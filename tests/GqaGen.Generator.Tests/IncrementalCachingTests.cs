@@ -72,6 +72,30 @@ public sealed class IncrementalCachingTests
         Assert.Contains("HeadDim = 128", second.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SlidingWindow = 4096", "public const int SlidingWindow = 4096;")]
+    [InlineData("KvElementTypes = KvElementTypes.Q8_0", "KvElementTypes = global::GqaGen.KvElementTypes.Q8_0;")]
+    public void Setting_an_option_re_emits_the_layout(string option, string expected)
+    {
+        (GeneratorRun first, GeneratorRun second) = RunTwice(compilation => Edit(compilation, "Input0.cs", "HeadDim = 64", "HeadDim = 64, " + option));
+
+        Assert.Contains(StepReasons(second, GqaLayoutGenerator.ParseStep), reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(StepReasons(second, WellKnownGeneratorOutputs.SourceOutput), reason => reason == IncrementalStepRunReason.Modified);
+        Assert.DoesNotContain(expected, first.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+        Assert.Contains(expected, second.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rewriting_an_option_as_an_equal_value_emits_nothing_new()
+    {
+        // The model holds the option's value, not its text: the flags in another order, or as a cast, are the same layout.
+        (GeneratorRun _, GeneratorRun second) = RunTwice(
+            compilation => Edit(compilation, "Input0.cs", "HeadDim = 64", "HeadDim = 64, KvElementTypes = KvElementTypes.Float16 | KvElementTypes.Q8_0, SlidingWindow = 512"),
+            compilation => Edit(compilation, "Input0.cs", "KvElementTypes = KvElementTypes.Float16 | KvElementTypes.Q8_0, SlidingWindow = 512", "SlidingWindow = 2 * 256, KvElementTypes = (KvElementTypes)10"));
+
+        AssertNothingReEmitted(second);
+    }
+
     [Fact]
     public void Allowing_unsafe_code_re_emits_the_layout_with_SkipLocalsInit()
     {
@@ -86,10 +110,12 @@ public sealed class IncrementalCachingTests
         Assert.Contains("[SkipLocalsInit]", second.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
     }
 
-    /// <summary>Runs one driver on the sources, then again (keeping its cache) on the edited compilation.</summary>
-    private static (GeneratorRun First, GeneratorRun Second) RunTwice(Func<Compilation, Compilation> edit)
+    /// <summary>Runs one driver on the sources (first edited by <paramref name="setUp"/>, when given), then again (keeping its cache) on the edited compilation.</summary>
+    private static (GeneratorRun First, GeneratorRun Second) RunTwice(Func<Compilation, Compilation> edit) => RunTwice(compilation => compilation, edit);
+
+    private static (GeneratorRun First, GeneratorRun Second) RunTwice(Func<Compilation, Compilation> setUp, Func<Compilation, Compilation> edit)
     {
-        Compilation compilation = TestCompilations.Create(LayoutSource, OtherSource);
+        Compilation compilation = setUp(TestCompilations.Create(LayoutSource, OtherSource));
         GeneratorRun first = GeneratorHarness.Run(compilation, Tracking);
         Assert.Single(first.GeneratedSources);
         GeneratorRun second = GeneratorHarness.RunAgain(first.Driver, edit(compilation));

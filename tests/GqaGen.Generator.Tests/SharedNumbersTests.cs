@@ -50,6 +50,29 @@ public sealed partial class SharedNumbersTests
         Assert.True(wrong.Count == 0, "Scale is not the float nearest to 1/√d for:\n" + string.Join("\n", wrong));
     }
 
+    /// <summary>
+    /// The generator's copy of the storage types (it cannot reference the runtime) names every flag the runtime's
+    /// KvElementTypes has, with the same value, and sizes rows as the runtime does for every head dimension, so the
+    /// remarks' byte counts and the parser's "unknown bits" are the runtime's.
+    /// </summary>
+    [Fact]
+    public void Generator_storage_types_match_the_runtime_enums_and_row_sizes()
+    {
+        Assert.Equal(Enum.GetNames<KvElementTypes>().Order(), Enum.GetNames<KvStorageTypes>().Order());
+        foreach (KvStorageTypes type in Enum.GetValues<KvStorageTypes>())
+            Assert.Equal((int)type, (int)Enum.Parse<KvElementTypes>(type.ToString()));
+        Assert.Equal(Enum.GetNames<KvElementType>(), KvStorage.Each.Select(KvStorage.Name));
+        foreach (KvStorageTypes type in KvStorage.Each)
+        {
+            KvElementType runtime = Enum.Parse<KvElementType>(KvStorage.Name(type));
+            Assert.Equal(runtime.ToFlag(), (KvElementTypes)(int)type);
+            Assert.Equal(runtime.ShortName(), KvStorage.ShortName(type));
+            Assert.Equal("GqaGen.Kernels." + KvStorage.RowsStruct(type), typeof(KvCache).Assembly.GetTypes().Single(t => t.Name == KvStorage.RowsStruct(type)).FullName);
+            for (int d = 1; d <= GqaShape.MaxHeadDim; d++)
+                Assert.True(runtime.RowBytes(d) == KvStorage.RowBytes(type, d), $"{type}, d = {d}: runtime {runtime.RowBytes(d)} bytes, generator {KvStorage.RowBytes(type, d)}");
+        }
+    }
+
     /// <summary>The sign of m² · d − 1 for a positive, normal double m, computed exactly.</summary>
     private static int CompareSquareTimes(double m, int d)
     {

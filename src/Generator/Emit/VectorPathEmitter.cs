@@ -16,18 +16,33 @@ internal static class VectorPathEmitter
     private const string Marshal = "MemoryMarshal";
     private const string Inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
 
+    /// <summary>
+    /// The tiles are inlined into the driver, as the fp32-only kernels were. The JIT stops inlining into a method once it
+    /// holds 512 locals, and an inlined row load takes from one (f32) to about ten (q8_0) of them, so with q8_0 rows some
+    /// loads of the later tiles stay calls. Compiling each tile as its own method (NoInlining) avoids that and made q8_0
+    /// about 30 % faster on Llama3_8B at 32,768 positions, but made f32 3 to 15 % slower than the fp32-only kernel
+    /// (2026-12, Zen 5 VM); a q8_0 load that needs fewer locals is the better fix, in Q8_0Rows.
+    /// </summary>
+    private const string TileInlining = Inline;
+
+    /// <summary>The storage type parameter every row load goes through.</summary>
+    private const string Rows = KernelEmitter.RowsParameter;
+
     public static void Emit(SourceWriter w, VectorPlan plan)
     {
         string V = plan.VectorType;
         int block = plan.BlockPositions;
         int tile = plan.Width;
 
-        w.Line($"/// <summary>The {plan.Name} path: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.");
+        w.Line($"/// <summary>The {plan.Name} path over one contiguous range of slots: blocks of {block} positions, scored {tile} dot products at a time; see the type's remarks for the vector plan.");
+        w.Line($"/// Generic over the storage type: every row is read through {Rows}.{plan.RowLoad} at a constant element offset, so each storage type's copy of this");
+        w.Line("/// method widens its own format in registers, and the row stride is a constant too.");
         w.Line("/// With <paramref name=\"streaming\"/> it asks for K/V rows a few blocks ahead (for caches too large to stay cached between steps).</summary>");
-        w.Signature($"internal static void {DecodeName(plan)}", KernelEmitter.RawPathParameters(qualified: false) + ", bool streaming");
-        using (w.Block(""))
+        using (KernelEmitter.StorageGenericMethod(w, $"internal static void {DecodeName(plan)}", KernelEmitter.RawPathParameters(qualified: false) + ", bool streaming"))
         {
-            w.Line("int count = positions.Length;");
+            w.Line("int count = slotRange.Length;");
+            w.Line($"// Bytes per K or V row: a constant once the JIT compiles this method for one storage type.");
+            w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
             w.Line("Span<float> runningMax = stackalloc float[HeadsPerGroup];");
             w.Line("Span<float> runningSum = stackalloc float[HeadsPerGroup];");
             w.Line("Span<float> alphas = stackalloc float[HeadsPerGroup];");
@@ -35,7 +50,7 @@ internal static class VectorPathEmitter
             w.Line($"Span<float> weights = stackalloc float[HeadsPerGroup * {block}];");
             w.Line("// A partial last block is copied here, zero-padded, so that every K read stays inside the rows in range;");
             w.Line("// a reused per-thread buffer rather than a stackalloc the runtime would zero on every call.");
-            w.Line($"Span<float> partialKeys = count % {block} == 0 ? default : GqaSimd.PartialBlockScratch({block} * HeadDim);");
+            w.Line($"Span<byte> partialKeys = count % {block} == 0 ? default : GqaSimd.PartialBlockBytes({block} * rowBytes);");
             w.Line($"{V}<float> scale = {V}.Create(Scale);");
             w.Line($"ref float s = ref {Marshal}.GetReference(weights);");
             w.Line();
@@ -47,29 +62,30 @@ internal static class VectorPathEmitter
                 w.Line("runningSum.Clear();");
                 w.Line($"ref float q = ref {Marshal}.GetReference(query.Slice(g * HeadsPerGroup * HeadDim, HeadsPerGroup * HeadDim));");
                 w.Line($"ref float o = ref {Marshal}.GetReference(groupOutput);");
-                w.Line("int groupStart = (g * capacity + positions.Start) * HeadDim;");
-                w.Line("ReadOnlySpan<float> groupKeys = keys.Slice(groupStart, count * HeadDim);");
-                w.Line("ReadOnlySpan<float> groupValues = values.Slice(groupStart, count * HeadDim);");
+                w.Line("int groupStart = (g * slots + slotRange.Start) * rowBytes;");
+                w.Line("ReadOnlySpan<byte> groupKeys = keys.Slice(groupStart, count * rowBytes);");
+                w.Line("ReadOnlySpan<byte> groupValues = values.Slice(groupStart, count * rowBytes);");
                 w.Line();
                 using (w.Block($"for (int b = 0; b < count; b += {block})"))
                 {
                     w.Line($"int n = Math.Min({block}, count - b);");
                     w.Line($"int scored = (n + {tile - 1}) & ~{tile - 1};");
-                    w.Line("scoped ReadOnlySpan<float> blockKeys = groupKeys.Slice(b * HeadDim, n * HeadDim);");
+                    w.Line("scoped ReadOnlySpan<byte> blockKeys = groupKeys.Slice(b * rowBytes, n * rowBytes);");
                     using (w.Block($"if (n < {block})"))
                     {
+                        w.Line("// Zero bytes are zero elements in every storage type (a q8_0 block with scale 0).");
                         w.Line("blockKeys.CopyTo(partialKeys);");
-                        w.Line("partialKeys.Slice(n * HeadDim).Clear();");
+                        w.Line("partialKeys.Slice(n * rowBytes).Clear();");
                         w.Line("blockKeys = partialKeys;");
                     }
                     w.Line($"bool prefetch = streaming && b + {(PrefetchBlocksAhead + 1) * block} <= count;");
-                    w.Line($"ref float k = ref {Marshal}.GetReference(blockKeys);");
-                    w.Line($"ref float v = ref {Marshal}.GetReference(groupValues.Slice(b * HeadDim));");
+                    w.Line($"ref byte k = ref {Marshal}.GetReference(blockKeys);");
+                    w.Line($"ref byte v = ref {Marshal}.GetReference(groupValues.Slice(b * rowBytes));");
                     w.Line();
                     w.Line($"// Scores of every head of the group, {tile} positions at a time: the tile's K rows are read from memory once and stay in L1 for all heads.");
                     using (w.Block($"for (int p0 = 0; p0 < scored; p0 += {tile})"))
                     {
-                        w.Line($"ref float kRows = ref {Unsafe}.Add(ref k, p0 * HeadDim);");
+                        w.Line($"ref byte kRows = ref {Unsafe}.Add(ref k, p0 * rowBytes);");
                         w.Line($"// While the first head tile scores its rows, ask for the same rows {PrefetchBlocksAhead} blocks ahead, a few at a time, so memory streams while the tile computes.");
                         IReadOnlyList<HeadTile> scoreTiles = plan.ScoreTiles();
                         for (int t = 0; t < scoreTiles.Count; t++)
@@ -81,11 +97,11 @@ internal static class VectorPathEmitter
                                 int positionsPerTile = tile / headTile.Heads;
                                 for (int sub = 0; sub < headTile.Heads; sub++)
                                 {
-                                    string kRef = sub == 0 ? "ref kRows" : $"ref {Unsafe}.Add(ref kRows, {sub * positionsPerTile} * HeadDim)";
+                                    string kRef = sub == 0 ? "ref kRows" : $"ref {Unsafe}.Add(ref kRows, {sub * positionsPerTile} * rowBytes)";
                                     string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
                                     if (prefetches)
                                         EmitPrefetch(w, headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}", $"b + {PrefetchBlocksAhead * block} + {pos}", positionsPerTile);
-                                    w.Line($"{StoreScoresName(plan, headTile.Heads)}({ScoreTileName(plan, headTile.Heads)}({(h0 == "0" ? "ref q" : $"ref {Unsafe}.Add(ref q, {h0} * HeadDim)")}, {kRef}) * scale, ref s, {h0}, {pos});");
+                                    w.Line($"{StoreScoresName(plan, headTile.Heads)}({ScoreTileName(plan, headTile.Heads)}<{Rows}>({(h0 == "0" ? "ref q" : $"ref {Unsafe}.Add(ref q, {h0} * HeadDim)")}, {kRef}) * scale, ref s, {h0}, {pos});");
                                 }
                             });
                         }
@@ -102,7 +118,7 @@ internal static class VectorPathEmitter
                     w.Line("// Weighted V rows into the outputs: each V vector loaded feeds the accumulators of several heads.");
                     foreach (HeadTile headTile in plan.ValueTiles())
                         EmitTileLoop(w, headTile, h0 =>
-                            w.Line($"{AccumulateValuesName(plan, headTile.Heads)}(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
+                            w.Line($"{AccumulateValuesName(plan, headTile.Heads)}<{Rows}>(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
                 }
                 w.Line();
                 w.Line("for (int h = 0; h < HeadsPerGroup; h++)");
@@ -141,8 +157,8 @@ internal static class VectorPathEmitter
     {
         using (w.Block($"if ({condition})"))
         {
-            w.Line($"GqaSimd.Prefetch(groupKeys.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
-            w.Line($"GqaSimd.Prefetch(groupValues.Slice(({firstRow}) * HeadDim, {rows} * HeadDim));");
+            w.Line($"GqaSimd.Prefetch(groupKeys.Slice(({firstRow}) * rowBytes, {rows} * rowBytes));");
+            w.Line($"GqaSimd.Prefetch(groupValues.Slice(({firstRow}) * rowBytes, {rows} * rowBytes));");
         }
     }
 
@@ -164,9 +180,13 @@ internal static class VectorPathEmitter
         string V = plan.VectorType;
         int positions = plan.Width / heads;
         w.Line($"/// <summary>Scores of {heads} head(s) × {positions} position(s): {plan.Width} dot products, one accumulator each, folded by one {plan.SumMethod}. Lane h·{positions} + p holds head h, position p.</summary>");
-        w.Line(Inline);
-        using (w.Block($"private static {V}<float> {ScoreTileName(plan, heads)}(ref float q, ref float k)"))
+        w.Line(TileInlining);
+        using (KernelEmitter.StorageGenericMethod(w, $"private static {V}<float> {ScoreTileName(plan, heads)}", "ref float q, ref byte k"))
         {
+            w.Line($"// The tile's {positions} K row(s), one row apart.");
+            w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
+            for (int p = 0; p < positions; p++)
+                w.Line(p == 0 ? "ref byte row0 = ref k;" : $"ref byte row{p} = ref {Unsafe}.Add(ref k, {(p == 1 ? "" : p + " * ")}rowBytes);");
             for (int i = 0; i < plan.VectorsPerRow; i++)
             {
                 int offset = plan.Offset(i);
@@ -183,7 +203,7 @@ internal static class VectorPathEmitter
                     w.Line($"{declare}q{h} = {load};");
                 }
                 for (int p = 0; p < positions; p++)
-                    w.Line($"{declare}k{p} = {V}.LoadUnsafe(ref k, {p * plan.HeadDim + offset});");
+                    w.Line($"{declare}k{p} = {Rows}.{plan.RowLoad}(ref row{p}, {offset});");
                 for (int h = 0; h < heads; h++)
                 {
                     for (int p = 0; p < positions; p++)
@@ -242,9 +262,10 @@ internal static class VectorPathEmitter
         string V = plan.VectorType;
         int block = plan.BlockPositions;
         w.Line($"/// <summary>For {heads} head(s): output = output · alpha + Σ_j weight[j] · V[j] over the block's n rows; each V vector loaded feeds all {heads} heads.</summary>");
-        w.Line(Inline);
-        using (w.Block($"private static void {AccumulateValuesName(plan, heads)}(ref float o, ref float v, ref float weights, int n, ref float alpha)"))
+        w.Line(TileInlining);
+        using (KernelEmitter.StorageGenericMethod(w, $"private static void {AccumulateValuesName(plan, heads)}", "ref float o, ref byte v, ref float weights, int n, ref float alpha"))
         {
+            w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
             for (int h = 0; h < heads; h++)
                 w.Line($"{V}<float> scale{h} = {V}.Create({Unsafe}.Add(ref alpha, {h}));");
             foreach ((int first, int count) in plan.AccumulatorBlocks())
@@ -256,18 +277,18 @@ internal static class VectorPathEmitter
                     for (int h = 0; h < heads; h++)
                         for (int i = first; i <= last; i++)
                             w.Line($"{V}<float> o{h}_{i} = {V}.LoadUnsafe(ref o, {h * plan.HeadDim + plan.Offset(i)}) * scale{h};");
-                    w.Line("ref float row = ref v;");
+                    w.Line("ref byte row = ref v;");
                     using (w.Block("for (int j = 0; j < n; j++)"))
                     {
                         for (int h = 0; h < heads; h++)
                             w.Line($"{V}<float> weight{h} = {V}.Create({Unsafe}.Add(ref weights, {h * block} + j));");
                         for (int i = first; i <= last; i++)
                         {
-                            w.Line($"{V}<float> v{i} = {V}.LoadUnsafe(ref row, {plan.Offset(i)});");
+                            w.Line($"{V}<float> v{i} = {Rows}.{plan.RowLoad}(ref row, {plan.Offset(i)});");
                             for (int h = 0; h < heads; h++)
                                 w.Line($"o{h}_{i} = {V}.FusedMultiplyAdd(v{i}, weight{h}, o{h}_{i});");
                         }
-                        w.Line($"row = ref {Unsafe}.Add(ref row, HeadDim);");
+                        w.Line($"row = ref {Unsafe}.Add(ref row, rowBytes);");
                     }
                     for (int h = 0; h < heads; h++)
                     {

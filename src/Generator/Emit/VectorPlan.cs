@@ -35,6 +35,9 @@ internal sealed class VectorPlan
     public string SumMethod { get; }
     public string MaskSuffix { get; }
 
+    /// <summary>The IKvRowFormat member that loads one vector of a row as floats: Load512 or Load256.</summary>
+    public string RowLoad => "Load" + MaskSuffix;
+
     /// <summary>Whether a head fills at least one vector; shorter heads use a narrower path.</summary>
     public bool Applies => GqaKernelNumbers.VectorPathApplies(HeadDim, Width);
 

@@ -4,7 +4,7 @@ namespace GqaGen.Generator.Model;
 /// Everything the emitter needs to generate kernels for one annotated type.
 /// </summary>
 /// <remarks>
-/// This is the incremental pipeline's cache boundary: it holds only strings, ints and value-equal arrays,
+/// This is the incremental pipeline's cache boundary: it holds only strings, ints, enums and value-equal arrays,
 /// never an ISymbol, SyntaxNode, Compilation or Location, so an edit that leaves the layout unchanged
 /// compares equal and skips emission.
 /// </remarks>
@@ -15,6 +15,10 @@ namespace GqaGen.Generator.Model;
 /// <param name="Heads">Query heads, H.</param>
 /// <param name="KvGroups">K/V heads, G.</param>
 /// <param name="HeadDim">Elements per head, d.</param>
+/// <param name="KvElementTypes">The KV storage types the decode driver is instantiated for (never None); caches of
+/// other types decode through the generic kernel.</param>
+/// <param name="SlidingWindow">The sliding window W, or 0 for none: with a window, Decode and AppendKv accept only
+/// caches of that window, and CreateCache makes rings of W slots.</param>
 /// <param name="IsRegistrable">Whether code elsewhere in the assembly can name the type as a generic argument (a class
 /// or struct that is not static, itself and every enclosing type public or internal), so the layout registry can list it.</param>
 /// <param name="AllowsUnsafeCode">Whether the compilation allows unsafe code, so the kernels may carry [SkipLocalsInit]
@@ -27,6 +31,8 @@ internal sealed record LayoutSpec(
     int Heads,
     int KvGroups,
     int HeadDim,
+    KvStorageTypes KvElementTypes = KvStorageTypes.All,
+    int SlidingWindow = 0,
     bool IsRegistrable = true,
     bool AllowsUnsafeCode = false)
 {

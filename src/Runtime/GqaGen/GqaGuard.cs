@@ -41,6 +41,22 @@ public static class GqaGuard
         CheckLength(nameof(value), value.Length, shape.KvLength, shape, "KvGroups × HeadDim");
     }
 
+    /// <summary>
+    /// Checks that <paramref name="cache"/> was created with the sliding window a layout was generated for: such a
+    /// layout's kernels accept only caches of its window (a layout without one decodes any cache, applying the cache's own).
+    /// </summary>
+    /// <param name="cache">The cache, already checked by <see cref="CheckDecode"/> or <see cref="CheckAppend"/>.</param>
+    /// <param name="slidingWindow">The layout's window, W &gt; 0.</param>
+    /// <param name="layout">The layout type's name, for the message.</param>
+    public static void CheckSlidingWindow(KvCache cache, int slidingWindow, string layout)
+    {
+        if (cache.SlidingWindow != slidingWindow)
+            throw new ArgumentException(
+                $"The cache has {(cache.SlidingWindow == 0 ? "no sliding window" : $"a sliding window of {cache.SlidingWindow} positions")} but {layout} was generated for SlidingWindow = {slidingWindow}. "
+                + $"Create its caches with {layout}.CreateCache(layers, capacity, elementType), or new KvCache(shape, layers, capacity, elementType, slidingWindow: {slidingWindow}).",
+                nameof(cache));
+    }
+
     private static void CheckCache(GqaShape shape, KvCache cache, int layer)
     {
         ArgumentNullException.ThrowIfNull(cache);

@@ -26,11 +26,24 @@ public sealed class GqaLayoutAttribute : Attribute
     /// <summary>Elements per head, d (1 to <see cref="GqaShape.MaxHeadDim"/>).</summary>
     public int HeadDim { get; set; }
 
-    /// <summary>The KV storage types to generate kernels for (default: all). A cache of another type still decodes,
-    /// through the generic kernel, and <see cref="GqaKernelRegistry"/> says so in its one-line warning.</summary>
+    /// <summary>
+    /// The KV storage types to compile the decode drivers for (default: all four). The generated code has one driver per
+    /// vector width, generic over the storage type; each type listed here is one more JIT instantiation of it. A cache of
+    /// a type left out still decodes, through the generic kernel, and <see cref="GqaKernelRegistry"/> says so in its
+    /// one-line warning. <c>CreateCache</c> defaults to Float32 when it is listed, else to the first type listed.
+    /// </summary>
+    /// <remarks>A constant of the enum, e.g. <c>KvElementTypes.Float16 | KvElementTypes.Q8_0</c> or <c>(KvElementTypes)10</c>.
+    /// The generator reports GQA012 for anything else (a bare integer, another enum, a value that is not constant) and
+    /// GQA013 for <see cref="KvElementTypes.None"/> or bits that name no storage type.</remarks>
     public KvElementTypes KvElementTypes { get; set; } = KvElementTypes.All;
 
-    /// <summary>The sliding window W, or 0 (the default) for none: a query at position p attends to positions
-    /// p − W &lt; j ≤ p, and the layout's caches are rings of W positions per group (<see cref="KvCache.SlidingWindow"/>).</summary>
+    /// <summary>
+    /// The sliding window W, if the model has one: a query at position p attends to positions p − W &lt; j ≤ p. The
+    /// generated <c>CreateCache</c> makes rings of W slots per group (<see cref="KvCache.SlidingWindow"/>), and the
+    /// generated <c>Decode</c> and <c>AppendKv</c> accept only caches with that window. Leave it out for no window: such a
+    /// layout accepts any cache of its shape and applies the cache's own window, if any.
+    /// </summary>
+    /// <remarks>A positive constant int; the generator reports GQA011 for 0 or a negative value (0 means "none" only
+    /// when the option is left out) and GQA007 for a value that is not a constant int.</remarks>
     public int SlidingWindow { get; set; }
 }

@@ -10,6 +10,19 @@ public interface IGqaKernel
     /// <summary>The layout the kernel was generated for.</summary>
     static abstract GqaShape Shape { get; }
 
+    /// <summary>
+    /// The KV storage types the generated decode drivers are compiled for (<see cref="GqaLayoutAttribute.KvElementTypes"/>);
+    /// <see cref="Decode"/> still accepts a cache of any other type and runs the generic kernel for it.
+    /// </summary>
+    static abstract KvElementTypes KvElementTypes { get; }
+
+    /// <summary>
+    /// The sliding window W the layout was generated for (<see cref="GqaLayoutAttribute.SlidingWindow"/>), or 0 for none.
+    /// With a window, <see cref="Decode"/> and <see cref="AppendKv"/> accept only caches created with that window; without
+    /// one they accept any cache of the shape and apply the cache's own window (<see cref="KvCache.SlidingWindow"/>).
+    /// </summary>
+    static abstract int SlidingWindow { get; }
+
     /// <summary>The instruction-set path <see cref="Decode(ReadOnlySpan{float}, KvCache, int, KvRange, Span{float}, Span{float})"/> takes on this machine.</summary>
     static abstract GqaKernelPath ActivePath { get; }
 

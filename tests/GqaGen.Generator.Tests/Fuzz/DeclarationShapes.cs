@@ -11,3 +11,10 @@ internal enum DuplicateStyle { None, SameDeclaration, SecondPartialDeclaration }
 
 /// <summary>One enclosing type of the annotated type.</summary>
 internal sealed record Container(DeclarationKind Kind, bool IsPartial, bool IsGeneric);
+
+/// <summary>An optional [GqaLayout] argument (SlidingWindow, KvElementTypes) as the fuzzer writes it: the expression, and
+/// whether the attribute's documented rules accept it.</summary>
+internal sealed record OptionArgument(string Expression, bool IsValid)
+{
+    public override string ToString() => Expression;
+}

@@ -18,7 +18,9 @@ internal sealed record FuzzCase(
     IReadOnlyList<Container> Containers,
     NamespaceStyle Namespace,
     DuplicateStyle Duplicate,
-    int ArgumentOrderSeed)
+    int ArgumentOrderSeed,
+    OptionArgument? SlidingWindow = null,
+    OptionArgument? KvElementTypes = null)
 {
     public string FilePath => $"Fuzz{Index}.cs";
 
@@ -32,7 +34,11 @@ internal sealed record FuzzCase(
         Heads is >= 1 and <= 1024 && KvGroups >= 1 && HeadDim is >= 1 and <= 512 && Heads % KvGroups == 0
         && IsPartial && Containers.All(c => c.IsPartial)
         && !IsGeneric && !Containers.Any(c => c.IsGeneric)
-        && Target is not (DeclarationKind.StaticClass or DeclarationKind.Interface);
+        && Target is not (DeclarationKind.StaticClass or DeclarationKind.Interface)
+        && (SlidingWindow?.IsValid ?? true) && (KvElementTypes?.IsValid ?? true);
+
+    /// <summary>The class the option expressions may name: a constant of each option's type, and a value that is not constant.</summary>
+    public string SizesClass => $"FuzzSizes{Index}";
 
     public string Render()
     {
@@ -43,6 +49,7 @@ internal sealed record FuzzCase(
             text.AppendLine($"namespace {ns};");
         else if (Namespace == NamespaceStyle.Block)
             text.AppendLine($"namespace {ns} {{");
+        text.AppendLine($"public static class {SizesClass} {{ public const int Window = 4096; public const KvElementTypes Halves = KvElementTypes.Float16 | KvElementTypes.BFloat16; public static readonly int NotConstant = 8; public static readonly KvElementTypes NotConstantTypes = KvElementTypes.All; }}");
 
         for (int depth = 0; depth < Containers.Count; depth++)
         {
@@ -51,9 +58,9 @@ internal sealed record FuzzCase(
         }
 
         var arguments = new Random(ArgumentOrderSeed);
-        string layout = Attribute(Heads, KvGroups, HeadDim, arguments);
+        string layout = Attribute(Heads, KvGroups, HeadDim, arguments, SlidingWindow, KvElementTypes, SizesClass);
         // A second layout that is valid on its own, so that only the duplication is wrong.
-        string second = Attribute(8, 2, 16, arguments);
+        string second = Attribute(8, 2, 16, arguments, null, null, SizesClass);
         string declaration = $"{Modifiers(Target, IsPartial)} {Keyword(Target)} {TypeName}{(IsGeneric ? "<T>" : "")}";
         string body = Target is DeclarationKind.Record or DeclarationKind.RecordStruct || Index % 2 == 0 ? ";" : " { }";
         switch (Duplicate)
@@ -77,9 +84,13 @@ internal sealed record FuzzCase(
         return text.ToString();
     }
 
-    private static string Attribute(int? heads, int? kvGroups, int? headDim, Random order)
+    private static string Attribute(int? heads, int? kvGroups, int? headDim, Random order, OptionArgument? window, OptionArgument? types, string sizesClass)
     {
         var arguments = new List<string>();
+        if (window is not null)
+            arguments.Add("SlidingWindow = " + window.Expression.Replace("Sizes.", sizesClass + ".", StringComparison.Ordinal));
+        if (types is not null)
+            arguments.Add("KvElementTypes = " + types.Expression.Replace("Sizes.", sizesClass + ".", StringComparison.Ordinal));
         if (heads is { } h)
             arguments.Add("Heads = " + Literal(h));
         if (kvGroups is { } g)

@@ -23,6 +23,33 @@ internal sealed class FuzzCaseFactory(int seed)
     private static readonly DeclarationKind[] ContainerKinds =
         [DeclarationKind.Class, DeclarationKind.Struct, DeclarationKind.Record, DeclarationKind.RecordStruct, DeclarationKind.StaticClass];
 
+    /// <summary>
+    /// SlidingWindow expressions: positive constants are valid; zero, negatives, other types (a long, a double, a
+    /// string, null: compiler errors too) and a value that is not constant are not. "Sizes." names the case's helper class.
+    /// </summary>
+    private static readonly OptionArgument[] Windows =
+    [
+        new("1", true), new("4096", true), new("131072", true), new("int.MaxValue", true), new("Sizes.Window", true), new("Sizes.Window * 2", true),
+        new("0", false), new("-1", false), new("int.MinValue", false), new("-Sizes.Window", false),
+        new("4096L", false), new("2.5", false), new("\"4096\"", false), new("null", false), new("true", false), new("Sizes.NotConstant", false),
+    ];
+
+    /// <summary>
+    /// KvElementTypes expressions: non-empty combinations of the four flags are valid, also written as casts of
+    /// integers (the user's explicit choice); None (however written), unknown bits, a bare integer (converts only with
+    /// a cast), the wrong enum, other types and a value that is not constant are not.
+    /// </summary>
+    private static readonly OptionArgument[] StorageTypes =
+    [
+        new("KvElementTypes.All", true), new("KvElementTypes.Float32", true), new("KvElementTypes.Q8_0", true),
+        new("KvElementTypes.Float16 | KvElementTypes.Q8_0", true), new("KvElementTypes.All & ~KvElementTypes.Float32", true),
+        new("(KvElementTypes)3", true), new("(KvElementTypes)15", true), new("(KvElementTypes)(1 << 2)", true), new("Sizes.Halves", true),
+        new("KvElementTypes.None", false), new("0", false), new("(KvElementTypes)0", false), new("default", false),
+        new("(KvElementTypes)16", false), new("(KvElementTypes)(-1)", false), new("~KvElementTypes.Float32", false), new("(KvElementTypes)int.MinValue", false),
+        new("3", false), new("KvElementType.Float16", false), new("\"All\"", false), new("null", false), new("1.5", false),
+        new("Sizes.NotConstantTypes", false), new("Sizes.NotConstant", false),
+    ];
+
     private readonly Random _random = new(seed);
 
     /// <summary>Three in five cases are free draws; the rest start valid. About a quarter of all cases end up valid.</summary>
@@ -42,7 +69,9 @@ internal sealed class FuzzCaseFactory(int seed)
             Containers: Containers(partialChance: 0.8, genericChance: 0.1),
             Namespace: Pick(Enum.GetValues<NamespaceStyle>()),
             Duplicate: Duplicate(isPartial, chance: 0.15),
-            ArgumentOrderSeed: _random.Next());
+            ArgumentOrderSeed: _random.Next(),
+            SlidingWindow: Chance(0.3) ? Pick(Windows) : null,
+            KvElementTypes: Chance(0.3) ? Pick(StorageTypes) : null);
     }
 
     private FuzzCase NearlyValid(int index)
@@ -60,12 +89,16 @@ internal sealed class FuzzCaseFactory(int seed)
             Containers: Containers(partialChance: 1, genericChance: 0),
             Namespace: Pick(Enum.GetValues<NamespaceStyle>()),
             Duplicate: DuplicateStyle.None,
-            ArgumentOrderSeed: _random.Next());
+            ArgumentOrderSeed: _random.Next(),
+            SlidingWindow: Chance(0.3) ? Pick(Windows.Where(w => w.IsValid).ToArray()) : null,
+            KvElementTypes: Chance(0.3) ? Pick(StorageTypes.Where(t => t.IsValid).ToArray()) : null);
         return Chance(0.3) ? BreakOneThing(valid) : valid;
     }
 
-    private FuzzCase BreakOneThing(FuzzCase valid) => _random.Next(9) switch
+    private FuzzCase BreakOneThing(FuzzCase valid) => _random.Next(11) switch
     {
+        9 => valid with { SlidingWindow = Pick(Windows.Where(w => !w.IsValid).ToArray()) },
+        10 => valid with { KvElementTypes = Pick(StorageTypes.Where(t => !t.IsValid).ToArray()) },
         0 => valid with { Heads = Maybe(AnyValue()) },
         1 => valid with { KvGroups = Maybe(AnyValue()) },
         2 => valid with { HeadDim = Maybe(AnyValue()) },

@@ -12,10 +12,18 @@ internal static class DiagnosticAssert
     /// </summary>
     public static void IsOnLayoutAttribute(Diagnostic diagnostic, Compilation compilation)
     {
+        if (LocationProblem(diagnostic, compilation) is { } problem)
+            Assert.Fail(problem);
+    }
+
+    /// <summary>Why <paramref name="diagnostic"/> is not on a [GqaLayout] attribute, or null when it is (see <see cref="IsOnLayoutAttribute"/>).</summary>
+    public static string? LocationProblem(Diagnostic diagnostic, Compilation compilation)
+    {
         string path = diagnostic.Location.GetLineSpan().Path;
         SyntaxTree? tree = compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == path);
-        Assert.True(tree is not null, $"{diagnostic.Id} points at '{path}', which is not a file of the compilation: {diagnostic}");
+        if (tree is null)
+            return $"{diagnostic.Id} points at '{path}', which is not a file of the compilation: {diagnostic}";
         string text = tree.GetText().ToString(diagnostic.Location.SourceSpan);
-        Assert.True(text.StartsWith("GqaLayout", StringComparison.Ordinal), $"{diagnostic.Id} is located on '{text}', not on the [GqaLayout] attribute.");
+        return text.StartsWith("GqaLayout", StringComparison.Ordinal) ? null : $"{diagnostic.Id} is located on '{text}', not on the [GqaLayout] attribute.";
     }
 }

@@ -36,7 +36,7 @@ internal static class DecodeCaseRunner
         PathFunction decodePath = layout.Paths[path];
         Check(layout, length, variant, $"Decode{path}", path, layout.AppendKv,
             (query, cache, layer, positions, output, logSumExp) =>
-                decodePath(query, cache.Keys(layer), cache.Values(layer), cache.Capacity, positions, output, logSumExp, streaming: true));
+                decodePath(query, cache.KeyBytes(layer), cache.ValueBytes(layer), cache.Slots, positions, output, logSumExp, streaming: true));
     }
 
     private static void AssertVariantIsReal(DecodeScenario scenario, InputVariant variant, string context)

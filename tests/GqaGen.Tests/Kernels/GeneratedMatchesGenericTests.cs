@@ -46,7 +46,7 @@ public sealed class GeneratedMatchesGenericTests
 
         var generated = new GuardedBuffer(shape.QueryLength);
         var generatedLogSumExp = new GuardedBuffer(shape.Heads);
-        layout.Paths[path](scenario.Query, keys, values, capacity, scenario.Positions, generated.Inner, generatedLogSumExp.Inner, streaming: true);
+        layout.Paths[path](scenario.Query, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), capacity, scenario.Positions, generated.Inner, generatedLogSumExp.Inner, streaming: true);
 
         var generic = new GuardedBuffer(shape.QueryLength);
         var genericLogSumExp = new GuardedBuffer(shape.Heads);

@@ -47,7 +47,7 @@ internal sealed class LayoutKernel
     {
         var paths = new Dictionary<GqaKernelPath, PathFunction>
         {
-            [GqaKernelPath.Scalar] = (query, keys, values, capacity, positions, output, logSumExp, _) => scalar(query, keys, values, capacity, positions, output, logSumExp),
+            [GqaKernelPath.Scalar] = (query, keys, values, slots, slotRange, output, logSumExp, _) => scalar(query, keys, values, slots, slotRange, output, logSumExp),
         };
         if (avx2 is not null)
             paths[GqaKernelPath.Avx2] = avx2;

@@ -249,7 +249,8 @@ public sealed unsafe class WeightMatrix
     /// <summary>Rows [firstRow, firstRow + rowCount) for every token, on the pool or inline; arguments checked.</summary>
     private void Multiply(ReadOnlySpan<float> x, int tokens, Span<float> y, int firstRow, int rowCount, ComputePool? pool, GqaKernelPath path)
     {
-        pool?.ThrowIfDisposed();
+        if (pool is not null)
+            ObjectDisposedException.ThrowIf(pool.IsDisposed, pool);
         if (rowCount == 0 || tokens == 0)
             return;
         ThrowIfSourceDisposed();

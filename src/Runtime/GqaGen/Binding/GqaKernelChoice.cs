@@ -1,6 +1,6 @@
 namespace GqaGen;
 
-/// <summary>Which kernel <see cref="GqaKernelRegistry.Resolve"/> picks for a layout.</summary>
+/// <summary>Which kernel <see cref="GqaKernelRegistry.Resolve(GqaShape, GqaKernelChoice, KvElementType, out string?)"/> picks for a layout.</summary>
 public enum GqaKernelChoice
 {
     /// <summary>The generated kernel when one is registered for the layout, else the generic kernel with a warning.</summary>

@@ -1,10 +1,8 @@
-using GqaGen.Gguf;
-using GqaGen.Llama;
+namespace GqaGen.Tests.Parallel;
 
-namespace GqaGen.Llama.Tests.Weights;
-
-/// <summary><see cref="ComputePool"/>: the split, the threads it runs on, exceptions, nesting, disposal, and that
-/// multiplying over 1, 2 or 3 threads gives the same bits.</summary>
+/// <summary><see cref="ComputePool"/>: the split, the threads it runs on, exceptions, nesting and disposal. (That
+/// GqaGen.Llama's matrix products give the same bits on any number of threads is tested with them, in
+/// GqaGen.Llama.Tests' WeightMatrixThreadingTests.)</summary>
 public sealed class ComputePoolTests
 {
     /// <summary>A pool call that hangs (a lost wake-up) fails the test instead of hanging the run.</summary>
@@ -136,41 +134,6 @@ public sealed class ComputePoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.For(-1, (_, _) => { }));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.For(4, 0, (_, _) => { }));
         Assert.Throws<ArgumentNullException>(() => pool.For(4, null!));
-    }
-
-    /// <summary>Every row is computed by the same tile whatever the split, so any thread count gives the same bits.</summary>
-    [Theory]
-    [InlineData(GgmlType.F32, 17, 96)]
-    [InlineData(GgmlType.F16, 64, 2080)]
-    [InlineData(GgmlType.BF16, 5, 47)]
-    [InlineData(GgmlType.Q8_0, 67, 160)]
-    public void Multiplying_over_1_2_or_3_threads_gives_the_same_bits(GgmlType type, int rows, int columns)
-    {
-        EncodedMatrix encoded = EncodedMatrix.Random(type, rows, columns, 11);
-        WeightMatrix matrix = WeightMatrix.FromArray("w", type, rows, columns, encoded.Bytes);
-        const int Tokens = 6;
-        float[] x = EncodedMatrix.RandomVector(Tokens * columns, 12);
-        ReadOnlySpan<float> x0 = x.AsSpan(0, columns);
-
-        var expectedVector = new float[rows];
-        matrix.MultiplyVector(x0, expectedVector);
-        var expectedMatrix = new float[Tokens * rows];
-        matrix.MultiplyMatrix(x, Tokens, expectedMatrix);
-        MatVecAssert.Close(encoded.Reference(x0), expectedVector, $"{type} {rows}×{columns}, inline");
-
-        foreach (int threads in new[] { 1, 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var y = new float[rows];
-            y.AsSpan().Fill(float.NaN);
-            matrix.MultiplyVector(x0, y, pool);
-            MatVecAssert.Identical(expectedVector, y, $"{type} {rows}×{columns}, MultiplyVector on {threads} threads");
-
-            var ys = new float[Tokens * rows];
-            ys.AsSpan().Fill(float.NaN);
-            matrix.MultiplyMatrix(x, Tokens, ys, pool);
-            MatVecAssert.Identical(expectedMatrix, ys, $"{type} {rows}×{columns}, MultiplyMatrix on {threads} threads");
-        }
     }
 
     private static void RunWithDeadline(Action action)

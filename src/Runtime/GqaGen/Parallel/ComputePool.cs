@@ -1,14 +1,20 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
-namespace GqaGen.Llama;
+namespace GqaGen;
 
 /// <summary>
-/// A fixed set of worker threads that split a range of items (matrix rows, vector elements) into contiguous chunks,
-/// one per thread; the calling thread takes a chunk too. <see cref="Threads"/> == 1 runs everything inline.
+/// A fixed set of worker threads that split a range of items (matrix rows, vector elements, ranges of cache
+/// positions) into contiguous chunks, one per thread; the calling thread takes a chunk too. <see cref="Threads"/> == 1
+/// runs everything inline.
 /// </summary>
 /// <remarks>
-/// <para>A decoder calls it about 150 times per token, so a call allocates nothing and wakes workers cheaply: each
+/// <para>One pool serves a whole decoder: GqaGen.Llama's matrix products and split-KV attention
+/// (<see cref="GqaAttention.Decode(ReadOnlySpan{float}, KvCache, int, KvRange, Span{float}, Span{float}, ComputePool?)"/>)
+/// take turns on the same threads.</para>
+/// <para>A decoder calls it about 150 times per token, so a call allocates nothing (the function-pointer form; the only
+/// managed allocation after construction is the 24-byte lock object each worker's event creates the first time that
+/// worker blocks) and wakes workers cheaply: each
 /// worker spins for a short while after its chunk (about <see cref="DefaultSpinMicroseconds"/> µs) watching for the
 /// next one, and only then blocks on an event. Workers do not spin when there are more threads than processors.</para>
 /// <para>One range runs at a time: calls from several threads are serialized. A call made from inside a body running
@@ -102,20 +108,26 @@ public sealed unsafe class ComputePool : IDisposable
     }
 
     /// <summary>
-    /// The allocation-free form the kernels use: as <see cref="For(int, int, Action{int, int})"/>, calling
-    /// <paramref name="function"/>(<paramref name="state"/>, start, end). <paramref name="state"/> may point into the
-    /// caller's stack frame: the call returns only when no thread uses it any more.
+    /// The allocation-free form that kernels and matrix products use: as <see cref="For(int, int, Action{int, int})"/>,
+    /// calling <paramref name="function"/>(<paramref name="state"/>, start, end). <paramref name="state"/> may point into
+    /// the caller's stack frame: the call returns only when no thread uses it any more.
     /// </summary>
-    internal void For(int itemCount, int granularity, delegate*<void*, int, int, void> function, void* state)
+    /// <remarks>A call nested inside one of this pool's chunks runs <c>function(state, 0, itemCount)</c> once, inline,
+    /// so a body must handle any sub-range it is given, not only the chunk sizes above.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="function"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="itemCount"/> is negative or
+    /// <paramref name="granularity"/> is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    public void For(int itemCount, int granularity, delegate*<void*, int, int, void> function, void* state)
     {
         if (function is null)
             throw new ArgumentNullException(nameof(function));
         Run(itemCount, granularity, function, state, null);
     }
 
-    /// <summary>Throws <see cref="ObjectDisposedException"/> if the pool has been disposed (for callers that may
-    /// not reach <see cref="For(int, Action{int, int})"/>, such as a single-chunk multiply).</summary>
-    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+    /// <summary>Whether <see cref="Dispose"/> has run (for callers that may not reach <see cref="For(int, Action{int, int})"/>,
+    /// such as a single-chunk multiply, but should still refuse a disposed pool).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed);
 
     private void Run(int itemCount, int granularity, delegate*<void*, int, int, void> function, void* state, Action<int, int>? action)
     {
