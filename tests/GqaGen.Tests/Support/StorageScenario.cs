@@ -150,6 +150,49 @@ internal sealed class StorageScenario : IDisposable
         return max;
     }
 
+    /// <summary>
+    /// How ill-conditioned the expected result is, for failure messages: per head, κ = max_i Σ_p w_p·|v_p,i| divided by
+    /// max_i |Σ_p w_p·v_p,i| (w the softmax weights over <see cref="Attended"/>). Float accumulation errs by about
+    /// κ·n·6e-8 relative to max|ref| even when every operation is correctly rounded, so κ near 1/tolerance means the
+    /// normwise bar asks for more than float arithmetic has.
+    /// </summary>
+    public string Conditioning()
+    {
+        int d = Shape.HeadDim, n = Attended.Length;
+        var key = new float[d];
+        var value = new float[d];
+        double worst = 0;
+        int worstHead = 0;
+        for (int h = 0; h < Shape.Heads; h++)
+        {
+            int group = h / Shape.HeadsPerGroup;
+            var scores = new double[n];
+            for (int p = 0; p < n; p++)
+            {
+                Plain.ReadKey(Layer, group, Attended.Start + p, key);
+                for (int i = 0; i < d; i++)
+                    scores[p] += (double)Query[h * d + i] * key[i];
+            }
+            double max = scores.Max(), sum = scores.Sum(x => Math.Exp(x - max));
+            var absolute = new double[d];
+            var signed = new double[d];
+            for (int p = 0; p < n; p++)
+            {
+                Plain.ReadValue(Layer, group, Attended.Start + p, value);
+                double w = Math.Exp(scores[p] - max) / sum;
+                for (int i = 0; i < d; i++)
+                {
+                    absolute[i] += w * Math.Abs(value[i]);
+                    signed[i] += w * value[i];
+                }
+            }
+            double kappa = absolute.Max() / signed.Max(Math.Abs);
+            if (kappa > worst)
+                (worst, worstHead) = (kappa, h);
+        }
+        return $"(Conditioning: head {worstHead} has max_i Σ w|v| / max_i |Σ w·v| = {worst:F1} over {n} positions; correctly rounded float arithmetic alone may be off by up to about {worst * n * 6e-8:E1} there.)";
+    }
+
     public void Dispose()
     {
         Cache.Dispose();
