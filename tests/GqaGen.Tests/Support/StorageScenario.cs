@@ -152,8 +152,8 @@ internal sealed class StorageScenario : IDisposable
 
     /// <summary>
     /// How ill-conditioned the expected result is, for failure messages: per head, κ = max_i Σ_p w_p·|v_p,i| divided by
-    /// max_i |Σ_p w_p·v_p,i| (w the softmax weights over <see cref="Attended"/>). Float accumulation errs by about
-    /// κ·n·6e-8 relative to max|ref| even when every operation is correctly rounded, so κ near 1/tolerance means the
+    /// max_i |Σ_p w_p·v_p,i| (w the softmax weights over <see cref="Attended"/>). Float accumulation may err by up to
+    /// about κ·n·6e-8 relative to max|ref| even when every operation is correctly rounded, so κ near 1/tolerance means the
     /// normwise bar asks for more than float arithmetic has.
     /// </summary>
     public string Conditioning()
