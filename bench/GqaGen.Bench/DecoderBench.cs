@@ -33,12 +33,13 @@ internal static class DecoderBench
             Description = "Where the TinyLlama-shaped F16 model (~2.2 GB) is written once and reused. Default: <temp>/gqagen-bench.",
         };
         var quick = new Option<bool>("--quick") { Description = "Skip the attention-share table." };
-        var shareOnly = new Option<bool>("--share-only") { Description = "Only the attention-share table (skip the throughput tables)." };
+        var shareOnly = new Option<bool>("--share-only") { Description = "Only the attention-share tables (skip the throughput tables)." };
+        var storageOnly = new Option<bool>("--storage-only") { Description = "Only the KV storage table (f32, f16, bf16, q8_0 at 4,096 positions, 1 and 2 threads)." };
         var command = new Command("decoder",
             "Tokens/s of prefill and decode for the built-in model and a TinyLlama-shaped model (random F16 weights, "
             + "written once to a file), at 1 and 2 threads, generated vs generic attention kernel, and the attention share of a decode step.")
         {
-            modelDirectory, quick, shareOnly,
+            modelDirectory, quick, shareOnly, storageOnly,
         };
 
         var root = new RootCommand("GqaGen benchmarks") { command };
@@ -56,10 +57,10 @@ internal static class DecoderBench
             return parse.Invoke();
 
         string directory = parse.GetValue(modelDirectory)?.FullName ?? Path.Combine(Path.GetTempPath(), "gqagen-bench");
-        return Run(directory, parse.GetValue(quick), parse.GetValue(shareOnly));
+        return Run(directory, parse.GetValue(quick), parse.GetValue(shareOnly) || parse.GetValue(storageOnly), parse.GetValue(storageOnly));
     }
 
-    private static int Run(string directory, bool quick, bool shareOnly)
+    private static int Run(string directory, bool quick, bool shareOnly, bool storageOnly)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         Directory.CreateDirectory(directory);
@@ -94,7 +95,7 @@ internal static class DecoderBench
         if (!shareOnly)
             Throughput("TinyLlama-shaped model (F16, 22 layers, H=32, G=4, d=64, 1.1B parameters)", tiny, promptTokens: 64, decodeSteps: 16, repeats: 3);
         if (!quick)
-            AttentionShare(tiny, [512, 4096], steps: 8);
+            AttentionShare(tiny, [512, 4096], steps: 8, storageOnly);
         return 0;
     }
 
@@ -146,17 +147,27 @@ internal static class DecoderBench
 
     /// <summary>Fills one cache with a long random prompt (2 threads, generated kernel), then for each setting resumes
     /// it at each context length and times decode steps, with the attention kernel's share of each step.</summary>
-    private static void AttentionShare(GgufFile file, int[] contexts, int steps)
+    private static void AttentionShare(GgufFile file, int[] contexts, int steps, bool storageOnly)
     {
         int longest = contexts.Max();
         Console.WriteLine($"## Share of a decode step spent in attention (TinyLlama-shaped, F16)");
-        using var filler = LlamaModel.Load(file, new LlamaModelOptions { Threads = ThreadCounts.Max(), Kernel = GqaKernelChoice.Generated });
+        using var filler = LlamaModel.Load(file, new LlamaModelOptions { Threads = ThreadCounts.Max(), Kernel = GqaKernelChoice.Generated, KvElementType = KvElementType.Float32 });
         using LlamaSession fill = filler.CreateSession(longest + steps);
         long start = Stopwatch.GetTimestamp();
         fill.Prefill(RandomTokens(filler.Config.VocabularySize, longest, seed: 11));
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Console.WriteLine($"The cache is filled by one prefill of {longest} random tokens ({longest / seconds:N1} tokens/s, {ThreadCounts.Max()} threads); "
             + $"each row then resumes it at the given position and runs {steps} greedy decode steps.");
+        Console.WriteLine();
+        if (!storageOnly)
+            ShareByKernel(file, fill.Cache, contexts, steps);
+        ShareByStorage(file, fill.Cache, longest, steps);
+    }
+
+    /// <summary>Generated vs generic kernel over the filled fp32 cache, at each context and thread count.</summary>
+    private static void ShareByKernel(GgufFile file, KvCache filled, int[] contexts, int steps)
+    {
+        Console.WriteLine("fp32 cache:");
         Console.WriteLine();
         Console.WriteLine("| Context | Threads | Kernel | Decode tokens/s | Attention ms/token | Attention share |");
         Console.WriteLine("|---|---|---|---|---|---|");
@@ -166,28 +177,79 @@ internal static class DecoderBench
             {
                 foreach (GqaKernelChoice kernel in Kernels)
                 {
-                    using var model = LlamaModel.Load(file, new LlamaModelOptions { Threads = threads, Kernel = kernel });
-                    double best = 0, attentionMs = 0, share = 0;
-                    for (int r = 0; r < 3; r++)
-                    {
-                        using LlamaSession session = model.ResumeSession(fill.Cache, context - steps);
-                        int token = 1;
-                        start = Stopwatch.GetTimestamp();
-                        for (int i = 0; i < steps; i++)
-                            token = TokenSampler.ArgMax(session.Decode(token));
-                        double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                        if (r > 0 && steps / total > best)
-                        {
-                            best = steps / total;
-                            attentionMs = session.AttentionTime.TotalMilliseconds / steps;
-                            share = session.AttentionTime.TotalSeconds / total;
-                        }
-                    }
+                    using var model = LlamaModel.Load(file, new LlamaModelOptions { Threads = threads, Kernel = kernel, KvElementType = KvElementType.Float32 });
+                    (double best, double attentionMs, double share) = TimeSteps(model, filled, context, steps);
                     Console.WriteLine($"| {context:N0} | {threads} | {Name(model)} | {best:N2} | {attentionMs:N2} | {share:P1} |");
                 }
             }
         }
         Console.WriteLine();
+    }
+
+    /// <summary>The generated kernel over the same prompt's cache converted to each storage type, at <paramref name="context"/> positions.</summary>
+    private static void ShareByStorage(GgufFile file, KvCache filled, int context, int steps)
+    {
+        Console.WriteLine($"KV storage types at {context:N0} positions, generated kernel (the fp32 cache above, converted row by row as AppendKv would have stored it):");
+        Console.WriteLine();
+        Console.WriteLine("| KV | Threads | KV cache | Decode tokens/s | Attention ms/token | Attention share |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (KvElementType type in Enum.GetValues<KvElementType>())
+        {
+            using KvCache cache = type == KvElementType.Float32 ? null! : Convert(filled, type, context);
+            KvCache used = type == KvElementType.Float32 ? filled : cache;
+            foreach (int threads in ThreadCounts)
+            {
+                using var model = LlamaModel.Load(file, new LlamaModelOptions { Threads = threads, Kernel = GqaKernelChoice.Generated, KvElementType = type });
+                (double best, double attentionMs, double share) = TimeSteps(model, used, context, steps);
+                Console.WriteLine($"| {type.ShortName()} | {threads} | {used.SizeInBytes / 1e6:N0} MB | {best:N2} | {attentionMs:N2} | {share:P1} |");
+            }
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>Resumes <paramref name="cache"/> at <c>context − steps</c> and runs <paramref name="steps"/> greedy decode
+    /// steps, three times; the best of the last two runs (the first warms up).</summary>
+    private static (double TokensPerSecond, double AttentionMs, double Share) TimeSteps(LlamaModel model, KvCache cache, int context, int steps)
+    {
+        double best = 0, attentionMs = 0, share = 0;
+        for (int r = 0; r < 3; r++)
+        {
+            using LlamaSession session = model.ResumeSession(cache, context - steps);
+            int token = 1;
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < steps; i++)
+                token = TokenSampler.ArgMax(session.Decode(token));
+            double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (r > 0 && steps / total > best)
+            {
+                best = steps / total;
+                attentionMs = session.AttentionTime.TotalMilliseconds / steps;
+                share = session.AttentionTime.TotalSeconds / total;
+            }
+        }
+        return (best, attentionMs, share);
+    }
+
+    /// <summary>A copy of the first <paramref name="positions"/> positions of <paramref name="source"/> stored as <paramref name="type"/>.</summary>
+    private static KvCache Convert(KvCache source, KvElementType type, int positions)
+    {
+        var target = new KvCache(source.Shape, source.Layers, source.Capacity, type);
+        int d = source.Shape.HeadDim;
+        var key = new float[source.Shape.KvLength];
+        var value = new float[source.Shape.KvLength];
+        for (int layer = 0; layer < source.Layers; layer++)
+        {
+            for (int p = 0; p < positions; p++)
+            {
+                for (int g = 0; g < source.Shape.KvGroups; g++)
+                {
+                    source.ReadKey(layer, g, p, key.AsSpan(g * d, d));
+                    source.ReadValue(layer, g, p, value.AsSpan(g * d, d));
+                }
+                target.Write(layer, p, key, value);
+            }
+        }
+        return target;
     }
 
     private static string Name(LlamaModel model) => model.Attention.IsGenerated ? $"generated ({model.Attention.ActivePath})" : $"generic ({model.Attention.ActivePath})";

@@ -22,9 +22,9 @@ internal static class GenerateCommand
         var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely tokens; 0 = all.", DefaultValueFactory = _ => 0 };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling probability mass; 1 = off.", DefaultValueFactory = _ => 1f };
         var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Threads for the matrix products.", DefaultValueFactory = _ => 1 };
-        var kv = new Option<string>("--kv") { Description = "KV cache storage. Only fp32 is implemented today; bf16, fp16 and int8 are refused with an error.", DefaultValueFactory = _ => "fp32" };
-        kv.AcceptOnlyFromAmong("fp32", "bf16", "fp16", "int8");
+        var threads = new Option<int>("--threads") { Description = "Threads for the matrix products and attention.", DefaultValueFactory = _ => 1 };
+        var kv = new Option<string>("--kv") { Description = "KV cache storage, as llama.cpp's -ctk/-ctv: f32, f16 (the default, as llama.cpp's), bf16 or q8_0.", DefaultValueFactory = _ => "f16" };
+        kv.AcceptOnlyFromAmong(KvNames);
         var kernel = new Option<GqaKernelChoice>("--kernel") { Description = "Attention kernel: Auto (generated if a [GqaLayout] matches), Generated, Generic.", DefaultValueFactory = _ => GqaKernelChoice.Auto };
         var context = new Option<int>("--context") { Description = "KV cache positions; 0 = prompt + max tokens.", DefaultValueFactory = _ => 0 };
 
@@ -44,9 +44,7 @@ internal static class GenerateCommand
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
         {
-            if (kv != "fp32")
-                throw new NotSupportedException($"--kv {kv}: reduced-precision KV caches are not implemented yet (the generated kernels read fp32 K/V); use --kv fp32.");
-            var options = new LlamaModelOptions { Threads = threads, Kernel = kernel };
+            var options = new LlamaModelOptions { Threads = threads, Kernel = kernel, KvElementType = ParseKv(kv) };
             var generation = new GenerationOptions
             {
                 MaxTokens = maxTokens,
@@ -76,6 +74,11 @@ internal static class GenerateCommand
         }
     }
 
+    /// <summary>The --kv names, llama.cpp's cache type names: f32, f16, bf16, q8_0.</summary>
+    private static readonly string[] KvNames = Enum.GetValues<KvElementType>().Select(t => t.ShortName()).ToArray();
+
+    private static KvElementType ParseKv(string name) => Enum.GetValues<KvElementType>().First(t => t.ShortName() == name);
+
     private static GgufFile BuiltInModel()
     {
         var spec = SyntheticLlamaSpec.BuiltIn;
@@ -91,7 +94,7 @@ internal static class GenerateCommand
             + $"{llama.WeightType} weights ({llama.WeightBytesPerToken / 1e6:N1} MB read per token)");
         Console.WriteLine($"attention: H={c.Heads}, G={c.KvGroups}, d={c.HeadDim} ({c.HeadsPerGroup} query heads per K/V head), RoPE base {c.RopeFreqBase:G}");
         Console.WriteLine($"kernel:    {llama.Attention.Description}");
-        Console.WriteLine($"tokenizer: {llama.Tokenizer.Kind}, threads: {threads}");
+        Console.WriteLine($"tokenizer: {llama.Tokenizer.Kind}, threads: {threads}, KV cache: {llama.Options.KvElementType.ShortName()}");
         if (llama.KernelWarning is { } warning)
             Console.Error.WriteLine(warning);
         Console.WriteLine();
@@ -103,7 +106,7 @@ internal static class GenerateCommand
         Console.WriteLine($"prompt:    {r.PromptTokens.Count} tokens in {r.PrefillTime.TotalMilliseconds:N1} ms = {r.PrefillTokensPerSecond:N1} tokens/s");
         Console.WriteLine($"generated: {r.GeneratedTokens.Count} tokens ({r.StopReason}); {r.DecodeSteps} decode steps in {r.DecodeTime.TotalMilliseconds:N1} ms = {r.DecodeTokensPerSecond:N1} tokens/s");
         Console.WriteLine($"attention: {r.AttentionTime.TotalMilliseconds:N1} ms of {total * 1000:N1} ms ({100 * r.AttentionTime.TotalSeconds / Math.Max(total, 1e-9):N1}%), {r.Kernel}");
-        Console.WriteLine($"KV cache:  {Bytes(r.KvCacheBytes)} fp32 for {llama.Config.Layers} layers × {llama.Config.KvGroups} K/V heads; "
+        Console.WriteLine($"KV cache:  {Bytes(r.KvCacheBytes)} {llama.Options.KvElementType.ShortName()} for {llama.Config.Layers} layers × {llama.Config.KvGroups} K/V heads; "
             + $"MHA (G = H = {llama.Config.Heads}) would need {Bytes(r.MhaKvCacheBytes)} ({(double)r.MhaKvCacheBytes / r.KvCacheBytes:N2}×)");
         Console.WriteLine($"memory:    peak working set {Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}");
     }

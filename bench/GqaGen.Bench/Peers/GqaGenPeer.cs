@@ -6,8 +6,8 @@ namespace GqaGen.Bench.Peers;
 /// </summary>
 /// <remarks>
 /// The timed call is <see cref="GqaAttention.Decode"/> over all positions, without log-sum-exp (the peers return none
-/// either). Storage types the kernels do not read yet make <see cref="Decode"/> throw <see cref="NotSupportedException"/>
-/// (the cache's float view refuses a non-float cache), which the benchmark reports as an unsupported row.
+/// either); with more than one thread, the split-KV overload on a <see cref="ComputePool"/> of that many threads, as
+/// the decoder calls it.
 /// </remarks>
 internal sealed class GqaGenPeer : IDecodePeer
 {
@@ -15,26 +15,20 @@ internal sealed class GqaGenPeer : IDecodePeer
     private readonly DecodeInputs _inputs;
     private readonly float[] _output;
     private readonly KvRange _positions;
+    private readonly ComputePool? _pool;
 
-    /// <exception cref="NotSupportedException"><paramref name="threads"/> is above 1: GqaGen's parallel decode is not in this build.</exception>
     public GqaGenPeer(GqaAttention attention, DecodeInputs inputs, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         if (attention.Shape != inputs.Shape)
             throw new ArgumentException($"The kernel serves {attention.Shape}; the inputs are {inputs.Shape}.", nameof(attention));
 
-        // HOOK (parallel decode): GqaGen's multi-threaded decode, a ComputePool-based overload along the lines of
-        // GqaAttention.Decode(..., pool), is being built by another engineer. When it lands, create the pool here
-        // (threads workers, disposed in Dispose) and call that overload in Decode when threads > 1. Until then the
-        // threads = 2 GqaGen rows are reported as unsupported rather than timed on one thread.
-        if (threads != 1)
-            throw new NotSupportedException($"GqaGen's parallel decode is not in this build; {attention.Name} runs on 1 thread only. Hook: GqaGenPeer's constructor, for the coming ComputePool-based GqaAttention.Decode overload.");
-
         _attention = attention;
         _inputs = inputs;
         _output = new float[inputs.Shape.QueryLength];
         _positions = inputs.Positions;
         Threads = threads;
+        _pool = threads > 1 ? new ComputePool(threads) : null;
     }
 
     /// <summary>Threads the decode runs on.</summary>
@@ -44,11 +38,9 @@ internal sealed class GqaGenPeer : IDecodePeer
 
     public bool RoundsOutputToHalf => false;
 
-    public void Decode() => _attention.Decode(_inputs.Query, _inputs.Cache, 0, _positions, _output);
+    public void Decode() => _attention.Decode(_inputs.Query, _inputs.Cache, 0, _positions, _output, default, _pool);
 
     public void CopyOutput(Span<float> destination) => _output.CopyTo(destination);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _pool?.Dispose();
 }

@@ -21,8 +21,8 @@ public enum StopReason
 /// <param name="PrefillTime">Time to run the prompt (up to the first generated token's logits).</param>
 /// <param name="DecodeTime">Time to generate the rest, token by token.</param>
 /// <param name="AttentionTime">Of both, the time inside the attention kernel (K/V append and decode).</param>
-/// <param name="KvCacheBytes">Bytes of the session's KV cache (fp32).</param>
-/// <param name="MhaKvCacheBytes">What the same cache would need with multi-head attention (G = H).</param>
+/// <param name="KvCacheBytes">Bytes of the session's KV cache, in its storage type.</param>
+/// <param name="MhaKvCacheBytes">What the same cache (same storage type) would need with multi-head attention (G = H).</param>
 /// <param name="Kernel">Which attention kernel ran.</param>
 public sealed record GenerationResult(
     IReadOnlyList<int> PromptTokens,

@@ -41,9 +41,6 @@ public sealed record LlamaConfig(
     /// <summary>Query heads per K/V head.</summary>
     public int HeadsPerGroup => Heads / KvGroups;
 
-    /// <summary>KV cache bytes per position that multi-head attention (G = H) would need in fp32, all layers, keys and values.</summary>
-    public long MhaKvBytesPerPosition => 2L * Layers * Heads * HeadDim * sizeof(float);
-
     /// <summary>Reads the configuration of a <c>llama</c> model.</summary>
     /// <exception cref="NotSupportedException">The file holds another architecture, a mixture-of-experts model, or a RoPE scaling this decoder lacks.</exception>
     /// <exception cref="InvalidDataException">A required key is missing, has the wrong type, or the values contradict each other.</exception>

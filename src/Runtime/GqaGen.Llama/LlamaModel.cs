@@ -23,7 +23,7 @@ public sealed class LlamaModel : IDisposable
         Tokenizer = GgufTokenizer.FromGguf(file);
         if (Tokenizer.VocabularySize != Config.VocabularySize)
             throw new InvalidDataException($"The tokenizer has {Tokenizer.VocabularySize} tokens but token_embd.weight has {Config.VocabularySize} rows.");
-        Attention = GqaKernelRegistry.Resolve(Config.Shape, options.Kernel, out string? warning);
+        Attention = GqaKernelRegistry.Resolve(Config.Shape, options.Kernel, options.KvElementType, out string? warning);
         KernelWarning = warning;
         Pool = new ComputePool(options.Threads);
         Name = file.TryGetValue("general.name", out GgufValue? name) && name.Type == GgufValueType.String ? name.AsString() : null;
@@ -105,8 +105,8 @@ public sealed class LlamaModel : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(cache);
         ObjectDisposedException.ThrowIf(cache.IsDisposed, cache);
-        if (cache.Shape != Config.Shape || cache.Layers != Config.Layers || cache.ElementType != KvElementType.Float32)
-            throw new ArgumentException($"The cache holds {cache.Layers} layers of {cache.Shape} ({cache.ElementType}); this model needs {Config.Layers} layers of {Config.Shape} (Float32).", nameof(cache));
+        if (cache.Shape != Config.Shape || cache.Layers != Config.Layers)
+            throw new ArgumentException($"The cache holds {cache.Layers} layers of {cache.Shape}; this model needs {Config.Layers} layers of {Config.Shape}.", nameof(cache));
         if (position < 0 || position > cache.Capacity)
             throw new ArgumentOutOfRangeException(nameof(position), position, $"The position must be within 0..{cache.Capacity} (the cache's capacity).");
         return new LlamaSession(this, cache, position, ownsCache: false);

@@ -22,4 +22,14 @@ public sealed class LlamaModelOptions
         init => field = Enum.IsDefined(value) ? value
             : throw new ArgumentOutOfRangeException(nameof(Kernel), value, $"Unknown kernel choice; expected one of {string.Join(", ", Enum.GetNames<GqaKernelChoice>())}.");
     } = GqaKernelChoice.Auto;
+
+    /// <summary>How sessions store keys and values; <see cref="GqaGen.KvElementType.Float16"/> by default, as llama.cpp's
+    /// default cache (<c>-ctk f16 -ctv f16</c>). <see cref="GqaGen.KvElementType.Float32"/> gives bit-for-bit the
+    /// unrounded attention; <see cref="GqaGen.KvElementType.Q8_0"/> reads a quarter of fp32's bytes per step.</summary>
+    public KvElementType KvElementType
+    {
+        get;
+        init => field = Enum.IsDefined(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(KvElementType), value, $"Unknown KV element type; expected one of {string.Join(", ", Enum.GetNames<KvElementType>())}.");
+    } = KvElementType.Float16;
 }

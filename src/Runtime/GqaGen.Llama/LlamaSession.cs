@@ -146,7 +146,7 @@ public sealed class LlamaSession : IDisposable
     {
         if (contextLength < 1)
             throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "A session needs room for at least 1 position.");
-        return new KvCache(model.Config.Shape, model.Config.Layers, contextLength);
+        return new KvCache(model.Config.Shape, model.Config.Layers, contextLength, model.Options.KvElementType);
     }
 
     private void CheckToken(int token)
@@ -212,12 +212,18 @@ public sealed class LlamaSession : IDisposable
         }
     }
 
-    /// <summary>Causal attention for the chunk: token t sees positions 0…first+t. Tokens run in parallel (each reads
-    /// the cache and writes its own output row).</summary>
+    /// <summary>Causal attention for the chunk: token t sees positions 0…first+t. A decode step (one token) splits its
+    /// positions over the pool's threads (split-KV, merged by log-sum-exp; short contexts stay on one thread); a prefill
+    /// chunk runs its tokens in parallel instead (each reads the cache and writes its own output row).</summary>
     private void Attend(int layer, int first, int n)
     {
         int qLength = _config.Shape.QueryLength;
-        if (n == 1 || _pool.Threads == 1)
+        if (n == 1)
+        {
+            _attention.Decode(_query.AsSpan(0, qLength), _cache, layer, new KvRange(0, first + 1), _attended.AsSpan(0, qLength), default, _pool);
+            return;
+        }
+        if (_pool.Threads == 1)
         {
             for (int t = 0; t < n; t++)
                 _attention.Decode(_query.AsSpan(t * qLength, qLength), _cache, layer, new KvRange(0, first + t + 1), _attended.AsSpan(t * qLength, qLength));

@@ -76,7 +76,7 @@ public sealed class TextGenerator
 
         var config = _model.Config;
         return new GenerationResult(promptTokens, generated, text.ToString(), reason, prefill, decode, session.AttentionTime,
-            session.Cache.SizeInBytes, config.MhaKvBytesPerPosition * context, _model.Attention.Description)
+            session.Cache.SizeInBytes, session.Cache.SizeInBytes / config.KvGroups * config.Heads, _model.Attention.Description)
         {
             DecodeSteps = steps,
         };

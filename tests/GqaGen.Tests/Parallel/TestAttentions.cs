@@ -14,10 +14,8 @@ internal sealed class ReferenceAttention(GqaShape shape) : GqaAttention(shape)
 
     public override GqaKernelPath ActivePath => GqaKernelPath.Scalar;
 
-    /// <summary>The reference reads every storage type.</summary>
     public override KvElementTypes KvElementTypes => KvElementTypes.All;
 
-    /// <summary>No window of its own: it applies the cache's.</summary>
     public override int SlidingWindow => 0;
 
     public override void AppendKv(KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
