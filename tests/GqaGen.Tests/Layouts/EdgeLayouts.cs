@@ -8,6 +8,11 @@ namespace GqaGen.Tests.Layouts;
 [GqaLayout(Heads = 4, KvGroups = 2, HeadDim = 80)]
 public partial struct Heads4Groups2Dim80;
 
+/// <summary>d = 100: 6.25 Vector512 and 12.5 Vector256, so on both paths the overlapping last vector (elements 84–99,
+/// 92–99) straddles the boundary between the third and the fourth, partial, q8_0 block (4 elements, 28 of padding).</summary>
+[GqaLayout(Heads = 4, KvGroups = 2, HeadDim = 100)]
+public partial struct Heads4Groups2Dim100;
+
 /// <summary>d = 96: six Vector512, or twelve Vector256 in two register blocks; three heads per group.</summary>
 [GqaLayout(Heads = 6, KvGroups = 3, HeadDim = 96)]
 public partial struct Heads6Groups3Dim96;

@@ -51,25 +51,8 @@ public sealed class SplitKvMergeTests
             parts.Add((output, logSumExp));
         }
 
-        var (merged, mergedLogSumExp) = Merge(shape, parts);
+        var (merged, mergedLogSumExp) = LogSumExpMerge.Merge(shape, parts);
         AttentionAssert.MatchesReference(shape, whole, wholeLogSumExp, merged, mergedLogSumExp,
             $"{decoder} {layout}, [0, {Length}) split at {string.Join(", ", splits)}");
-    }
-
-    /// <summary>The standard merge, in double so that the comparison measures the kernel and not the merge.</summary>
-    private static (float[] Output, float[] LogSumExp) Merge(GqaShape shape, List<(float[] Output, float[] LogSumExp)> parts)
-    {
-        int d = shape.HeadDim;
-        var output = new float[shape.QueryLength];
-        var logSumExp = new float[shape.Heads];
-        for (int h = 0; h < shape.Heads; h++)
-        {
-            double max = parts.Max(part => (double)part.LogSumExp[h]);
-            double total = max + Math.Log(parts.Sum(part => Math.Exp(part.LogSumExp[h] - max)));
-            logSumExp[h] = (float)total;
-            for (int i = 0; i < d; i++)
-                output[h * d + i] = (float)parts.Sum(part => Math.Exp(part.LogSumExp[h] - total) * part.Output[h * d + i]);
-        }
-        return (output, logSumExp);
     }
 }

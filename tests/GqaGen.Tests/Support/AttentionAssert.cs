@@ -21,9 +21,21 @@ internal static class AttentionAssert
         ReadOnlySpan<float> actualOutput, ReadOnlySpan<float> actualLogSumExp, string context,
         double tolerance = Tolerance, string expectedName = "the reference")
     {
-        AssertFinite(actualOutput, "output", shape.HeadDim, context);
+        OutputMatchesReference(shape, expectedOutput, actualOutput, context, tolerance, expectedName);
         AssertFinite(actualLogSumExp, "logSumExp", 1, context);
+        for (int h = 0; h < shape.Heads; h++)
+        {
+            double error = Math.Abs(actualLogSumExp[h] - (double)expectedLogSumExp[h]) / Math.Max(1, Math.Abs(expectedLogSumExp[h]));
+            Assert.True(error <= tolerance,
+                $"{context}: head {h} logSumExp {actualLogSumExp[h]:R} vs {expectedName} {expectedLogSumExp[h]:R}, error {error:E3} relative to max(1, |expected|) (limit {tolerance:E0}).");
+        }
+    }
 
+    /// <summary>The output half of <see cref="MatchesReference"/>, for calls made without a log-sum-exp.</summary>
+    public static void OutputMatchesReference(GqaShape shape, ReadOnlySpan<float> expectedOutput, ReadOnlySpan<float> actualOutput, string context,
+        double tolerance = Tolerance, string expectedName = "the reference")
+    {
+        AssertFinite(actualOutput, "output", shape.HeadDim, context);
         int d = shape.HeadDim;
         int worstHead = -1;
         double worstError = -1;
@@ -35,13 +47,6 @@ internal static class AttentionAssert
         }
         Assert.True(worstError <= tolerance,
             $"{context}: head {worstHead} output differs from {expectedName} by {worstError:E3} (normwise relative; limit {tolerance:E0}).");
-
-        for (int h = 0; h < shape.Heads; h++)
-        {
-            double error = Math.Abs(actualLogSumExp[h] - (double)expectedLogSumExp[h]) / Math.Max(1, Math.Abs(expectedLogSumExp[h]));
-            Assert.True(error <= tolerance,
-                $"{context}: head {h} logSumExp {actualLogSumExp[h]:R} vs {expectedName} {expectedLogSumExp[h]:R}, error {error:E3} relative to max(1, |expected|) (limit {tolerance:E0}).");
-        }
     }
 
     /// <summary>max|actual − expected| / max|expected|.</summary>

@@ -18,6 +18,7 @@ internal static class LayoutCatalog
         LayoutKernel.Of<Gpt2>(Gpt2.DecodeAvx512<Float32Rows>, Gpt2.DecodeAvx2<Float32Rows>, Gpt2.DecodeScalar<Float32Rows>),
         LayoutKernel.Of<Falcon7B>(Falcon7B.DecodeAvx512<Float32Rows>, Falcon7B.DecodeAvx2<Float32Rows>, Falcon7B.DecodeScalar<Float32Rows>),
         LayoutKernel.Of<Heads4Groups2Dim80>(Heads4Groups2Dim80.DecodeAvx512<Float32Rows>, Heads4Groups2Dim80.DecodeAvx2<Float32Rows>, Heads4Groups2Dim80.DecodeScalar<Float32Rows>),
+        LayoutKernel.Of<Heads4Groups2Dim100>(Heads4Groups2Dim100.DecodeAvx512<Float32Rows>, Heads4Groups2Dim100.DecodeAvx2<Float32Rows>, Heads4Groups2Dim100.DecodeScalar<Float32Rows>),
         LayoutKernel.Of<Heads6Groups3Dim96>(Heads6Groups3Dim96.DecodeAvx512<Float32Rows>, Heads6Groups3Dim96.DecodeAvx2<Float32Rows>, Heads6Groups3Dim96.DecodeScalar<Float32Rows>),
         LayoutKernel.Of<Heads8Groups8Dim40>(Heads8Groups8Dim40.DecodeAvx512<Float32Rows>, Heads8Groups8Dim40.DecodeAvx2<Float32Rows>, Heads8Groups8Dim40.DecodeScalar<Float32Rows>),
         LayoutKernel.Of<Heads2Groups1Dim17>(Heads2Groups1Dim17.DecodeAvx512<Float32Rows>, Heads2Groups1Dim17.DecodeAvx2<Float32Rows>, Heads2Groups1Dim17.DecodeScalar<Float32Rows>),
@@ -28,9 +29,17 @@ internal static class LayoutCatalog
         LayoutKernel.Of<Heads4Groups1Dim7>(null, null, Heads4Groups1Dim7.DecodeScalar<Float32Rows>),
     ];
 
-    private static readonly Dictionary<string, LayoutKernel> ByName = All.ToDictionary(layout => layout.Name);
+    /// <summary>Layouts generated for a sliding window (Layouts/WindowLayouts.cs): their kernels take only caches of that
+    /// window, so they are not in <see cref="All"/>, whose tests use plain caches.</summary>
+    public static IReadOnlyList<(LayoutKernel Layout, int Window)> Windowed { get; } =
+    [
+        (LayoutKernel.Of<Window16Heads8Groups2Dim64>(Window16Heads8Groups2Dim64.DecodeAvx512<Float32Rows>, Window16Heads8Groups2Dim64.DecodeAvx2<Float32Rows>, Window16Heads8Groups2Dim64.DecodeScalar<Float32Rows>), 16),
+        (LayoutKernel.Of<Window33Heads6Groups2Dim40>(Window33Heads6Groups2Dim40.DecodeAvx512<Float32Rows>, Window33Heads6Groups2Dim40.DecodeAvx2<Float32Rows>, Window33Heads6Groups2Dim40.DecodeScalar<Float32Rows>), 33),
+    ];
 
-    /// <summary>The layout declared as <paramref name="name"/>.</summary>
+    private static readonly Dictionary<string, LayoutKernel> ByName = All.Concat(Windowed.Select(w => w.Layout)).ToDictionary(layout => layout.Name);
+
+    /// <summary>The layout declared as <paramref name="name"/>, windowed or not.</summary>
     public static LayoutKernel Get(string name) => ByName[name];
 
     /// <summary>Names of all layouts, for theory data.</summary>
