@@ -69,14 +69,30 @@ internal static class StorageDecodeRunner
         }
         catch (XunitException e)
         {
-            // Not a different verdict: the same failure, with how ill-conditioned each head's result is, so that a
-            // cancellation (a head whose outputs are all near zero while its terms are not) is told from a kernel bug.
-            throw new XunitException($"{e.Message} {scenario.Conditioning()}");
+            // A head whose outputs nearly cancel (κ = max Σ w|v| / max |Σ w·v| large: with d = 1 one output is the whole
+            // head) cannot meet the normwise bar in float arithmetic at all: correctly rounded sums may be off by about
+            // κ·n·6e-8 of max|ref|. Such a head, and only such a head (κ > 100), is held instead to the same 1e-5 of the
+            // size of the terms it sums, max Σ w|v|, the forward-error bound of a sum; every other head, and every
+            // log-sum-exp, keeps the normwise bar. The first such case: q8_0, d = 1, window 16, [40, 50): κ = 9,363,
+            // kernel error 2.3e-9 absolute (5.3e-5 normwise), generic kernel identical.
+            if (!OnlyCancellingHeadsMiss(layout.Shape, scenario, expectedOutput, expectedLogSumExp, output.Inner, logSumExp.Inner))
+                throw new XunitException($"{e.Message} {scenario.Conditioning()}");
         }
         if (c.Window > 0)
         {
-            AttentionAssert.MatchesReference(layout.Shape, plainOutput, plainLogSumExp, output.Inner, logSumExp.Inner, context,
-                expectedName: $"the reference on a windowless {c.Type.ShortName()} cache over {scenario.Attended}");
+            try
+            {
+                AttentionAssert.MatchesReference(layout.Shape, plainOutput, plainLogSumExp, output.Inner, logSumExp.Inner, context,
+                    expectedName: $"the reference on a windowless {c.Type.ShortName()} cache over {scenario.Attended}");
+            }
+            catch (XunitException e) when (!OnlyCancellingHeadsMiss(layout.Shape, scenario, plainOutput, plainLogSumExp, output.Inner, logSumExp.Inner))
+            {
+                throw new XunitException($"{e.Message} {scenario.Conditioning()}");
+            }
+            catch (XunitException)
+            {
+                // Only a cancelling head missed, within its term scale (see above).
+            }
         }
         output.AssertMarginsUntouched($"{context}: output");
         logSumExp.AssertMarginsUntouched($"{context}: logSumExp");
@@ -89,6 +105,40 @@ internal static class StorageDecodeRunner
             if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                 Assert.Fail($"{context}: element {i} is {actual[i]:R} against {expected[i]:R}.");
         }
+    }
+
+    /// <summary>Whether every head misses the normwise bar only where its result cancels (κ > 100) and then stays within
+    /// <see cref="AttentionAssert.Tolerance"/> of its term scale, with every log-sum-exp within the bar.</summary>
+    private static bool OnlyCancellingHeadsMiss(GqaShape shape, StorageScenario scenario, float[] expectedOutput, float[] expectedLogSumExp,
+        ReadOnlySpan<float> output, ReadOnlySpan<float> logSumExp)
+    {
+        const double IllConditioned = 100;
+        var scales = scenario.TermScales();
+        int d = shape.HeadDim;
+        for (int h = 0; h < shape.Heads; h++)
+        {
+            if (!float.IsFinite(logSumExp[h]) || Math.Abs(logSumExp[h] - (double)expectedLogSumExp[h]) / Math.Max(1, Math.Abs(expectedLogSumExp[h])) > AttentionAssert.Tolerance)
+                return false;
+            ReadOnlySpan<float> expected = expectedOutput.AsSpan(h * d, d), actual = output.Slice(h * d, d);
+            foreach (float x in actual)
+            {
+                if (!float.IsFinite(x))
+                    return false;
+            }
+            double normwise = AttentionAssert.NormwiseRelativeError(expected, actual);
+            if (double.IsNaN(normwise))
+                return false;
+            if (normwise <= AttentionAssert.Tolerance)
+                continue;
+            if (scales[h].Kappa <= IllConditioned)
+                return false;
+            double maxError = 0;
+            for (int i = 0; i < d; i++)
+                maxError = Math.Max(maxError, Math.Abs(actual[i] - (double)expected[i]));
+            if (!(maxError <= AttentionAssert.Tolerance * scales[h].TermScale))
+                return false;
+        }
+        return true;
     }
 }
 

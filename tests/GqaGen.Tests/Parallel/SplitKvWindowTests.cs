@@ -6,16 +6,10 @@ namespace GqaGen.Tests.Parallel;
 /// <summary>
 /// Split decoding and sliding windows: the split cuts the window's tail (<see cref="KvCache.Attended"/>), never the whole
 /// range, so every chunk lies inside the window and no chunk re-applies the window to itself. The chunk plan and the
-/// decode are checked over <see cref="GqaReference"/>, which reads ring caches and applies windows today; the same checks
-/// over the generated and generic kernels wait for them to do so.
+/// decode are checked over <see cref="GqaReference"/> and over the generated and generic kernels.
 /// </summary>
 public sealed class SplitKvWindowTests
 {
-    /// <summary>Why the kernel cases are skipped, and when to un-skip them.</summary>
-    private const string WaitsForWindowedKernels =
-        "Waits for the generated and generic kernels to read ring (sliding-window) caches and apply the window in Decode " +
-        "(in progress elsewhere); today they index rows by Capacity, not Slots. Remove this Skip when that lands.";
-
     /// <summary>The layout of the chunk-plan cases: fp32 rows of 256 bytes, so a chunk gets at least 256 positions.</summary>
     private static readonly GqaShape PlanShape = new(2, 1, 64);
 
@@ -115,7 +109,7 @@ public sealed class SplitKvWindowTests
     }
 
     /// <summary>The same checks over the kernels; correct once they read ring caches.</summary>
-    [Theory(Skip = WaitsForWindowedKernels)]
+    [Theory]
     [MemberData(nameof(WindowKernelCases))]
     public void Split_decode_over_a_window_matches_the_single_threaded_kernel(string layoutName, string decoder, int end, int window)
     {

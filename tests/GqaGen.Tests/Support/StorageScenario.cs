@@ -158,11 +158,18 @@ internal sealed class StorageScenario : IDisposable
     /// </summary>
     public string Conditioning()
     {
+        (double worst, int worstHead) = TermScales().Select((t, h) => (t.Kappa, h)).Max();
+        int n = Attended.Length;
+        return $"(Conditioning: head {worstHead} has max_i Σ w|v| / max_i |Σ w·v| = {worst:F1} over {n} positions; correctly rounded float arithmetic alone may be off by up to about {worst * n * 6e-8:E1} there.)";
+    }
+
+    /// <summary>Per head: the size of the terms the output sums, max_i Σ_p w_p·|v_p,i|, and κ, that over max_i |Σ_p w_p·v_p,i|.</summary>
+    public (double TermScale, double Kappa)[] TermScales()
+    {
+        var result = new (double, double)[Shape.Heads];
         int d = Shape.HeadDim, n = Attended.Length;
         var key = new float[d];
         var value = new float[d];
-        double worst = 0;
-        int worstHead = 0;
         for (int h = 0; h < Shape.Heads; h++)
         {
             int group = h / Shape.HeadsPerGroup;
@@ -186,11 +193,9 @@ internal sealed class StorageScenario : IDisposable
                     signed[i] += w * value[i];
                 }
             }
-            double kappa = absolute.Max() / signed.Max(Math.Abs);
-            if (kappa > worst)
-                (worst, worstHead) = (kappa, h);
+            result[h] = (absolute.Max(), absolute.Max() / signed.Max(Math.Abs));
         }
-        return $"(Conditioning: head {worstHead} has max_i Σ w|v| / max_i |Σ w·v| = {worst:F1} over {n} positions; correctly rounded float arithmetic alone may be off by up to about {worst * n * 6e-8:E1} there.)";
+        return result;
     }
 
     public void Dispose()
