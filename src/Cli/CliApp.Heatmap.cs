@@ -197,7 +197,8 @@ public sealed partial class CliApp
     /// missing, not GGUF, or not a model this decoder runs becomes one error line.</summary>
     private static HeatmapModel LoadHeatmapModel(string? path)
     {
-        var options = new LlamaModelOptions { Threads = Math.Min(Environment.ProcessorCount, 8) };
+        // An fp32 cache, so that the maps show the K/V values the model computed, not their rounding to a storage type.
+        var options = new LlamaModelOptions { Threads = Math.Min(Environment.ProcessorCount, 8), KvElementType = KvElementType.Float32 };
         if (path is null)
         {
             var file = GgufFile.Parse(SyntheticLlama.Create(SyntheticLlamaSpec.BuiltIn));

@@ -78,20 +78,29 @@ public sealed class KvHeadMaps
     }
 
     /// <summary>Copies positions 0..<paramref name="tokens"/>−1 of <paramref name="layer"/>'s keys or values out of
-    /// <paramref name="cache"/> (which must hold fp32).</summary>
+    /// <paramref name="cache"/>, as floats whatever its storage type (dequantized, as the kernels read them).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> or <paramref name="tokens"/> is outside the cache.</exception>
     public static KvHeadMaps FromCache(KvCache cache, int layer, int tokens, KvTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(cache);
         if (tokens < 1 || tokens > cache.Capacity)
             throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"Tokens must be within 1..{cache.Capacity} (the cache's capacity).");
+        if ((uint)layer >= (uint)cache.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Layer must be within 0..{cache.Layers - 1}.");
         GqaShape shape = cache.Shape;
-        ReadOnlySpan<float> region = tensor == KvTensor.Keys ? cache.Keys(layer) : cache.Values(layer); // (group, position, headDim)
+        int d = shape.HeadDim;
         var groups = new float[shape.KvGroups][];
         for (int g = 0; g < shape.KvGroups; g++)
         {
-            // A group's positions are consecutive rows, so its first `tokens` rows are one contiguous run.
-            groups[g] = region.Slice(cache.RowOffset(g, 0), tokens * shape.HeadDim).ToArray();
+            // [token, dimension] rows of this K/V head.
+            groups[g] = new float[tokens * d];
+            for (int t = 0; t < tokens; t++)
+            {
+                if (tensor == KvTensor.Keys)
+                    cache.ReadKey(layer, g, t, groups[g].AsSpan(t * d, d));
+                else
+                    cache.ReadValue(layer, g, t, groups[g].AsSpan(t * d, d));
+            }
         }
         return new KvHeadMaps(shape.Heads, shape.KvGroups, shape.HeadDim, tokens, tensor, groups);
     }
