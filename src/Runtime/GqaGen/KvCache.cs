@@ -256,17 +256,21 @@ public sealed unsafe class KvCache : IDisposable
         if (destination.Length != Shape.HeadDim)
             throw new ArgumentException($"destination has {destination.Length} elements; expected {Shape.HeadDim} (HeadDim for {Shape}).", nameof(destination));
         ref byte row = ref region[RowByteOffset(group, position)];
-        for (int i = 0; i < destination.Length; i++)
+        // One dispatch per row, as Write does, rather than a switch per element.
+        switch (ElementType)
         {
-            destination[i] = ElementType switch
-            {
-                KvElementType.Float32 => Float32Rows.Load(ref row, i),
-                KvElementType.Float16 => Float16Rows.Load(ref row, i),
-                KvElementType.BFloat16 => BFloat16Rows.Load(ref row, i),
-                _ => Q8_0Rows.Load(ref row, i),
-            };
+            case KvElementType.Float32: DecodeRow<Float32Rows>(ref row, destination); break;
+            case KvElementType.Float16: DecodeRow<Float16Rows>(ref row, destination); break;
+            case KvElementType.BFloat16: DecodeRow<BFloat16Rows>(ref row, destination); break;
+            default: DecodeRow<Q8_0Rows>(ref row, destination); break;
         }
         GC.KeepAlive(this);
+    }
+
+    private static void DecodeRow<TRows>(ref byte row, Span<float> destination) where TRows : struct, IKvRowFormat
+    {
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = TRows.Load(ref row, i);
     }
 
     private int RowIndex(int group, int position)
