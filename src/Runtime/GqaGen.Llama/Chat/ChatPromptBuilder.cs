@@ -21,9 +21,11 @@ internal sealed class ChatPromptBuilder
     /// <summary>Appends a message's content, as the format places it.</summary>
     public ChatPromptBuilder Content(string text)
     {
+        // An empty content leaves no segment, and the template text around it stays one segment.
+        if (text.Length == 0)
+            return this;
         FlushTemplate();
-        if (text.Length > 0)
-            _segments.Add(new ChatPromptSegment(text, IsContent: true));
+        _segments.Add(new ChatPromptSegment(text, IsContent: true));
         _text.Append(text);
         return this;
     }
