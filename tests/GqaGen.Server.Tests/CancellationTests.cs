@@ -48,6 +48,30 @@ public sealed class CancellationTests
         Assert.Contains(host.Log.Entries, e => e.Message.Contains("went away during generation"));
     }
 
+    [Theory]
+    [InlineData("/v1/chat/completions")]
+    [InlineData("/v1/completions")]
+    public async Task Abandoning_a_whole_answer_request_cancels_its_generation(string path)
+    {
+        await using var host = await ServerHost.StartAsync();
+        host.Model.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        using (var cancel = new CancellationTokenSource())
+        {
+            Task<(int, string)> request = host.PostAsync(path, Body(path, FakeText.RandomText(_random, 10, 40), stream: false), cancel.Token);
+            await host.Model.FirstPiece.Task.WaitAsync(ServerHost.Patience);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        }
+
+        await host.Model.CancellationSeen.Task.WaitAsync(ServerHost.Patience);
+        await ServerHost.WaitUntilAsync(() => !host.Server.IsGenerating, "the cancelled request gave the model back");
+        host.Model.Hold = null;
+        var (status, _) = await host.PostAsync(path, Body(path, "next", stream: false));
+        Assert.Equal(200, status);
+        Assert.Empty(host.Log.Errors);
+    }
+
     [Fact]
     public async Task A_request_cancelled_while_queued_never_reaches_the_model()
     {
