@@ -129,9 +129,13 @@ public sealed class GqaGenServer : IAsyncDisposable
     /// <summary>Completes when the server shuts down: <see cref="StopAsync"/>, Ctrl+C or SIGTERM.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => Application.WaitForShutdownAsync(cancellationToken);
 
-    /// <summary>Stops the server if it runs and releases it.</summary>
+    /// <summary>Stops the server if it runs (cancelling a generation in progress) and releases it.</summary>
     public async ValueTask DisposeAsync()
     {
+        // Disposing alone would close the connections without signalling ApplicationStopping; stopping first lets
+        // each request end through its cancellation, as on Ctrl+C.
+        if (_baseAddress is not null)
+            await Application.StopAsync();
         await Application.DisposeAsync();
         _queue.Dispose();
     }
