@@ -62,6 +62,24 @@ public sealed class OpenAiClientTests
         Assert.Equal(host.Model.Id, Assert.Single(models).Id);
     }
 
+    [Fact]
+    public async Task The_client_reports_the_servers_errors()
+    {
+        await using var host = await ServerHost.StartAsync(new FakeServedModel(contextLength: 64));
+        var openAi = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(host.Server.BaseAddress + "v1") });
+
+        var unknownModel = await Assert.ThrowsAsync<ClientResultException>(() =>
+            openAi.GetChatClient("gpt-4o").AsIChatClient().GetResponseAsync("hello"));
+        Assert.Equal(404, unknownModel.Status);
+        Assert.Contains("model_not_found", unknownModel.Message);
+
+        var tooLong = await Assert.ThrowsAsync<ClientResultException>(() =>
+            OpenAiChatClient(host).GetResponseAsync(new string('x', 100)));
+        Assert.Equal(400, tooLong.Status);
+        Assert.Contains("context holds 64", tooLong.Message);
+        Assert.Equal(0, host.Model.Calls);
+    }
+
     private static IChatClient OpenAiChatClient(ServerHost host)
     {
         var openAi = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(host.Server.BaseAddress + "v1") });
