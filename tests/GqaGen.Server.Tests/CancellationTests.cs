@@ -128,6 +128,23 @@ public sealed class CancellationTests
         Assert.Empty(host.Log.Errors);
     }
 
+    [Fact]
+    public async Task Stopping_the_server_breaks_a_stream_in_progress_rather_than_ending_it_cleanly()
+    {
+        await using var host = await ServerHost.StartAsync();
+        host.Model.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // never released
+        using var response = await host.PostStreamingAsync("/v1/chat/completions", Body("/v1/chat/completions", "abcdef", stream: true));
+        using var events = new ServerSentEventReader(await response.Content.ReadAsStreamAsync());
+        await host.Model.FirstPiece.Task.WaitAsync(ServerHost.Patience);
+
+        await host.Server.StopAsync().WaitAsync(ServerHost.Patience);
+
+        await host.Model.CancellationSeen.Task.WaitAsync(ServerHost.Patience);
+        // A client must not mistake the cut stream for a whole answer.
+        await Assert.ThrowsAnyAsync<IOException>(() => events.ReadAllAsync().WaitAsync(ServerHost.Patience));
+        Assert.False(events.Done);
+    }
+
     private static string TextOf(JsonElement chunk)
     {
         if (chunk.GetProperty("choices").GetArrayLength() == 0)

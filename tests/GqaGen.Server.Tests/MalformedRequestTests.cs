@@ -201,5 +201,10 @@ public sealed class MalformedRequestTests
         }
         if (badCase.Code is not null)
             Assert.True(code.GetString() == badCase.Code, context);
+        if (badCase.Status == 405)
+        {
+            string allowed = Assert.Single(response.Content.Headers.Allow); // each path takes one method
+            Assert.Contains($"use {allowed}", error.GetProperty("message").GetString());
+        }
     }
 }

@@ -37,7 +37,12 @@ internal sealed class ErrorHandlingMiddleware(ILogger logger, CancellationToken 
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away (nobody is left to answer) or the server is stopping (say so, if still possible).
-            if (!clientGone.IsCancellationRequested && !response.HasStarted)
+            if (response.HasStarted)
+            {
+                // A stream cut short must not look complete: break the connection rather than end it cleanly.
+                context.Abort();
+            }
+            else if (!clientGone.IsCancellationRequested)
             {
                 await JsonResponses.WriteErrorAsync(response, StatusCodes.Status503ServiceUnavailable,
                     "The server is shutting down; the request was cancelled. Retry when it is back.", ApiError.ServerErrorType, null, "server_shutting_down");
@@ -72,7 +77,7 @@ internal sealed class ErrorHandlingMiddleware(ILogger logger, CancellationToken 
                 $"Invalid URL ({request.Method} {request.Path}). This server answers POST /v1/chat/completions, "
                 + "POST /v1/completions, GET /v1/models, GET /health and POST /apply-template.",
             StatusCodes.Status405MethodNotAllowed =>
-                $"Method {request.Method} is not allowed on {request.Path}; see the Allow header for the methods it takes.",
+                $"Method {request.Method} is not allowed on {request.Path}; use {context.Response.Headers.Allow}.",
             _ => $"The request failed with HTTP status {status}.",
         };
         return JsonResponses.WriteErrorAsync(context.Response, status, message,
