@@ -32,7 +32,8 @@ public sealed record GenerationOptions
 
     /// <summary>
     /// Strings that end generation when the generated text contains one (none by default). Matched exactly (ordinal)
-    /// on the text, across token boundaries; the earliest match wins. Neither the stop sequence nor anything generated
+    /// on the text, across token boundaries; the first to be complete, reading the text character by character, ends
+    /// it (of two completed by the same character, the longer). Neither the stop sequence nor anything generated
     /// after it is part of the text, and text that could be the start of a stop sequence is held back from the stream
     /// until it is known not to be. The result's <see cref="GenerationResult.StopReason"/> is then
     /// <see cref="StopReason.StopSequence"/>.

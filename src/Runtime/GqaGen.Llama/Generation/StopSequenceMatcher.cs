@@ -10,8 +10,9 @@ namespace GqaGen.Llama.Generation;
 /// <remarks>
 /// The text released so far never contains the start of a stop sequence (whatever could have been one was held), so a
 /// match can only begin in the held text, which is never longer than the longest stop sequence plus the last piece. The
-/// first stop sequence to be complete ends the text, at the earliest position where a complete one starts. Matching
-/// is ordinal, on UTF-16 text; a held-back suffix never splits a surrogate pair. Not thread-safe.
+/// first stop sequence to be complete, reading the text character by character, ends it where that sequence starts,
+/// however the text was cut into pieces. Matching is ordinal, on UTF-16 text; a held-back end never splits a surrogate
+/// pair. Not thread-safe.
 /// </remarks>
 internal sealed class StopSequenceMatcher
 {
@@ -42,12 +43,17 @@ internal sealed class StopSequenceMatcher
         _held.Append(piece);
         string held = _held.ToString();
 
-        int match = -1;
+        // The first stop sequence to be complete, as if the text came one character at a time: the one whose first
+        // occurrence ends first (of those ending together, the longest). Independent of how the text was cut into pieces.
+        int match = -1, matchEnd = int.MaxValue;
         foreach (string stop in _stops)
         {
             int at = held.IndexOf(stop, StringComparison.Ordinal);
-            if (at >= 0 && (match < 0 || at < match))
+            if (at >= 0 && (at + stop.Length < matchEnd || (at + stop.Length == matchEnd && at < match)))
+            {
                 match = at;
+                matchEnd = at + stop.Length;
+            }
         }
         if (match >= 0)
         {
