@@ -22,9 +22,10 @@ namespace GqaGen.Llama;
 /// within one forward pass. The model and the session stay usable: the session holds exactly the tokens whose forward
 /// passes completed (the prefix it kept and, if the prompt's prefill had finished, the prompt and the generated tokens
 /// run so far), as its <see cref="LlamaSession.Tokens"/> say.</para>
-/// <para><b>Threads.</b> The async forms run every forward pass on the thread pool (one <see cref="Task.Run(Action)"/>
-/// per step), so the caller's context only sees the updates. A generator is stateless and may be shared; a session
-/// runs one generation at a time.</para>
+/// <para><b>Threads.</b> The async forms run the forward passes on a thread of their own (one per call), never on the
+/// caller's context, which only sees the updates. A stream runs a step only when the next update is asked for, so it
+/// never runs ahead of its consumer. A generator is stateless and may be shared; a session runs one generation at a
+/// time.</para>
 /// </remarks>
 public sealed class TextGenerator
 {
@@ -149,16 +150,21 @@ public sealed class TextGenerator
         }
     }
 
+    /// <summary>The task form: the blocking loop on a thread of its own (a generation can take minutes: not a pool thread).</summary>
     private static Task<GenerationResult> RunToEndAsync(GenerationRequest request, CancellationToken cancellationToken)
-        => Task.Run(() => RunToEnd(request, onText: null, cancellationToken), cancellationToken);
+        => Task.Factory.StartNew(() => RunToEnd(request, onText: null, cancellationToken), cancellationToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>The streaming form: each step (at most one forward pass) on the thread pool, one at a time, so the session
-    /// is never touched after the enumeration ends.</summary>
+    /// <summary>The streaming form: each step (at most one forward pass) on the stream's own <see cref="StepThread"/>,
+    /// one at a time and only when the consumer asks for the next update, so the session is never touched after the
+    /// enumeration ends.</summary>
     private static async IAsyncEnumerable<GenerationUpdate> Stream(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var steps = new StepThread();
         using var run = new GenerationRun(request);
-        await Task.Run(() => run.Start(cancellationToken), cancellationToken).ConfigureAwait(false);
-        while (await Task.Run(() => run.Next(cancellationToken), cancellationToken).ConfigureAwait(false) is { } update)
+        await steps.Run(() => { run.Start(cancellationToken); return true; }).ConfigureAwait(false);
+        while (await steps.Run(() => run.Next(cancellationToken)).ConfigureAwait(false) is { } update)
             yield return update;
     }
 }
