@@ -155,9 +155,9 @@ public sealed class TextGenerator
         => Task.Factory.StartNew(() => RunToEnd(request, onText: null, cancellationToken), cancellationToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>The streaming form: each step (at most one forward pass) on the stream's own <see cref="StepThread"/>,
-    /// one at a time and only when the consumer asks for the next update, so the session is never touched after the
-    /// enumeration ends.</summary>
+    /// <summary>The streaming form: each step (the forward passes up to the next update) on the stream's own
+    /// <see cref="StepThread"/>, only when the consumer asks for the next update, so the session is never touched after
+    /// the enumeration ends.</summary>
     private static async IAsyncEnumerable<GenerationUpdate> Stream(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -15,13 +15,13 @@ public sealed class StopSequenceTests
     private static GenerationOptions Options(params string[] stops) => new() { MaxTokens = 32, StopSequences = stops };
 
     [Fact]
-    public void A_stop_sequence_across_multi_byte_tokens_ends_the_text_before_it_and_is_never_streamed()
+    public async Task A_stop_sequence_across_multi_byte_tokens_ends_the_text_before_it_and_is_never_streamed()
     {
         using var llama = LoadScripted(out int start, out int[] script);
         var generator = new TextGenerator(llama);
 
         var updates = new List<GenerationUpdate>();
-        GenerationResult result = Collect(generator, start, Options("é€"), updates);
+        GenerationResult result = await Collect(generator.GenerateStreamingAsync([start], Options("é€")), updates);
 
         Assert.Equal(StopReason.StopSequence, result.StopReason);
         Assert.Equal("A", result.Text);
@@ -33,12 +33,12 @@ public sealed class StopSequenceTests
     }
 
     [Fact]
-    public void Text_that_could_start_a_stop_sequence_is_held_until_it_cannot_then_streamed()
+    public async Task Text_that_could_start_a_stop_sequence_is_held_until_it_cannot_then_streamed()
     {
         using var llama = LoadScripted(out int start, out int[] script);
         var updates = new List<GenerationUpdate>();
         // "é" could begin "é!", so it waits for the next character; "€" settles it.
-        GenerationResult result = Collect(new TextGenerator(llama), start, Options("é!", "😀B!"), updates);
+        GenerationResult result = await Collect(new TextGenerator(llama).GenerateStreamingAsync([start], Options("é!", "😀B!")), updates);
 
         Assert.Equal(StopReason.EndOfSequence, result.StopReason);
         Assert.Equal(Script, result.Text);
@@ -68,7 +68,7 @@ public sealed class StopSequenceTests
     }
 
     [Fact]
-    public void A_stop_sequence_spanning_token_boundaries_on_a_random_model_cuts_the_text_where_it_starts()
+    public async Task A_stop_sequence_spanning_token_boundaries_on_a_random_model_cuts_the_text_where_it_starts()
     {
         using GgufFile file = TestModels.Open(TestModels.Gqa);
         using var llama = LlamaModel.Load(file);
@@ -97,7 +97,7 @@ public sealed class StopSequenceTests
             int completedBy = ends.FindIndex(end => end >= at + stop.Length); // the token whose text completes it
 
             var updates = new List<GenerationUpdate>();
-            GenerationResult result = Collect(generator, "The keeper wrote the time", plain with { StopSequences = [stop] }, updates);
+            GenerationResult result = await Collect(generator.GenerateStreamingAsync("The keeper wrote the time", plain with { StopSequences = [stop] }), updates);
             Assert.Equal(StopReason.StopSequence, result.StopReason);
             Assert.Equal(full.Text[..at], result.Text);
             Assert.Equal(full.GeneratedTokens.Take(completedBy + 1), result.GeneratedTokens);
@@ -174,22 +174,11 @@ public sealed class StopSequenceTests
         return LlamaModel.Load(GgufFile.Parse(ScriptedModel.Create(start, script)));
     }
 
-    private static GenerationResult Collect(TextGenerator generator, int start, GenerationOptions options, List<GenerationUpdate> updates)
-        => CollectAsync(generator.GenerateStreamingAsync([start], options), updates);
-
-    private static GenerationResult Collect(TextGenerator generator, string prompt, GenerationOptions options, List<GenerationUpdate> updates)
-        => CollectAsync(generator.GenerateStreamingAsync(prompt, options), updates);
-
-    private static GenerationResult CollectAsync(IAsyncEnumerable<GenerationUpdate> stream, List<GenerationUpdate> updates)
+    private static async Task<GenerationResult> Collect(IAsyncEnumerable<GenerationUpdate> stream, List<GenerationUpdate> updates)
     {
-        return Run().GetAwaiter().GetResult();
-
-        async Task<GenerationResult> Run()
-        {
-            await foreach (GenerationUpdate update in stream)
-                updates.Add(update);
-            return updates[^1].Result!;
-        }
+        await foreach (GenerationUpdate update in stream)
+            updates.Add(update);
+        return updates[^1].Result!;
     }
 
     /// <summary>The updates' text and tokens add up to the result's; only the last is final; only it may be empty.</summary>

@@ -8,8 +8,7 @@ namespace GqaGen.Llama.Generation;
 /// One generation, step by step: the single loop behind <see cref="TextGenerator"/>'s callback, async and streaming
 /// forms. <see cref="Start"/> brings the session to the prompt (reusing the prefix it already holds) and
 /// <see cref="Next"/> draws tokens until some text is final, returning it as an update; the last update carries the
-/// result. Each call runs at most one forward pass after checking the cancellation token, so a caller can run the
-/// steps on any thread it likes, one at a time.
+/// result. The cancellation token is checked before every forward pass; the steps may run on any thread, one at a time.
 /// </summary>
 internal sealed class GenerationRun : IDisposable
 {
@@ -67,14 +66,15 @@ internal sealed class GenerationRun : IDisposable
 
         // As llama.cpp, the prompt counts for the repetition penalty; only its last window matters.
         int window = _options.Sampling.HasRepetitionPenalty ? _options.Sampling.RepetitionPenaltyLastN : 0;
-        for (int i = Math.Max(0, _prompt.Length - window); i < _prompt.Length && window > 0; i++)
+        for (int i = Math.Max(0, _prompt.Length - window); i < _prompt.Length; i++)
             _sampler.Accept(_prompt[i]);
     }
 
     /// <summary>
     /// Draws tokens until some text is final and returns it as an update (the last one with the result), or null once
-    /// the generation has ended. Runs the previously drawn token first (the one forward pass of a step), after checking
-    /// <paramref name="cancellationToken"/>.
+    /// the generation has ended. Each drawn token is run (to get the next logits) only on the way to the next one, after
+    /// checking <paramref name="cancellationToken"/>: text reaches the caller before the next forward pass starts, and
+    /// the last token drawn is never run.
     /// </summary>
     public GenerationUpdate? Next(CancellationToken cancellationToken)
     {
