@@ -9,7 +9,8 @@ namespace GqaGen.Samples;
 
 /// <summary>
 /// <c>generate</c>: prompt → prefill → decode with the Llama decoder on a GGUF model (or, with no <c>--model</c>,
-/// the built-in tiny model whose weights come from a fixed seed), streaming text, then the run's numbers.
+/// the built-in tiny model whose weights come from a fixed seed), streaming text, then the run's numbers. Ctrl+C stops
+/// the generation (the text so far stays printed) and reports what was generated.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -21,6 +22,10 @@ internal static class GenerateCommand
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0f };
         var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely tokens; 0 = all.", DefaultValueFactory = _ => 0 };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling probability mass; 1 = off.", DefaultValueFactory = _ => 1f };
+        var minP = new Option<float>("--min-p") { Description = "Drop tokens less likely than this fraction of the most likely one; 0 = off.", DefaultValueFactory = _ => 0f };
+        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Repetition penalty over the last --repeat-last-n tokens, as llama.cpp's; 1 = off.", DefaultValueFactory = _ => 1f };
+        var repeatLastN = new Option<int>("--repeat-last-n") { Description = "Tokens the repetition penalty looks back over; 0 = off.", DefaultValueFactory = _ => 64 };
+        var stop = new Option<string[]>("--stop") { Description = "Stop when the text contains this string (repeatable).", Arity = ArgumentArity.ZeroOrMore };
         var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for the matrix products and attention.", DefaultValueFactory = _ => 1 };
         var kv = new Option<string>("--kv") { Description = "KV cache storage, as llama.cpp's -ctk/-ctv: f32, f16 (the default, as llama.cpp's), bf16 or q8_0.", DefaultValueFactory = _ => "f16" };
@@ -30,16 +35,21 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Generate text with the Llama decoder on the generated GQA kernels.")
         {
-            model, prompt, maxTokens, temperature, topK, topP, seed, threads, kv, kernel, context,
+            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context,
         };
         command.SetAction(parse => Run(
-            parse.GetValue(model), parse.GetValue(prompt)!, parse.GetValue(maxTokens), parse.GetValue(temperature), parse.GetValue(topK),
-            parse.GetValue(topP), parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel), parse.GetValue(context)));
+            parse.GetValue(model), parse.GetValue(prompt)!,
+            new GenerationSettings(parse.GetValue(maxTokens), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP), parse.GetValue(minP),
+                parse.GetValue(repeatPenalty), parse.GetValue(repeatLastN), parse.GetValue(stop) ?? [], parse.GetValue(seed), parse.GetValue(context)),
+            parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel)));
         return command;
     }
 
-    private static int Run(FileInfo? modelFile, string prompt, int maxTokens, float temperature, int topK, float topP, int seed,
-        int threads, string kv, GqaKernelChoice kernel, int context)
+    /// <summary>The generation options as given on the command line.</summary>
+    private sealed record GenerationSettings(int MaxTokens, float Temperature, int TopK, float TopP, float MinP,
+        float RepeatPenalty, int RepeatLastN, string[] Stop, int Seed, int Context);
+
+    private static int Run(FileInfo? modelFile, string prompt, GenerationSettings settings, int threads, string kv, GqaKernelChoice kernel)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
@@ -47,9 +57,14 @@ internal static class GenerateCommand
             var options = new LlamaModelOptions { Threads = threads, Kernel = kernel, KvElementType = ParseKv(kv) };
             var generation = new GenerationOptions
             {
-                MaxTokens = maxTokens,
-                ContextLength = context,
-                Sampling = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, Seed = seed },
+                MaxTokens = settings.MaxTokens,
+                ContextLength = settings.Context,
+                StopSequences = settings.Stop,
+                Sampling = new SamplingOptions
+                {
+                    Temperature = settings.Temperature, TopK = settings.TopK, TopP = settings.TopP, MinP = settings.MinP,
+                    RepetitionPenalty = settings.RepeatPenalty, RepetitionPenaltyLastN = settings.RepeatLastN, Seed = settings.Seed,
+                },
             };
 
             using GgufFile file = modelFile is null ? BuiltInModel() : GgufFile.Open(modelFile.FullName);
@@ -58,11 +73,7 @@ internal static class GenerateCommand
 
             Console.Out.Flush();
             Console.Write(prompt);
-            GenerationResult result = new TextGenerator(llama).Generate(prompt, generation, piece => Console.Write(piece));
-            Console.WriteLine();
-            Console.WriteLine();
-            Report(result, llama);
-            return 0;
+            return Generate(llama, prompt, generation).GetAwaiter().GetResult();
         }
         // FormatException covers GgufFormatException and GgufTokenizerException; OutOfMemoryException a --context
         // whose cache does not fit.
@@ -71,6 +82,47 @@ internal static class GenerateCommand
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>Streams the generation to the console; Ctrl+C cancels it (only while it runs: before, Ctrl+C ends the
+    /// program as usual) and reports the tokens generated so far. Exit code 130 (128 + SIGINT) then, as llama.cpp's
+    /// llama-cli.</summary>
+    private static async Task<int> Generate(LlamaModel llama, string prompt, GenerationOptions generation)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // keep the process: the generation stops at its next forward pass
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        long started = Stopwatch.GetTimestamp();
+        int tokens = 0;
+        try
+        {
+            GenerationResult? result = null;
+            await foreach (GenerationUpdate update in new TextGenerator(llama).GenerateStreamingAsync(prompt, generation, cancel.Token))
+            {
+                Console.Write(update.Text);
+                tokens += update.Tokens.Count;
+                result = update.Result ?? result;
+            }
+            Console.WriteLine();
+            Console.WriteLine();
+            Report(result!, llama);
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Console.WriteLine();
+            Console.WriteLine();
+            Console.WriteLine($"generated: {tokens} tokens streamed (Cancelled by Ctrl+C) in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:N1} ms");
+            return 130;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
         }
     }
 
