@@ -1,4 +1,5 @@
 using GqaGen.Gguf;
+using GqaGen.Llama.Chat;
 using GqaGen.Llama.Tokenization;
 
 namespace GqaGen.Llama;
@@ -27,6 +28,9 @@ public sealed class LlamaModel : IDisposable
         KernelWarning = warning;
         Pool = new ComputePool(options.Threads);
         Name = file.TryGetValue("general.name", out GgufValue? name) && name.Type == GgufValueType.String ? name.AsString() : null;
+        ChatTemplateText = file.TryGetValue(ChatTemplate.MetadataKey, out GgufValue? template) && template.Type == GgufValueType.String
+            ? template.AsString()
+            : null;
     }
 
     /// <summary>Memory-maps and loads the model at <paramref name="path"/>; the model owns the file.</summary>
@@ -63,6 +67,11 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>The model's <c>general.name</c>, if the file has one.</summary>
     public string? Name { get; }
+
+    /// <summary>The model's chat template, the GGUF's <c>tokenizer.chat_template</c> string (Jinja text, as the model's
+    /// tokenizer_config.json had it), or null if the file has none. <see cref="ChatTemplate.ForModel"/> picks the
+    /// prompt format from it.</summary>
+    public string? ChatTemplateText { get; }
 
     /// <summary>The model's blueprint.</summary>
     public LlamaConfig Config { get; }

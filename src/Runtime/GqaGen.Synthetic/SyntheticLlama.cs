@@ -1,5 +1,6 @@
 using System.Buffers;
 using GqaGen.Gguf;
+using GqaGen.Llama.Chat;
 using GqaGen.Llama.Tokenization;
 
 namespace GqaGen.Synthetic;
@@ -109,9 +110,12 @@ public static class SyntheticLlama
         writer.AddUInt32("llama.vocab_size", (uint)spec.VocabularySize);
 
         var tokenizer = spec.TokenizerModel == SyntheticLlamaSpec.LlamaTokenizer
-            ? SyntheticVocabulary.Llama(spec.VocabularySize)
-            : SyntheticVocabulary.Gpt2(spec.VocabularySize);
+            ? SyntheticVocabulary.Llama(spec.VocabularySize, spec.ChatControlTokens)
+            : SyntheticVocabulary.Gpt2(spec.VocabularySize, spec.ChatControlTokens);
         tokenizer.WriteTo(writer);
+        // After the tokenizer keys, where llama.cpp's converter writes it.
+        if (spec.ChatTemplate is not null)
+            writer.AddString(ChatTemplate.MetadataKey, spec.ChatTemplate);
     }
 
     /// <summary>llama.cpp's <c>llama_ftype</c> for a model whose matrices are all <paramref name="type"/>.</summary>

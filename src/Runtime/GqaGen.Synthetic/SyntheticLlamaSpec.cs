@@ -60,6 +60,22 @@ public sealed record SyntheticLlamaSpec(
         return spec;
     }
 
+    /// <summary>
+    /// The chat template written as <c>tokenizer.chat_template</c>, or null (the default) for none. Every
+    /// <c>&lt;|name|&gt;</c> marker the template writes literally (<see cref="ChatControlTokens"/>) becomes a control
+    /// token of the vocabulary, so the tokenizer parses it as one special token and, for ones such as
+    /// <c>&lt;|im_end|&gt;</c>, treats it as end of generation: e.g.
+    /// <c>SyntheticLlamaSpec.BuiltIn with { ChatTemplate = SyntheticChatTemplates.ChatML }</c>.
+    /// </summary>
+    /// <remarks>The control tokens take the last ids before the gpt2 vocabulary's BOS and EOS (or the last ids of the
+    /// llama vocabulary), in place of the last learned tokens; the vocabulary size is unchanged. Without a template
+    /// the file is exactly as before this option existed.</remarks>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>The control tokens <see cref="ChatTemplate"/> adds to the vocabulary
+    /// (<see cref="SyntheticChatTemplates.ControlTokens"/>); empty without a template.</summary>
+    public IReadOnlyList<string> ChatControlTokens => SyntheticChatTemplates.ControlTokens(ChatTemplate);
+
     /// <summary>Query heads per K/V head, H / G.</summary>
     public int HeadsPerGroup => Heads / KvGroups;
 
@@ -116,10 +132,14 @@ public sealed record SyntheticLlamaSpec(
 
         // The synthetic vocabularies' fixed tokens (SyntheticVocabulary.Gpt2/SyntheticLlama): 256 bytes plus BOS and
         // EOS for gpt2; <unk>, <s>, </s> and 256 byte-fallback tokens for llama.
-        int minimumVocabulary = TokenizerModel == Gpt2Tokenizer ? 258 : 259;
+        if (ChatTemplate is { Length: 0 })
+            throw new ArgumentException(
+                "ChatTemplate is empty; give a template text (e.g. SyntheticChatTemplates.ChatML) or leave it null for a model without one.", nameof(ChatTemplate));
+        int controlTokens = ChatControlTokens.Count;
+        int minimumVocabulary = (TokenizerModel == Gpt2Tokenizer ? 258 : 259) + controlTokens;
         if (VocabularySize < minimumVocabulary)
             throw new ArgumentOutOfRangeException(nameof(VocabularySize), VocabularySize,
-                $"A synthetic \"{TokenizerModel}\" vocabulary needs at least {minimumVocabulary} tokens (its byte and special tokens); got {VocabularySize}.");
+                $"A synthetic \"{TokenizerModel}\" vocabulary needs at least {minimumVocabulary} tokens (its byte and special tokens{(controlTokens > 0 ? $", and the chat template's {controlTokens} control tokens" : "")}); got {VocabularySize}.");
 
         if (WeightType == GgmlType.Q8_0)
         {

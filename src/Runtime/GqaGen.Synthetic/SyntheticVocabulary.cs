@@ -4,7 +4,7 @@ using GqaGen.Llama.Tokenization;
 namespace GqaGen.Synthetic;
 
 /// <summary>Small, deterministic tokenizer vocabularies for tests, samples and benchmarks (no downloads), built from
-/// <see cref="SyntheticCorpus"/>: a byte-level BPE one (<see cref="Gpt2"/>) and a SentencePiece one (<see cref="Llama"/>).
+/// <see cref="SyntheticCorpus"/>: a byte-level BPE one (<see cref="Gpt2(int)"/>) and a SentencePiece one (<see cref="Llama(int)"/>).
 /// The same size always gives the same data.</summary>
 /// <remarks>Merges are learned from the corpus (<see cref="BpeMergeLearner"/>) until every corpus word is one token
 /// (about 700 tokens for gpt2, 800 for llama); a vocabulary asked to be larger than that is filled with concatenations of the pieces
@@ -24,15 +24,26 @@ public static class SyntheticVocabulary
     /// pre-tokenizer (<c>"llama-bpe"</c>), add-BOS on.</summary>
     /// <param name="vocabularySize">Tokens in the vocabulary, at least 258.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="vocabularySize"/> is below 258.</exception>
-    public static TokenizerData Gpt2(int vocabularySize)
+    public static TokenizerData Gpt2(int vocabularySize) => Gpt2(vocabularySize, []);
+
+    /// <summary>As <see cref="Gpt2(int)"/>, with <paramref name="controlTokens"/> (a chat template's
+    /// <c>&lt;|im_start|&gt;</c>, <c>&lt;|im_end|&gt;</c>, ...) as control tokens just before BOS and EOS, in place of
+    /// the last merges. A control token that is already the vocabulary's BOS or EOS text is not added twice.</summary>
+    /// <param name="vocabularySize">Tokens in the vocabulary, at least 258 plus the control tokens.</param>
+    /// <param name="controlTokens">Distinct token texts; empty gives exactly <see cref="Gpt2(int)"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vocabularySize"/> is too small.</exception>
+    public static TokenizerData Gpt2(int vocabularySize, IReadOnlyList<string> controlTokens)
     {
-        const int reserved = 256 + 2;
+        ArgumentNullException.ThrowIfNull(controlTokens);
+        string[] controls = [.. controlTokens.Where(t => t is not (BeginOfText or EndOfText)).Distinct(StringComparer.Ordinal)];
+        int reserved = 256 + 2 + controls.Length;
         if (vocabularySize < reserved)
             throw new ArgumentOutOfRangeException(nameof(vocabularySize), vocabularySize,
-                $"A synthetic gpt2 vocabulary needs at least {reserved} tokens (256 byte tokens, {BeginOfText} and {EndOfText}); got {vocabularySize}.");
-        int normalCount = vocabularySize - 2;
+                $"A synthetic gpt2 vocabulary needs at least {reserved} tokens (256 byte tokens, {BeginOfText}, {EndOfText}{(controls.Length > 0 ? $" and {controls.Length} control tokens" : "")}); got {vocabularySize}.");
+        int normalCount = vocabularySize - 2 - controls.Length;
         var tokens = new List<string>(vocabularySize);
-        var known = new HashSet<string>(StringComparer.Ordinal);
+        // The control tokens are known from the start, so that no learned or joined token can repeat one.
+        var known = new HashSet<string>(controls, StringComparer.Ordinal);
         for (int b = 0; b < 256; b++)
         {
             tokens.Add(ByteLevelEncoding.ToChar((byte)b).ToString());
@@ -55,11 +66,12 @@ public static class SyntheticVocabulary
         FillWithConcatenations(tokens, known, normalCount, [.. learned, .. tokens.Take(256)],
             (left, right) => merges.Add($"{left} {right}"));
 
+        tokens.AddRange(controls);
         tokens.Add(BeginOfText);
         tokens.Add(EndOfText);
         var types = new int[vocabularySize];
         Array.Fill(types, (int)GgufTokenType.Normal);
-        types[^2] = types[^1] = (int)GgufTokenType.Control;
+        types.AsSpan(normalCount).Fill((int)GgufTokenType.Control);
         return new TokenizerData(TokenizerData.Gpt2Model, tokens, Scores: null, types, merges,
             BosId: vocabularySize - 2, EosId: vocabularySize - 1, UnknownId: null, PaddingId: null,
             AddBos: true, PreTokenizer: "llama-bpe");
@@ -72,12 +84,26 @@ public static class SyntheticVocabulary
     /// through byte fallback.</summary>
     /// <param name="vocabularySize">Tokens in the vocabulary, at least 259.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="vocabularySize"/> is below 259.</exception>
-    public static TokenizerData Llama(int vocabularySize)
+    public static TokenizerData Llama(int vocabularySize) => Llama(vocabularySize, []);
+
+    /// <summary>As <see cref="Llama(int)"/>, with <paramref name="controlTokens"/> (a chat template's
+    /// <c>&lt;|im_start|&gt;</c>, <c>&lt;|im_end|&gt;</c>, ...) as control tokens with score 0 at the last ids, in
+    /// place of the last pieces.</summary>
+    /// <param name="vocabularySize">Tokens in the vocabulary, at least 259 plus the control tokens.</param>
+    /// <param name="controlTokens">Distinct token texts, none of them <c>&lt;unk&gt;</c>, <c>&lt;s&gt;</c>,
+    /// <c>&lt;/s&gt;</c> or a byte token; empty gives exactly <see cref="Llama(int)"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vocabularySize"/> is too small.</exception>
+    /// <exception cref="ArgumentException">A control token repeats a fixed token or another control token.</exception>
+    public static TokenizerData Llama(int vocabularySize, IReadOnlyList<string> controlTokens)
     {
-        const int reserved = 3 + 256;
+        ArgumentNullException.ThrowIfNull(controlTokens);
+        const int fixedTokens = 3 + 256;
+        int reserved = fixedTokens + controlTokens.Count;
         if (vocabularySize < reserved)
             throw new ArgumentOutOfRangeException(nameof(vocabularySize), vocabularySize,
-                $"A synthetic llama vocabulary needs at least {reserved} tokens (<unk>, <s>, </s> and 256 byte tokens); got {vocabularySize}.");
+                $"A synthetic llama vocabulary needs at least {reserved} tokens (<unk>, <s>, </s> and 256 byte tokens{(controlTokens.Count > 0 ? $", and {controlTokens.Count} control tokens" : "")}); got {vocabularySize}.");
+        // The pieces fill the ids below the control tokens.
+        int normalEnd = vocabularySize - controlTokens.Count;
         var tokens = new List<string>(vocabularySize) { "<unk>", "<s>", "</s>" };
         var types = new List<int> { (int)GgufTokenType.Unknown, (int)GgufTokenType.Control, (int)GgufTokenType.Control };
         for (int b = 0; b < 256; b++)
@@ -86,9 +112,15 @@ public static class SyntheticVocabulary
             types.Add((int)GgufTokenType.Byte);
         }
         var known = new HashSet<string>(tokens, StringComparer.Ordinal);
+        foreach (string control in controlTokens)
+        {
+            if (!known.Add(control))
+                throw new ArgumentException($"Control token \"{control}\" repeats a fixed token or another control token.", nameof(controlTokens));
+        }
 
         var (alphabet, learnedMerges) = LlamaPieces.Value;
-        var characters = alphabet.Take(vocabularySize - reserved).ToList();
+        const int reservedBeforePieces = fixedTokens;
+        var characters = alphabet.Take(normalEnd - reservedBeforePieces).ToList();
         foreach (string character in characters)
         {
             tokens.Add(character);
@@ -97,7 +129,7 @@ public static class SyntheticVocabulary
         var pieces = new List<string>();
         foreach (var (left, right) in learnedMerges)
         {
-            if (tokens.Count == vocabularySize)
+            if (tokens.Count == normalEnd)
                 break;
             if (known.Add(left + right))
             {
@@ -105,15 +137,17 @@ public static class SyntheticVocabulary
                 pieces.Add(left + right);
             }
         }
-        FillWithConcatenations(tokens, known, vocabularySize, [.. pieces, .. characters], onJoin: null);
-        int pieceCount = tokens.Count - reserved - characters.Count;
+        FillWithConcatenations(tokens, known, normalEnd, [.. pieces, .. characters], onJoin: null);
+        int pieceCount = tokens.Count - reservedBeforePieces - characters.Count;
 
         var scores = new float[vocabularySize];
         for (int k = 0; k < pieceCount; k++)
-            scores[reserved + characters.Count + k] = -k;
+            scores[reservedBeforePieces + characters.Count + k] = -k;
         for (int j = 0; j < characters.Count; j++)
-            scores[reserved + j] = -(pieceCount + j);
-        types.AddRange(Enumerable.Repeat((int)GgufTokenType.Normal, vocabularySize - types.Count));
+            scores[reservedBeforePieces + j] = -(pieceCount + j);
+        types.AddRange(Enumerable.Repeat((int)GgufTokenType.Normal, normalEnd - types.Count));
+        tokens.AddRange(controlTokens);
+        types.AddRange(Enumerable.Repeat((int)GgufTokenType.Control, controlTokens.Count));
         return new TokenizerData(TokenizerData.LlamaModel, tokens, scores, types, Merges: null,
             BosId: 1, EosId: 2, UnknownId: 0, PaddingId: null, AddBos: true, PreTokenizer: null);
     }

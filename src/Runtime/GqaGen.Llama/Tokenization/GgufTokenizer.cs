@@ -165,6 +165,58 @@ public abstract class GgufTokenizer
         return output.ToArray();
     }
 
+    /// <summary>Encodes the concatenation of <paramref name="segments"/> as <see cref="Encode(string, bool, bool)"/>
+    /// encodes one text, except that control tokens are recognised only inside segments whose <c>ParseSpecial</c> is
+    /// true and never across two segments: a chat prompt parses its template's text for them, not its messages.</summary>
+    /// <remarks>Runs of plain text that meet at a segment boundary are tokenized as one run, as llama.cpp tokenizes a
+    /// whole prompt at once; so when the other segments spell no special token, the result equals
+    /// <c>Encode(string.Concat(texts), addBos, parseSpecial: true)</c>.</remarks>
+    internal IReadOnlyList<int> EncodeSegments(IReadOnlyList<(string Text, bool ParseSpecial)> segments, bool addBos)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var output = new List<int>();
+        if (addBos && AddBos)
+            output.Add(BosId);
+
+        // Fragments of all segments in one coordinate space (offsets into `whole`), adjacent text runs joined.
+        var whole = new StringBuilder();
+        var fragments = new List<TextFragment>();
+        foreach (var (segmentText, parseSpecial) in segments)
+        {
+            string segment = ReplaceLoneSurrogates(segmentText);
+            int offset = whole.Length;
+            whole.Append(segment);
+            if (segment.Length == 0)
+                continue;
+            foreach (TextFragment fragment in _specialTokens.Split(segment, parseSpecial))
+            {
+                if (fragment.IsToken)
+                    fragments.Add(fragment);
+                else if (fragments.Count > 0 && !fragments[^1].IsToken)
+                    fragments[^1] = TextFragment.Text(fragments[^1].Start, fragments[^1].Length + fragment.Length);
+                else
+                    fragments.Add(TextFragment.Text(offset + fragment.Start, fragment.Length));
+            }
+        }
+
+        string text = whole.ToString();
+        bool atStartOrAfterSpecial = true;
+        foreach (TextFragment fragment in fragments)
+        {
+            if (fragment.IsToken)
+            {
+                output.Add(fragment.Token);
+                atStartOrAfterSpecial = true;
+            }
+            else
+            {
+                EncodeText(text.AsSpan(fragment.Start, fragment.Length), atStartOrAfterSpecial, output);
+                atStartOrAfterSpecial = false;
+            }
+        }
+        return output.ToArray();
+    }
+
     /// <summary>Tokenizes one run of text that holds no special tokens, appending the ids to <paramref name="output"/>.</summary>
     private protected abstract void EncodeText(ReadOnlySpan<char> text, bool atStartOrAfterSpecial, List<int> output);
 
