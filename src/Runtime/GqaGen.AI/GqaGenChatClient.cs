@@ -96,20 +96,42 @@ public sealed class GqaGenChatClient : IChatClient
         await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         // Everything that can be wrong with the request is found before it queues.
         List<ChatTurn> turns = ChatTurnConversion.ToTurns(messages, options?.Instructions);
         IReadOnlyList<int> prompt = Template.Format(turns, addGenerationPrompt: true).Tokenize(_model.Tokenizer);
-        GenerationOptions generation = ChatOptionsMapping.ToGenerationOptions(options, _options, prompt.Count, ContextLength);
+        return RunAsync(prompt, options, "chatcmpl-", cancellationToken);
+    }
 
-        string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// Continues <paramref name="prompt"/> as raw text, no chat template applied (what OpenAI's <c>/v1/completions</c>
+    /// does): BOS first when the model asks for it, control tokens written in the text left as plain text. Queues,
+    /// streams, honours <paramref name="options"/> and reuses the cache exactly as a chat request does.
+    /// </summary>
+    /// <exception cref="ArgumentException">The prompt is empty or leaves no room in the context; an option is out of range.</exception>
+    public IAsyncEnumerable<ChatResponseUpdate> CompleteStreamingAsync(string prompt, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        IReadOnlyList<int> tokens = _model.Tokenizer.Encode(prompt, addBos: true);
+        if (tokens.Count == 0)
+            throw new ArgumentException("The prompt encodes to no tokens (this model adds no BOS); give some text.", nameof(prompt));
+        return RunAsync(tokens, options, "cmpl-", cancellationToken);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> RunAsync(
+        IReadOnlyList<int> prompt, ChatOptions? options, string idPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        GenerationOptions generation = ChatOptionsMapping.ToGenerationOptions(options, _options, prompt.Count, ContextLength);
+        string responseId = idPrefix + Guid.NewGuid().ToString("N");
         DateTimeOffset created = DateTimeOffset.UtcNow;
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             await foreach (GenerationUpdate update in _generator.GenerateStreamingAsync(_session, prompt, generation, cancellationToken).ConfigureAwait(false))
             {
                 if (update.Text.Length > 0)
@@ -160,6 +182,8 @@ public sealed class GqaGenChatClient : IChatClient
         if (_disposed)
             return;
         _disposed = true;
+        // A request still running holds the turn: wait for it, so its session is not freed under it.
+        _turn.Wait();
         _session.Dispose();
         _turn.Dispose();
         if (_options.OwnsModel)
