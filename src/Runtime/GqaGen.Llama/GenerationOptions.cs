@@ -1,9 +1,10 @@
 namespace GqaGen.Llama;
 
-/// <summary>What <see cref="TextGenerator.Generate"/> does.</summary>
+/// <summary>What a <see cref="TextGenerator"/> generation does: how many tokens, how they are drawn, where it stops.</summary>
 public sealed record GenerationOptions
 {
-    /// <summary>The most tokens to generate after the prompt (default 64).</summary>
+    /// <summary>The most tokens to generate after the prompt (default 64). With 0 the prompt is only run into the cache
+    /// (useful on a caller's session, to have its prefix ready for the next request).</summary>
     public int MaxTokens
     {
         get;
@@ -17,8 +18,9 @@ public sealed record GenerationOptions
         init => field = value ?? throw new ArgumentNullException(nameof(Sampling));
     } = SamplingOptions.Greedy;
 
-    /// <summary>KV cache positions to allocate; 0 (default) means just enough: prompt + <see cref="MaxTokens"/>,
-    /// at most the model's context length unless the prompt alone is longer.</summary>
+    /// <summary>KV cache positions to allocate for a generation in a fresh session; 0 (default) means just enough:
+    /// prompt + <see cref="MaxTokens"/>, at most the model's context length unless the prompt alone is longer. A
+    /// generation on a caller's session uses that session's cache and ignores this.</summary>
     public int ContextLength
     {
         get;
@@ -27,4 +29,31 @@ public sealed record GenerationOptions
 
     /// <summary>Whether to stop at an end-of-generation token (EOS, Llama 3's &lt;|eot_id|&gt;). Default true.</summary>
     public bool StopAtEndOfSequence { get; init; } = true;
+
+    /// <summary>
+    /// Strings that end generation when the generated text contains one (none by default). Matched exactly (ordinal)
+    /// on the text, across token boundaries; the earliest match wins. Neither the stop sequence nor anything generated
+    /// after it is part of the text, and text that could be the start of a stop sequence is held back from the stream
+    /// until it is known not to be. The result's <see cref="GenerationResult.StopReason"/> is then
+    /// <see cref="StopReason.StopSequence"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The list is null.</exception>
+    /// <exception cref="ArgumentException">An entry is null or empty (named by its index).</exception>
+    public IReadOnlyList<string> StopSequences
+    {
+        get;
+        init => field = CheckStopSequences(value);
+    } = [];
+
+    private static string[] CheckStopSequences(IReadOnlyList<string> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(sequences, nameof(StopSequences));
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            if (string.IsNullOrEmpty(sequences[i]))
+                throw new ArgumentException($"StopSequences[{i}] is {(sequences[i] is null ? "null" : "empty")}; a stop sequence needs at least one character. Remove it from the list.", nameof(StopSequences));
+        }
+        // A copy: the options are immutable even if the caller's list is not.
+        return [.. sequences];
+    }
 }

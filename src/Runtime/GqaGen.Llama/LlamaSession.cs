@@ -4,13 +4,23 @@ using System.Numerics.Tensors;
 namespace GqaGen.Llama;
 
 /// <summary>
-/// The run state of one conversation with a <see cref="LlamaModel"/>: its KV cache, the position reached, and the
-/// activation buffers. Not thread-safe (one session runs one token at a time; the model spreads each matrix
-/// product over its threads).
+/// The run state of one conversation with a <see cref="LlamaModel"/>: its KV cache, the tokens it holds (and so the
+/// position reached), and the activation buffers.
 /// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> A session runs one call at a time: a call made while another is running on the same session
+/// (from another thread) throws <see cref="InvalidOperationException"/> instead of corrupting the cache. Sessions of
+/// one model may run on different threads at once: they share only read-only weights and the model's
+/// <see cref="ComputePool"/>, which runs one parallel range at a time (callers from several threads take turns, range
+/// by range) and keeps per-thread scratch buffers, so each session computes exactly what it would alone, at a share of
+/// the speed.</para>
+/// <para><b>Tokens and rewinding.</b> <see cref="Tokens"/> lists the token whose keys and values fill each position,
+/// always <see cref="Position"/> long. <see cref="Rewind"/> forgets the positions from a point on, so that a
+/// conversation's next turn can keep the prefix it shares with the previous one and run only the rest.</para>
+/// </remarks>
 public sealed class LlamaSession : IDisposable
 {
-    /// <summary>Prompt tokens run together in <see cref="Prefill"/>: each weight row is read once per chunk.</summary>
+    /// <summary>Prompt tokens run together in <see cref="Prefill(ReadOnlySpan{int})"/>: each weight row is read once per chunk.</summary>
     public const int PrefillChunk = 32;
 
     private readonly LlamaModel _model;
@@ -35,6 +45,9 @@ public sealed class LlamaSession : IDisposable
     private readonly float[] _logits;    // (vocabulary)
 
     private readonly bool _ownsCache;
+    private readonly List<int> _tokens; // (position) the token run there, or UnknownToken
+    private readonly IReadOnlyList<int> _tokensView;
+    private int _busy; // 1 while a call runs: a second, concurrent call throws
 
     internal LlamaSession(LlamaModel model, int contextLength)
         : this(model, NewCache(model, contextLength), position: 0, ownsCache: true)
@@ -51,7 +64,10 @@ public sealed class LlamaSession : IDisposable
         _rope = new RotaryEmbedding(_config, _weights.RopeFrequencyFactors);
         _cache = cache;
         _ownsCache = ownsCache;
-        Position = position;
+        // A resumed cache's positions hold keys and values of tokens this session was never told.
+        _tokens = new List<int>(Math.Min(cache.Capacity, 4096));
+        _tokens.AddRange(Enumerable.Repeat(UnknownToken, position));
+        _tokensView = _tokens.AsReadOnly();
 
         int embd = _config.EmbeddingLength, qLength = _config.Shape.QueryLength, kvLength = _config.Shape.KvLength;
         _x = new float[PrefillChunk * embd];
@@ -70,14 +86,29 @@ public sealed class LlamaSession : IDisposable
     /// <summary>The model this session runs.</summary>
     public LlamaModel Model => _model;
 
-    /// <summary>The session's KV cache (fp32, one per session).</summary>
+    /// <summary>The session's KV cache, in its storage type (<see cref="KvCache.ElementType"/>).</summary>
     public KvCache Cache => _cache;
 
     /// <summary>Positions the cache holds.</summary>
     public int ContextLength => _cache.Capacity;
 
-    /// <summary>Tokens run so far; the next token goes to this position.</summary>
-    public int Position { get; private set; }
+    /// <summary>Tokens run so far; the next token goes to this position. Always <see cref="Tokens"/>.Count.</summary>
+    public int Position => _tokens.Count;
+
+    /// <summary>In <see cref="Tokens"/>, a position whose token the session does not know: those of a session created by
+    /// <see cref="LlamaModel.ResumeSession"/> over a filled cache. It matches no token id, so no prompt reuses it.</summary>
+    public const int UnknownToken = -1;
+
+    /// <summary>
+    /// The token whose keys and values each position of the cache holds, position 0 first: exactly the tokens whose
+    /// forward passes completed, <see cref="Position"/> long (<see cref="UnknownToken"/> for positions a resumed
+    /// session inherited). A live view: it changes as the session runs.
+    /// </summary>
+    public IReadOnlyList<int> Tokens => _tokensView;
+
+    /// <summary>The logits of the last <see cref="Decode"/> or <see cref="Prefill(ReadOnlySpan{int})"/> (stale after a
+    /// <see cref="Rewind"/>, <see cref="Reset"/> or a failed call).</summary>
+    internal ReadOnlySpan<float> LastLogits => _logits;
 
     /// <summary>Time spent in the attention kernel (K/V append and decode) since the session began or was reset.</summary>
     public TimeSpan AttentionTime => Stopwatch.GetElapsedTime(0, _attentionTicks);
@@ -88,12 +119,21 @@ public sealed class LlamaSession : IDisposable
     /// (vocabulary long; valid until the next call on this session).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The token is not in the vocabulary.</exception>
     /// <exception cref="InvalidOperationException">The cache is full.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running on this session.</exception>
     public ReadOnlySpan<float> Decode(int token)
     {
         ObjectDisposedException.ThrowIf(_cache.IsDisposed, this);
         CheckRoom(1);
         CheckToken(token);
-        Run([token], computeLogits: true);
+        Enter();
+        try
+        {
+            Run([token], computeLogits: true);
+        }
+        finally
+        {
+            Exit();
+        }
         return _logits;
     }
 
@@ -101,8 +141,22 @@ public sealed class LlamaSession : IDisposable
     /// and returns the last token's logits (valid until the next call).</summary>
     /// <exception cref="ArgumentException"><paramref name="tokens"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A token is not in the vocabulary.</exception>
-    /// <exception cref="InvalidOperationException">The tokens do not fit in the cache.</exception>
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    /// <exception cref="InvalidOperationException">The tokens do not fit in the cache, or another call is running on
+    /// this session.</exception>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens) => Prefill(tokens, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="Prefill(ReadOnlySpan{int})"/>, checking <paramref name="cancellationToken"/> before each chunk of
+    /// <see cref="PrefillChunk"/> tokens. All or nothing: if the call throws, cancelled or failed, <see cref="Position"/>
+    /// and <see cref="Tokens"/> are what they were before it (the chunks already run are forgotten; their cache slots
+    /// are simply overwritten later).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before a chunk.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tokens"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token is not in the vocabulary.</exception>
+    /// <exception cref="InvalidOperationException">The tokens do not fit in the cache, or another call is running on
+    /// this session.</exception>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
     {
         if (tokens.IsEmpty)
             throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
@@ -110,29 +164,81 @@ public sealed class LlamaSession : IDisposable
         CheckRoom(tokens.Length);
         foreach (int token in tokens)
             CheckToken(token);
-        // All or nothing: a failure in a later chunk must not leave the earlier chunks counted as context.
+        Enter();
+        // All or nothing: a failure or cancellation in a later chunk must not leave the earlier chunks counted as context.
         int first = Position;
         try
         {
             for (int start = 0; start < tokens.Length; start += PrefillChunk)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 int count = Math.Min(PrefillChunk, tokens.Length - start);
                 Run(tokens.Slice(start, count), computeLogits: start + count == tokens.Length);
             }
         }
         catch
         {
-            Position = first;
+            _tokens.RemoveRange(first, _tokens.Count - first);
             throw;
+        }
+        finally
+        {
+            Exit();
         }
         return _logits;
     }
 
+    /// <summary>
+    /// Whether <see cref="Rewind"/> can go back to <paramref name="position"/>: any position from 0 to
+    /// <see cref="Position"/> for an ordinary cache. A sliding-window ring (<see cref="KvCache.SlidingWindow"/> W) keeps
+    /// only the last <see cref="KvCache.Slots"/> positions, and the next token at <paramref name="position"/> attends to
+    /// the W − 1 before it: once the ring has wrapped, only position 0 (start over) and positions whose window is still
+    /// held qualify, that is Position − 1 and Position when the ring holds exactly W.
+    /// </summary>
+    public bool CanRewind(int position)
+    {
+        if (position < 0 || position > Position)
+            return false;
+        if (_cache.SlidingWindow == 0 || position == 0)
+            return true;
+        int oldestHeld = Math.Max(0, Position - _cache.Slots);
+        int oldestNeeded = Math.Max(0, position + 1 - _cache.SlidingWindow);
+        return oldestNeeded >= oldestHeld;
+    }
+
+    /// <summary>
+    /// Forgets positions <paramref name="position"/> and later: <see cref="Position"/> becomes
+    /// <paramref name="position"/> and <see cref="Tokens"/> keeps its first <paramref name="position"/> entries, whose
+    /// keys and values stay in the cache. The next <see cref="Prefill(ReadOnlySpan{int})"/> or <see cref="Decode"/>
+    /// continues from there exactly as a session that had run only those tokens would. Rewinding leaves no logits: run
+    /// at least one token before sampling.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is outside 0…<see cref="Position"/>.</exception>
+    /// <exception cref="InvalidOperationException">A sliding-window cache no longer holds the positions the next token at
+    /// <paramref name="position"/> would attend to (see <see cref="CanRewind"/>), or another call is running on this
+    /// session.</exception>
+    public void Rewind(int position)
+    {
+        if (position < 0 || position > Position)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"A session at position {Position} can rewind to 0..{Position}; got {position}.");
+        if (!CanRewind(position))
+            throw new InvalidOperationException(
+                $"The session's cache is a sliding-window ring of {_cache.Slots} slots (window {_cache.SlidingWindow}) at position {Position}: positions before "
+                + $"{Position - _cache.Slots} are overwritten, and a token at position {position} attends to positions from {position + 1 - _cache.SlidingWindow}. "
+                + "Rewind to 0 (or check CanRewind first) and run the tokens again.");
+        Enter();
+        _tokens.RemoveRange(position, _tokens.Count - position);
+        Exit();
+    }
+
     /// <summary>Forgets every position (the cache is reused from position 0).</summary>
+    /// <exception cref="InvalidOperationException">Another call is running on this session.</exception>
     public void Reset()
     {
-        Position = 0;
+        Enter();
+        _tokens.Clear();
         _attentionTicks = 0;
+        Exit();
     }
 
     /// <summary>Frees the KV cache, if the session created it.</summary>
@@ -141,6 +247,16 @@ public sealed class LlamaSession : IDisposable
         if (_ownsCache)
             _cache.Dispose();
     }
+
+    /// <summary>Marks the session busy, or throws if a call is already running on it (from another thread).</summary>
+    private void Enter()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException("Another call is running on this session. A session runs one call at a time; "
+                + "give each concurrent conversation its own session (sessions of one model may run at once).");
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
 
     private static KvCache NewCache(LlamaModel model, int contextLength)
     {
@@ -163,7 +279,8 @@ public sealed class LlamaSession : IDisposable
 
     /// <summary>The forward pass for <paramref name="tokens"/> (1..<see cref="PrefillChunk"/>) at positions
     /// Position…Position+n−1, top to bottom: embedding, then per layer norm → Q/K/V → RoPE → cache → attention →
-    /// output projection → residual, norm → SwiGLU MLP → residual; then the final norm and output head.</summary>
+    /// output projection → residual, norm → SwiGLU MLP → residual; then the final norm and output head. The tokens
+    /// join <see cref="Tokens"/> once their keys and values are all in the cache.</summary>
     private void Run(ReadOnlySpan<int> tokens, bool computeLogits)
     {
         // Decode and Prefill checked the tokens, the room left and the cache.
@@ -203,7 +320,8 @@ public sealed class LlamaSession : IDisposable
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _projected.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
         }
 
-        Position = first + n;
+        foreach (int token in tokens)
+            _tokens.Add(token);
         if (computeLogits)
         {
             Span<float> last = _x.AsSpan((n - 1) * embd, embd);
