@@ -19,11 +19,13 @@ public sealed class ChatClientTests(ChatModelFixture fixture) : IClassFixture<Ch
 
     private GqaGenChatClient NewClient(GqaGenChatClientOptions? options = null) => new(fixture.Model, options);
 
+    private IReadOnlyList<int> PromptTokens(IEnumerable<ChatMessage> messages) =>
+        ChatTemplate.ForModel(fixture.Model).Format(messages.Select(m => new ChatTurn(m.Role.Value, m.Text)).ToList()).Tokenize(fixture.Model.Tokenizer);
+
     /// <summary>What the decoder generates greedily for the same prompt in a fresh session: the expected reply.</summary>
     private GenerationResult Reference(IEnumerable<ChatMessage> messages, int maxTokens)
     {
-        var turns = messages.Select(m => new ChatTurn(m.Role.Value, m.Text)).ToList();
-        var prompt = ChatTemplate.ForModel(fixture.Model).Format(turns).Tokenize(fixture.Model.Tokenizer);
+        var prompt = PromptTokens(messages);
         using var session = fixture.Model.CreateSession(fixture.Model.Config.ContextLength);
         return new TextGenerator(fixture.Model).GenerateAsync(session, prompt,
             new GenerationOptions { MaxTokens = maxTokens, Sampling = SamplingOptions.Greedy }).GetAwaiter().GetResult();
@@ -77,13 +79,17 @@ public sealed class ChatClientTests(ChatModelFixture fixture) : IClassFixture<Ch
         messages.Add(new ChatMessage(ChatRole.User, "And a dog?"));
         ChatResponse second = await client.GetResponseAsync(messages, Greedy);
 
-        // The first turn's whole prompt is a prefix of the second's, so at least all of it comes from the cache,
-        // and only the reply and the new user turn are run.
-        long firstPrompt = first.Usage.InputTokenCount!.Value;
-        long cached = second.Usage!.CachedInputTokenCount!.Value;
-        Assert.InRange(cached, firstPrompt, second.Usage.InputTokenCount!.Value - 1);
-        Assert.True(second.Usage.InputTokenCount - cached <= first.Usage.OutputTokenCount + 16,
-            $"ran {second.Usage.InputTokenCount - cached} prompt tokens for a {first.Usage.OutputTokenCount}-token reply and a short question");
+        // The session holds the first prompt and the reply's tokens but the last (sampled, never run); the second
+        // prompt shares with that its longest common prefix, and only the rest is run.
+        GenerationResult turn1 = Reference(messages.Take(2), 12);
+        int[] held = [.. turn1.PromptTokens, .. turn1.GeneratedTokens.Take(turn1.GeneratedTokens.Count - 1)];
+        IReadOnlyList<int> prompt2 = PromptTokens(messages);
+        int common = 0;
+        while (common < held.Length && common < prompt2.Count - 1 && held[common] == prompt2[common])
+            common++;
+        Assert.True(common >= turn1.PromptTokens.Count, $"only {common} of the first prompt's {turn1.PromptTokens.Count} tokens lead the second prompt");
+        Assert.Equal(prompt2.Count, second.Usage!.InputTokenCount);
+        Assert.Equal(common, second.Usage.CachedInputTokenCount);
 
         // Reusing the cache changes nothing in the reply: a fresh client runs the whole prompt to the same text.
         using var fresh = NewClient();
@@ -120,10 +126,14 @@ public sealed class ChatClientTests(ChatModelFixture fixture) : IClassFixture<Ch
     public async Task A_request_cancelled_during_the_prompt_pass_yields_nothing_and_the_client_stays_usable()
     {
         using var client = NewClient();
-        // A long prompt (hundreds of tokens: many prefill chunks) so the cancellation lands inside the prompt pass.
-        var messages = Conversation(string.Join(' ', Enumerable.Repeat("the quick brown fox jumps over the lazy dog", 60)));
+        // A long prompt (most of the 2,048-token context: dozens of prefill chunks, tens of milliseconds) so that the
+        // cancellation lands inside the prompt pass.
+        string words = "the quick brown fox jumps over the lazy dog ";
+        var messages = Conversation(string.Concat(Enumerable.Repeat(words, 1)));
+        while (PromptTokens(Conversation(string.Concat(Enumerable.Repeat(words, 2)) + messages[1].Text)).Count < 1800)
+            messages = Conversation(string.Concat(Enumerable.Repeat(words, 2)) + messages[1].Text);
         using var cts = new CancellationTokenSource();
-        cts.CancelAfter(TimeSpan.FromMilliseconds(5));
+        cts.CancelAfter(TimeSpan.FromMilliseconds(2));
         int pieces = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
