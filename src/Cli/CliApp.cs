@@ -110,6 +110,7 @@ public sealed partial class CliApp
         root.Subcommands.Add(InspectCommand());
         root.Subcommands.Add(PlotCommand());
         root.Subcommands.Add(HeatmapCommand());
+        root.Subcommands.Add(ServeCommand());
         return root;
     }
 

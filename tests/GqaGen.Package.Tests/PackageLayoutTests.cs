@@ -24,12 +24,20 @@ public sealed class PackageLayoutTests(PackedFeed feed)
     [InlineData("GqaGen.Llama", "lib/net10.0/GqaGen.Llama.dll")]
     [InlineData("GqaGen.Llama", "lib/net10.0/GqaGen.Llama.xml")]
     [InlineData("GqaGen.Llama", "README.md")]
+    [InlineData("GqaGen.AI", "lib/net10.0/GqaGen.AI.dll")]
+    [InlineData("GqaGen.AI", "lib/net10.0/GqaGen.AI.xml")]
+    [InlineData("GqaGen.AI", "README.md")]
+    [InlineData("GqaGen.Server", "lib/net10.0/GqaGen.Server.dll")]
+    [InlineData("GqaGen.Server", "lib/net10.0/GqaGen.Server.xml")]
+    [InlineData("GqaGen.Server", "README.md")]
     [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.Cli.dll")]
     [InlineData("GqaGen.Cli", ToolFolder + "DotnetToolSettings.xml")]
     [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.dll")]
     [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.Gguf.dll")]
     [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.Llama.dll")]
     [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.Synthetic.dll")]
+    [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.AI.dll")]
+    [InlineData("GqaGen.Cli", ToolFolder + "GqaGen.Server.dll")]
     [InlineData("GqaGen.Cli", "README.md")]
     public void Each_package_contains_its_files(string id, string path)
     {
@@ -41,6 +49,8 @@ public sealed class PackageLayoutTests(PackedFeed feed)
     [InlineData("GqaGen", new[] { "System.Numerics.Tensors" })]
     [InlineData("GqaGen.Gguf", new string[0])]
     [InlineData("GqaGen.Llama", new[] { "GqaGen", "GqaGen.Gguf", "Microsoft.ML.Tokenizers" })]
+    [InlineData("GqaGen.AI", new[] { "GqaGen.Llama", "Microsoft.Extensions.AI", "Microsoft.Extensions.AI.Abstractions" })]
+    [InlineData("GqaGen.Server", new[] { "GqaGen.AI" })]   // ASP.NET Core is a shared framework, not a package
     [InlineData("GqaGen.Cli", new string[0])]   // a tool carries its dependencies in tools/
     public void Each_package_depends_on_exactly_its_dependencies(string id, string[] expected)
     {
@@ -62,6 +72,8 @@ public sealed class PackageLayoutTests(PackedFeed feed)
     [InlineData("GqaGen")]
     [InlineData("GqaGen.Gguf")]
     [InlineData("GqaGen.Llama")]
+    [InlineData("GqaGen.AI")]
+    [InlineData("GqaGen.Server")]
     [InlineData("GqaGen.Cli")]
     public void Each_package_has_its_id_the_run_version_and_a_readme(string id)
     {
@@ -87,7 +99,7 @@ public sealed class PackageLayoutTests(PackedFeed feed)
         Assert.DoesNotContain(Entries(id), e => e.Contains("GqaGen.Synthetic", StringComparison.OrdinalIgnoreCase));
 
     [Fact]
-    public void The_feed_holds_the_four_packages_and_nothing_else()
+    public void The_feed_holds_the_six_packages_and_nothing_else()
     {
         var packages = Directory.GetFiles(feed.FeedDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(PackedFeed.PackageIds.Select(id => $"{id}.{feed.Version}.nupkg").Order(StringComparer.Ordinal), packages);

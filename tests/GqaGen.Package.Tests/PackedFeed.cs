@@ -19,7 +19,7 @@ public sealed partial class PackedFeed : IDisposable
     public const string PackagesFilter = "GqaGen.Packages.slnf";
 
     /// <summary>Every package the repository ships, by id.</summary>
-    public static readonly string[] PackageIds = ["GqaGen", "GqaGen.Gguf", "GqaGen.Llama", "GqaGen.Cli"];
+    public static readonly string[] PackageIds = ["GqaGen", "GqaGen.Gguf", "GqaGen.Llama", "GqaGen.AI", "GqaGen.Server", "GqaGen.Cli"];
 
     private string? _nuGetConfig;
 
@@ -35,7 +35,7 @@ public sealed partial class PackedFeed : IDisposable
         foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
             File.WriteAllText(Path.Combine(WorkRoot, file), "<Project />\n");
 
-        // One pack for all four packages: they build once, in dependency order.
+        // One pack for all the packages: they build once, in dependency order.
         CliResult pack = DotnetCli.Run(RepoRoot, TimeSpan.FromMinutes(8),
         [
             "pack", PackagesFilter,
