@@ -27,27 +27,28 @@ internal static class GenerateCommand
         var repeatLastN = new Option<int>("--repeat-last-n") { Description = "Tokens the repetition penalty looks back over; 0 = off.", DefaultValueFactory = _ => 64 };
         var stop = new Option<string[]>("--stop") { Description = "Stop when the text contains this string (repeatable).", Arity = ArgumentArity.ZeroOrMore };
         var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Threads for the matrix products and attention.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Threads for the matrix products and attention (default: every core this process may use).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var kv = new Option<string>("--kv") { Description = "KV cache storage, as llama.cpp's -ctk/-ctv: f32, f16 (the default, as llama.cpp's), bf16 or q8_0.", DefaultValueFactory = _ => "f16" };
         kv.AcceptOnlyFromAmong(KvNames);
         var kernel = new Option<GqaKernelChoice>("--kernel") { Description = "Attention kernel: Auto (generated if a [GqaLayout] matches), Generated, Generic.", DefaultValueFactory = _ => GqaKernelChoice.Auto };
-        var context = new Option<int>("--context") { Description = "KV cache positions; 0 = prompt + max tokens.", DefaultValueFactory = _ => 0 };
+        var context = new Option<int>("--context") { Description = "KV cache positions; 0 = prompt + max tokens, at most the model's trained context.", DefaultValueFactory = _ => 0 };
+        var truncate = new Option<bool>("--truncate-prompt") { Description = "Keep the last tokens of a prompt longer than the context (said on stderr) instead of refusing it." };
 
         var command = new Command("generate", "Generate text with the Llama decoder on the generated GQA kernels.")
         {
-            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context,
+            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context, truncate,
         };
         command.SetAction(parse => Run(
             parse.GetValue(model), parse.GetValue(prompt)!,
             new GenerationSettings(parse.GetValue(maxTokens), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP), parse.GetValue(minP),
-                parse.GetValue(repeatPenalty), parse.GetValue(repeatLastN), parse.GetValue(stop) ?? [], parse.GetValue(seed), parse.GetValue(context)),
+                parse.GetValue(repeatPenalty), parse.GetValue(repeatLastN), parse.GetValue(stop) ?? [], parse.GetValue(seed), parse.GetValue(context), parse.GetValue(truncate)),
             parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel)));
         return command;
     }
 
     /// <summary>The generation options as given on the command line.</summary>
     private sealed record GenerationSettings(int MaxTokens, float Temperature, int TopK, float TopP, float MinP,
-        float RepeatPenalty, int RepeatLastN, string[] Stop, int Seed, int Context);
+        float RepeatPenalty, int RepeatLastN, string[] Stop, int Seed, int Context, bool TruncatePrompt);
 
     private static int Run(FileInfo? modelFile, string prompt, GenerationSettings settings, int threads, string kv, GqaKernelChoice kernel)
     {
@@ -59,6 +60,7 @@ internal static class GenerateCommand
             {
                 MaxTokens = settings.MaxTokens,
                 ContextLength = settings.Context,
+                TruncatePromptFromLeft = settings.TruncatePrompt,
                 StopSequences = settings.Stop,
                 Sampling = new SamplingOptions
                 {
@@ -70,9 +72,18 @@ internal static class GenerateCommand
             using GgufFile file = modelFile is null ? BuiltInModel() : GgufFile.Open(modelFile.FullName);
             using LlamaModel llama = LlamaModel.Load(file, options);
             Describe(llama, modelFile, threads);
+            if (settings.Context > llama.Config.ContextLength)
+                Console.Error.WriteLine($"warning: --context {settings.Context:N0} is above the {llama.Config.ContextLength:N0} positions the model was trained on; past them its output may degrade.");
 
-            Console.Out.Flush();
-            Console.Write(prompt);
+            int promptTokens = llama.Tokenizer.Encode(prompt, addBos: true).Count;
+            int fits = settings.Context > 0 ? settings.Context : llama.Config.ContextLength;
+            if (promptTokens > fits && !settings.TruncatePrompt)
+            {
+                Console.Error.WriteLine($"error: the prompt is {promptTokens:N0} tokens and the context holds {fits:N0}"
+                    + (settings.Context > 0 ? " (--context)" : " (the model's trained context length)")
+                    + "; shorten it, raise --context (above the trained length it warns), or pass --truncate-prompt to keep its last tokens.");
+                return 1;
+            }
             return Generate(llama, prompt, generation).GetAwaiter().GetResult();
         }
         // FormatException covers GgufFormatException and GgufTokenizerException; OutOfMemoryException a --context
@@ -102,7 +113,11 @@ internal static class GenerateCommand
         try
         {
             GenerationResult? result = null;
-            await foreach (GenerationUpdate update in new TextGenerator(llama).GenerateStreamingAsync(prompt, generation, cancel.Token))
+            // Created before anything is printed: a prompt that does not fit is refused here, before any work.
+            IAsyncEnumerable<GenerationUpdate> stream = new TextGenerator(llama).GenerateStreamingAsync(prompt, generation, cancel.Token);
+            Console.Out.Flush();
+            Console.Write(prompt);
+            await foreach (GenerationUpdate update in stream)
             {
                 Console.Write(update.Text);
                 tokens += update.Tokens.Count;
@@ -110,7 +125,9 @@ internal static class GenerateCommand
             }
             Console.WriteLine();
             Console.WriteLine();
-            Report(result!, llama);
+            if (result!.PromptTokensDropped > 0)
+                Console.Error.WriteLine($"note: the prompt did not fit the context of {generation.ContextLength switch { 0 => llama.Config.ContextLength, int c => c }:N0} positions; its first {result.PromptTokensDropped:N0} tokens were dropped and the last {result.PromptTokens.Count:N0} kept (--truncate-prompt).");
+            Report(result, llama);
             return 0;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

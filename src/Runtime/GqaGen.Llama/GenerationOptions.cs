@@ -27,6 +27,15 @@ public sealed record GenerationOptions
         init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(ContextLength), value, "ContextLength must be ≥ 0 (0 = just enough).");
     }
 
+    /// <summary>
+    /// What to do with a prompt longer than the context (the model's trained context length when
+    /// <see cref="ContextLength"/> is 0, else that; a caller's session's positions): false (default) refuses it with an
+    /// <see cref="ArgumentOutOfRangeException"/> before any work; true keeps its last tokens (BOS stays first if the
+    /// prompt starts with it), leaving room for <see cref="MaxTokens"/> generated tokens but at most half the context,
+    /// and reports the cut in <see cref="GenerationResult.PromptTokensDropped"/>.
+    /// </summary>
+    public bool TruncatePromptFromLeft { get; init; }
+
     /// <summary>Whether to stop at an end-of-generation token (EOS, Llama 3's &lt;|eot_id|&gt;). Default true.</summary>
     public bool StopAtEndOfSequence { get; init; } = true;
 

@@ -65,4 +65,8 @@ public sealed record GenerationResult(
 
     /// <summary>Forward passes run during decode.</summary>
     public int DecodeSteps { get; init; }
+
+    /// <summary>Tokens cut from the front of the prompt to fit the context (only with
+    /// <see cref="GenerationOptions.TruncatePromptFromLeft"/>); <see cref="PromptTokens"/> is what remained.</summary>
+    public int PromptTokensDropped { get; init; }
 }

@@ -7,20 +7,49 @@ namespace GqaGen.Llama.Generation;
 /// </summary>
 internal sealed record GenerationRequest(LlamaModel Model, LlamaSession? Session, int[] Prompt, int FreshContextLength, GenerationOptions Options)
 {
+    /// <summary>Tokens cut from the front of the prompt to fit it (<see cref="GenerationOptions.TruncatePromptFromLeft"/>).</summary>
+    public int PromptTokensDropped { get; init; }
+
     /// <summary>A request for a fresh session sized by <see cref="GenerationOptions.ContextLength"/> (0: prompt + max
-    /// tokens, within the model's context length unless the prompt alone is longer).</summary>
+    /// tokens, at most the model's trained context length). A prompt longer than that context is refused before any
+    /// work, or with <see cref="GenerationOptions.TruncatePromptFromLeft"/> cut to its last tokens.</summary>
     /// <exception cref="ArgumentException">No prompt tokens.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A token is outside the vocabulary, or the prompt does not fit the context.</exception>
     public static GenerationRequest InFreshSession(LlamaModel model, int[] prompt, GenerationOptions? options, string promptName)
     {
         options ??= new GenerationOptions();
         CheckTokens(model, prompt, promptName);
+        int trained = model.Config.ContextLength;
         int context = options.ContextLength > 0
             ? options.ContextLength
-            : (int)Math.Min(Math.Max(model.Config.ContextLength, prompt.Length + 1), (long)prompt.Length + options.MaxTokens + 1);
-        if (prompt.Length > context)
-            throw new ArgumentOutOfRangeException(promptName, prompt.Length, $"The prompt is {prompt.Length} tokens; the context holds {context}. Raise GenerationOptions.ContextLength or shorten the prompt.");
-        return new GenerationRequest(model, null, prompt, context, options);
+            : (int)Math.Min(trained, (long)prompt.Length + options.MaxTokens + 1);
+        string raise = options.ContextLength > 0
+            ? "Raise GenerationOptions.ContextLength"
+            : $"Set GenerationOptions.ContextLength above the model's trained context of {trained:N0} (llama.context_length; quality beyond it is not guaranteed)";
+        int dropped = Fit(model, ref prompt, context, options, promptName,
+            $"the context holds {context:N0}{(options.ContextLength > 0 ? "" : $" (the model's trained context length)")}. {raise}, shorten the prompt, or set GenerationOptions.TruncatePromptFromLeft to keep its last tokens");
+        return new GenerationRequest(model, null, prompt, context, options) { PromptTokensDropped = dropped };
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="prompt"/> fits <paramref name="context"/> positions; a longer one throws, or, with
+    /// <see cref="GenerationOptions.TruncatePromptFromLeft"/>, loses tokens from its front: BOS stays first when the
+    /// prompt starts with it, and room is left for <see cref="GenerationOptions.MaxTokens"/> generated tokens, at most
+    /// half the context (at least one). Returns how many tokens were dropped.
+    /// </summary>
+    private static int Fit(LlamaModel model, ref int[] prompt, int context, GenerationOptions options, string promptName, string advice)
+    {
+        if (prompt.Length <= context)
+            return 0;
+        if (!options.TruncatePromptFromLeft)
+            throw new ArgumentOutOfRangeException(promptName, prompt.Length, $"The prompt is {prompt.Length:N0} tokens; {advice}.");
+        int room = Math.Clamp(options.MaxTokens, 1, Math.Max(1, context / 2));
+        bool keepBos = model.Tokenizer.AddBos && prompt[0] == model.Tokenizer.BosId;
+        int keep = Math.Max(1, context - room - (keepBos ? 1 : 0));
+        int[] kept = keepBos ? [prompt[0], .. prompt.AsSpan(prompt.Length - keep)] : prompt[^keep..];
+        int dropped = prompt.Length - kept.Length;
+        prompt = kept;
+        return dropped;
     }
 
     /// <summary>A request on the caller's <paramref name="session"/>, which must belong to <paramref name="model"/>.</summary>
@@ -34,9 +63,10 @@ internal sealed record GenerationRequest(LlamaModel Model, LlamaSession? Session
         if (session.Model != model)
             throw new ArgumentException("The session belongs to another model than this generator's; create it with this model's CreateSession.", nameof(session));
         CheckTokens(model, prompt, promptName);
-        if (prompt.Length > session.ContextLength)
-            throw new ArgumentOutOfRangeException(promptName, prompt.Length, $"The prompt is {prompt.Length} tokens; the session holds {session.ContextLength} positions. Create the session with a larger context length.");
-        return new GenerationRequest(model, session, prompt, 0, options ?? new GenerationOptions());
+        options ??= new GenerationOptions();
+        int dropped = Fit(model, ref prompt, session.ContextLength, options, promptName,
+            $"the session holds {session.ContextLength:N0} positions. Create the session with a larger context length, shorten the prompt, or set GenerationOptions.TruncatePromptFromLeft to keep its last tokens");
+        return new GenerationRequest(model, session, prompt, 0, options) { PromptTokensDropped = dropped };
     }
 
     private static void CheckTokens(LlamaModel model, int[] prompt, string promptName)

@@ -151,6 +151,7 @@ internal sealed class GenerationRun : IDisposable
         {
             DecodeSteps = _steps,
             PromptTokensEvaluated = _evaluated,
+            PromptTokensDropped = _request.PromptTokensDropped,
         };
         return Update(final, result);
     }
