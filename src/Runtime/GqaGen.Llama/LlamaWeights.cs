@@ -101,11 +101,11 @@ internal sealed class LlamaWeights
     /// <summary>A Q/K/V bias: required when the architecture has them (qwen2), else read only if present.</summary>
     private static float[]? Bias(GgufFile file, string name, int length, LlamaConfig config)
     {
-        if (!config.HasQkvBias && !file.TryGetTensor(name, out _))
-            return null;
-        if (config.HasQkvBias && !file.TryGetTensor(name, out _))
-            throw new InvalidDataException($"The model file lacks tensor '{name}'; a '{config.ArchitectureName}' model has biases on its Q, K and V projections in every block.");
-        return Vector(file, name, length);
+        if (file.TryGetTensor(name, out _))
+            return Vector(file, name, length);
+        return config.HasQkvBias
+            ? throw new InvalidDataException($"The model file lacks tensor '{name}'; a '{config.ArchitectureName}' model has biases on its Q, K and V projections in every block.")
+            : null;
     }
 
     private static GgufTensorInfo Tensor(GgufFile file, string name) =>
