@@ -3,8 +3,9 @@ using GqaGen.Gguf;
 namespace GqaGen.Llama;
 
 /// <summary>
-/// The blueprint of a <c>llama</c>-architecture model, read from GGUF metadata (key names as llama.cpp writes them:
-/// <c>llama.embedding_length</c>, <c>llama.attention.head_count_kv</c>, …).
+/// The blueprint of a <c>llama</c>- or <c>qwen2</c>-architecture model, read from GGUF metadata (key names as
+/// llama.cpp writes them: <c>llama.embedding_length</c>, <c>qwen2.attention.head_count_kv</c>, …). The two share one
+/// forward pass; what differs is data here (<see cref="HasQkvBias"/>, <see cref="RopeStyle"/>).
 /// </summary>
 /// <param name="VocabularySize">Tokens in the vocabulary (rows of <c>token_embd.weight</c>).</param>
 /// <param name="EmbeddingLength">The residual stream width.</param>
@@ -32,8 +33,29 @@ public sealed record LlamaConfig(
     float RopePositionScale,
     int ContextLength)
 {
-    /// <summary>The architecture this decoder runs, as <c>general.architecture</c> names it.</summary>
+    /// <summary>The <c>llama</c> architecture's name, as <c>general.architecture</c> gives it (Llama 2/3, TinyLlama,
+    /// Mistral, SmolLM).</summary>
     public const string Architecture = "llama";
+
+    /// <summary>The <c>qwen2</c> architecture's name (Qwen2, Qwen2.5): llama's graph with biases on the Q, K and V
+    /// projections and NeoX (rotate-half) RoPE, as llama.cpp's <c>build_qwen2</c> runs it.</summary>
+    public const string Qwen2Architecture = "qwen2";
+
+    /// <summary>The architectures <see cref="FromGguf"/> reads, by their <c>general.architecture</c> names.</summary>
+    public static IReadOnlyList<string> SupportedArchitectures { get; } = [Architecture, Qwen2Architecture];
+
+    /// <summary>The model's architecture (<see cref="Architecture"/> or <see cref="Qwen2Architecture"/>); also the
+    /// prefix of its metadata keys.</summary>
+    public string ArchitectureName { get; init; } = Architecture;
+
+    /// <summary>Whether every block must add a bias after its Q, K and V projections (<c>blk.N.attn_q.bias</c>,
+    /// <c>attn_k.bias</c>, <c>attn_v.bias</c>, F32): true for <c>qwen2</c>. A <c>llama</c> file may carry them too;
+    /// they are then applied where present, as llama.cpp's <c>build_llama</c> does.</summary>
+    public bool HasQkvBias { get; init; }
+
+    /// <summary>Which elements RoPE rotates together: <see cref="RopeStyle.Interleaved"/> for <c>llama</c>,
+    /// <see cref="RopeStyle.NeoX"/> for <c>qwen2</c> (llama.cpp's <c>llama_rope_type</c>).</summary>
+    public RopeStyle RopeStyle { get; init; } = RopeStyle.Interleaved;
 
     /// <summary>The attention layout, the key into the generated kernels.</summary>
     public GqaShape Shape => new(Heads, KvGroups, HeadDim);
@@ -41,7 +63,8 @@ public sealed record LlamaConfig(
     /// <summary>Query heads per K/V head.</summary>
     public int HeadsPerGroup => Heads / KvGroups;
 
-    /// <summary>Reads the configuration of a <c>llama</c> model.</summary>
+    /// <summary>Reads the configuration of a <c>llama</c> or <c>qwen2</c> model from its <c>&lt;arch&gt;.*</c> keys
+    /// (the same names after the prefix for both).</summary>
     /// <exception cref="NotSupportedException">The file holds another architecture, a mixture-of-experts model, or a RoPE scaling this decoder lacks.</exception>
     /// <exception cref="InvalidDataException">A required key is missing, has the wrong type, or the values contradict each other.</exception>
     public static LlamaConfig FromGguf(GgufFile file)
@@ -50,40 +73,42 @@ public sealed record LlamaConfig(
         if (!file.TryGetValue("general.architecture", out GgufValue? archValue) || archValue.Type != GgufValueType.String)
             throw new InvalidDataException("The GGUF file has no string 'general.architecture'; it is not a model file.");
         string arch = archValue.AsString();
-        if (arch != Architecture)
-            throw new NotSupportedException($"Model architecture '{arch}' is not supported; this decoder runs '{Architecture}' (Llama 2/3, TinyLlama, Mistral, SmolLM).");
-        if (Integer(file, "llama.expert_count", 0) > 0)
-            throw new NotSupportedException($"This is a mixture-of-experts model ({Integer(file, "llama.expert_count", 0)} experts, e.g. Mixtral); only dense 'llama' models are supported.");
+        if (!SupportedArchitectures.Contains(arch))
+            throw new NotSupportedException(
+                $"Model architecture '{arch}' is not supported; this decoder runs '{Architecture}' (Llama 2/3, TinyLlama, Mistral, SmolLM) and '{Qwen2Architecture}' (Qwen2, Qwen2.5).");
+        string p = arch + ".";
+        if (Integer(file, p + "expert_count", 0) > 0)
+            throw new NotSupportedException($"This is a mixture-of-experts model ({Integer(file, p + "expert_count", 0)} experts, e.g. Mixtral); only dense '{arch}' models are supported.");
 
-        int embedding = Required(file, "llama.embedding_length");
-        int layers = Required(file, "llama.block_count");
-        int heads = Required(file, "llama.attention.head_count");
+        int embedding = Required(file, p + "embedding_length");
+        int layers = Required(file, p + "block_count");
+        int heads = Required(file, p + "attention.head_count");
         if (embedding <= 0 || heads <= 0 || heads > GqaShape.MaxHeads)
-            throw new InvalidDataException($"llama.embedding_length = {embedding} and llama.attention.head_count = {heads} must be positive (heads at most {GqaShape.MaxHeads}).");
-        int kvGroups = Integer(file, "llama.attention.head_count_kv", heads);
-        if (embedding % heads != 0 && !file.ContainsKey("llama.attention.key_length"))
-            throw new InvalidDataException($"llama.embedding_length {embedding} is not a multiple of llama.attention.head_count {heads}, and no llama.attention.key_length gives the head size.");
-        int headDim = Integer(file, "llama.attention.key_length", embedding / heads);
-        int valueDim = Integer(file, "llama.attention.value_length", headDim);
+            throw new InvalidDataException($"{p}embedding_length = {embedding} and {p}attention.head_count = {heads} must be positive (heads at most {GqaShape.MaxHeads}).");
+        int kvGroups = Integer(file, p + "attention.head_count_kv", heads);
+        if (embedding % heads != 0 && !file.ContainsKey(p + "attention.key_length"))
+            throw new InvalidDataException($"{p}embedding_length {embedding} is not a multiple of {p}attention.head_count {heads}, and no {p}attention.key_length gives the head size.");
+        int headDim = Integer(file, p + "attention.key_length", embedding / heads);
+        int valueDim = Integer(file, p + "attention.value_length", headDim);
         if (valueDim != headDim)
             throw new NotSupportedException($"Key and value heads differ in size (key_length {headDim}, value_length {valueDim}); the kernels need them equal.");
         if (kvGroups <= 0 || heads % kvGroups != 0)
-            throw new InvalidDataException($"llama.attention.head_count_kv = {kvGroups} must be positive and divide llama.attention.head_count = {heads}.");
-        int feedForward = Required(file, "llama.feed_forward_length");
-        int ropeDims = Integer(file, "llama.rope.dimension_count", headDim);
+            throw new InvalidDataException($"{p}attention.head_count_kv = {kvGroups} must be positive and divide {p}attention.head_count = {heads}.");
+        int feedForward = Required(file, p + "feed_forward_length");
+        int ropeDims = Integer(file, p + "rope.dimension_count", headDim);
         if (ropeDims <= 0 || ropeDims > headDim || ropeDims % 2 != 0)
-            throw new InvalidDataException($"llama.rope.dimension_count = {ropeDims} must be even and within 1..{headDim} (the head size).");
+            throw new InvalidDataException($"{p}rope.dimension_count = {ropeDims} must be even and within 1..{headDim} (the head size).");
 
         // As llama.cpp reads them: the scaling type defaults to linear, the factor comes from rope.scaling.factor or the
         // older rope.scale_linear, and a factor of 0 (or none) means no scaling.
         float positionScale = 1f;
         string scalingType = "linear";
-        if (file.TryGetValue("llama.rope.scaling.type", out GgufValue? scaling))
+        if (file.TryGetValue(p + "rope.scaling.type", out GgufValue? scaling))
         {
             scalingType = scaling.Type == GgufValueType.String ? scaling.AsString()
-                : throw new InvalidDataException($"'llama.rope.scaling.type' must be a string; the file stores {scaling.Type}.");
+                : throw new InvalidDataException($"'{p}rope.scaling.type' must be a string; the file stores {scaling.Type}.");
         }
-        float factor = Float(file, "llama.rope.scaling.factor", Float(file, "llama.rope.scale_linear", 0f));
+        float factor = Float(file, p + "rope.scaling.factor", Float(file, p + "rope.scale_linear", 0f));
         if (!float.IsFinite(factor) || factor < 0)
             throw new InvalidDataException($"The RoPE scaling factor {factor} must be finite and ≥ 0 (0 = none).");
         switch (scalingType)
@@ -99,16 +124,24 @@ public sealed record LlamaConfig(
         }
 
         var token = file.TryGetTensor("token_embd.weight", out GgufTensorInfo? embd) ? embd : null;
-        int vocabulary = file.ContainsKey("llama.vocab_size") ? Integer(file, "llama.vocab_size", 0)
+        int vocabulary = file.ContainsKey(p + "vocab_size") ? Integer(file, p + "vocab_size", 0)
             : token is { Dimensions: [_, long rows] } && rows is > 0 and <= int.MaxValue ? (int)rows
-            : throw new InvalidDataException("The vocabulary size is unknown: no llama.vocab_size and no 2-D token_embd.weight with 1 to 2^31 − 1 rows.");
+            : throw new InvalidDataException($"The vocabulary size is unknown: no {p}vocab_size and no 2-D token_embd.weight with 1 to 2^31 − 1 rows.");
 
+        bool qwen2 = arch == Qwen2Architecture;
         var config = new LlamaConfig(
             vocabulary, embedding, layers, heads, kvGroups, headDim, feedForward,
-            Float(file, "llama.attention.layer_norm_rms_epsilon", 1e-5f),
-            Float(file, "llama.rope.freq_base", 10000f),
+            Float(file, p + "attention.layer_norm_rms_epsilon", 1e-5f),
+            Float(file, p + "rope.freq_base", 10000f),
             ropeDims, positionScale,
-            Integer(file, "llama.context_length", 2048));
+            Integer(file, p + "context_length", 2048))
+        {
+            ArchitectureName = arch,
+            // llama.cpp loads qwen2's bq, bk and bv as required tensors (llama's as optional ones).
+            HasQkvBias = qwen2,
+            // llama.cpp's llama_rope_type: LLM_ARCH_QWEN2 → LLAMA_ROPE_TYPE_NEOX, LLM_ARCH_LLAMA → LLAMA_ROPE_TYPE_NORM.
+            RopeStyle = qwen2 ? RopeStyle.NeoX : RopeStyle.Interleaved,
+        };
         config.Validate();
         return config;
     }

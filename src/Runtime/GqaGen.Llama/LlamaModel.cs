@@ -5,7 +5,8 @@ using GqaGen.Llama.Tokenization;
 namespace GqaGen.Llama;
 
 /// <summary>
-/// A <c>llama</c>-architecture model (Llama 2/3, TinyLlama, Mistral, SmolLM) loaded from a GGUF file: its
+/// A <c>llama</c>-architecture model (Llama 2/3, TinyLlama, Mistral, SmolLM) or <c>qwen2</c> one (Qwen2, Qwen2.5)
+/// loaded from a GGUF file: its
 /// configuration, weights (left in the file's storage type and memory-mapped), tokenizer and the attention kernel
 /// for its layout. Create a <see cref="LlamaSession"/> per conversation to run it.
 /// </summary>

@@ -278,7 +278,7 @@ public sealed class LlamaSession : IDisposable
     }
 
     /// <summary>The forward pass for <paramref name="tokens"/> (1..<see cref="PrefillChunk"/>) at positions
-    /// Position…Position+n−1, top to bottom: embedding, then per layer norm → Q/K/V → RoPE → cache → attention →
+    /// Position…Position+n−1, top to bottom: embedding, then per layer norm → Q/K/V (+ biases, if any) → RoPE → cache → attention →
     /// output projection → residual, norm → SwiGLU MLP → residual; then the final norm and output head. The tokens
     /// join <see cref="Tokens"/> once their keys and values are all in the cache.</summary>
     private void Run(ReadOnlySpan<int> tokens, bool computeLogits)
@@ -301,6 +301,9 @@ public sealed class LlamaSession : IDisposable
             Multiply(block.Query, _xNorm, _query, n);
             Multiply(block.Key, _xNorm, _key, n);
             Multiply(block.Value, _xNorm, _value, n);
+            AddBiasRows(_query, block.QueryBias, n);
+            AddBiasRows(_key, block.KeyBias, n);
+            AddBiasRows(_value, block.ValueBias, n);
             for (int t = 0; t < n; t++)
                 _rope.Apply(_query.AsSpan(t * qLength, qLength), _key.AsSpan(t * kvLength, kvLength), first + t);
             long started = Stopwatch.GetTimestamp();
@@ -360,6 +363,19 @@ public sealed class LlamaSession : IDisposable
             weights.MultiplyVector(input.AsSpan(0, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
         else
             weights.MultiplyMatrix(input.AsSpan(0, tokens * weights.Columns), tokens, output.AsSpan(0, tokens * weights.Rows), _pool);
+    }
+
+    /// <summary>Adds <paramref name="bias"/> to each of the first <paramref name="tokens"/> rows of
+    /// <paramref name="rows"/> (qwen2's Q/K/V biases, before RoPE as in llama.cpp's build_qwen2); no-op when null.</summary>
+    private static void AddBiasRows(float[] rows, float[]? bias, int tokens)
+    {
+        if (bias is null)
+            return;
+        for (int t = 0; t < tokens; t++)
+        {
+            Span<float> row = rows.AsSpan(t * bias.Length, bias.Length);
+            TensorPrimitives.Add(row, bias, row);
+        }
     }
 
     private void RmsNormRows(float[] input, float[] weight, float[] output, int tokens)

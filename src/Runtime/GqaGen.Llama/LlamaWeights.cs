@@ -2,7 +2,8 @@ using GqaGen.Gguf;
 
 namespace GqaGen.Llama;
 
-/// <summary>One transformer block's weights. Matrices stay in the file's storage type (F32, F16, BF16, Q8_0).</summary>
+/// <summary>One transformer block's weights. Matrices stay in the file's storage type (F32, F16, BF16, Q8_0); the
+/// Q/K/V biases (qwen2's, or a llama file's optional ones) are F32 vectors.</summary>
 internal sealed record LlamaBlockWeights(
     float[] AttentionNorm,        // (embedding)
     WeightMatrix Query,           // (heads·headDim) × embedding
@@ -12,10 +13,13 @@ internal sealed record LlamaBlockWeights(
     float[] FeedForwardNorm,      // (embedding)
     WeightMatrix Gate,            // feedForward × embedding
     WeightMatrix Up,              // feedForward × embedding
-    WeightMatrix Down);           // embedding × feedForward
+    WeightMatrix Down,            // embedding × feedForward
+    float[]? QueryBias,           // (heads·headDim), or null when the block has none
+    float[]? KeyBias,             // (kvGroups·headDim), or null
+    float[]? ValueBias);          // (kvGroups·headDim), or null
 
 /// <summary>
-/// The weights of a <c>llama</c> model, by llama.cpp's tensor names, with every shape checked against the
+/// The weights of a <c>llama</c> or <c>qwen2</c> model, by llama.cpp's tensor names, with every shape checked against the
 /// <see cref="LlamaConfig"/>. Matrices point into the (memory-mapped) file; only norm vectors are copied.
 /// </summary>
 internal sealed class LlamaWeights
@@ -76,9 +80,13 @@ internal sealed class LlamaWeights
                 Vector(file, p + "ffn_norm.weight", embd),
                 Matrix(file, p + "ffn_gate.weight", config.FeedForwardLength, embd),
                 Matrix(file, p + "ffn_up.weight", config.FeedForwardLength, embd),
-                Matrix(file, p + "ffn_down.weight", embd, config.FeedForwardLength));
+                Matrix(file, p + "ffn_down.weight", embd, config.FeedForwardLength),
+                Bias(file, p + "attn_q.bias", qRows, config),
+                Bias(file, p + "attn_k.bias", kvRows, config),
+                Bias(file, p + "attn_v.bias", kvRows, config));
             var b = blocks[i];
-            bytes += b.Query.ByteSize + b.Key.ByteSize + b.Value.ByteSize + b.Output.ByteSize + b.Gate.ByteSize + b.Up.ByteSize + b.Down.ByteSize;
+            bytes += b.Query.ByteSize + b.Key.ByteSize + b.Value.ByteSize + b.Output.ByteSize + b.Gate.ByteSize + b.Up.ByteSize + b.Down.ByteSize
+                + sizeof(float) * ((b.QueryBias?.Length ?? 0) + (b.KeyBias?.Length ?? 0) + (b.ValueBias?.Length ?? 0));
         }
 
         float[]? ropeFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector(file, "rope_freqs.weight", config.RopeDimensions / 2) : null;
@@ -88,6 +96,16 @@ internal sealed class LlamaWeights
                 throw new InvalidDataException($"rope_freqs.weight[{i}] = {ropeFactors[i]}; frequency factors must be finite and positive.");
         }
         return new LlamaWeights(tokenEmbedding, Vector(file, "output_norm.weight", embd), head, tied, blocks, ropeFactors) { BytesPerToken = bytes };
+    }
+
+    /// <summary>A Q/K/V bias: required when the architecture has them (qwen2), else read only if present.</summary>
+    private static float[]? Bias(GgufFile file, string name, int length, LlamaConfig config)
+    {
+        if (file.TryGetTensor(name, out _))
+            return Vector(file, name, length);
+        return config.HasQkvBias
+            ? throw new InvalidDataException($"The model file lacks tensor '{name}'; a '{config.ArchitectureName}' model has biases on its Q, K and V projections in every block.")
+            : null;
     }
 
     private static GgufTensorInfo Tensor(GgufFile file, string name) =>
@@ -107,7 +125,7 @@ internal sealed class LlamaWeights
         if (tensor.Dimensions.Length != 1 || tensor.Dimensions[0] != length)
             throw new InvalidDataException($"Tensor '{name}' has shape [{string.Join(", ", tensor.Dimensions)}]; the model's configuration needs [{length}].");
         if (tensor.Type != GgmlType.F32)
-            throw new NotSupportedException($"Tensor '{name}' has type {tensor.Type}; norm and frequency vectors must be F32.");
+            throw new NotSupportedException($"Tensor '{name}' has type {tensor.Type}; norm, bias and frequency vectors must be F32.");
         return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.TensorData(tensor)).ToArray();
     }
 }

@@ -1,14 +1,16 @@
 namespace GqaGen.Llama;
 
 /// <summary>
-/// RoPE as llama.cpp applies it to the <c>llama</c> architecture ("normal" rope): within each head, elements
-/// (2i, 2i+1) form a pair rotated by θ_i = position · base^(−2i / ropeDims), for i below ropeDims / 2; the rest of
-/// the head passes unrotated. (Hugging Face checkpoints rotate halves instead; the GGUF converter permutes the Q and
-/// K rows so that adjacent pairs are right here.)
+/// RoPE as llama.cpp applies it: within each head, pair i (for i below ropeDims / 2) is rotated by
+/// θ_i = position · base^(−2i / ropeDims), and the rest of the head passes unrotated. Which two elements form pair i
+/// is the config's <see cref="LlamaConfig.RopeStyle"/>: (2i, 2i+1) for the <c>llama</c> architecture ("normal" rope,
+/// the GGUF converter having permuted Llama's Q and K rows), (i, i + ropeDims/2) for <c>qwen2</c> (NeoX rotate-half,
+/// Hugging Face's layout, left unpermuted).
 /// </summary>
 internal sealed class RotaryEmbedding
 {
     private readonly int _headDim;
+    private readonly bool _neoX;
     private readonly double[] _inverseFrequency; // (ropeDims / 2)
     private readonly float _positionScale;
     private readonly float[] _cos; // (ropeDims / 2) for the position last prepared
@@ -17,6 +19,7 @@ internal sealed class RotaryEmbedding
     public RotaryEmbedding(LlamaConfig config, float[]? frequencyFactors)
     {
         _headDim = config.HeadDim;
+        _neoX = config.RopeStyle == RopeStyle.NeoX;
         _positionScale = config.RopePositionScale;
         int pairs = config.RopeDimensions / 2;
         _inverseFrequency = new double[pairs];
@@ -52,14 +55,17 @@ internal sealed class RotaryEmbedding
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Rotate(Span<float> vectors)
     {
+        // Pair i is (i·stride, i·stride + offset): stride 2, offset 1 interleaved; stride 1, offset ropeDims/2 NeoX.
+        int stride = _neoX ? 1 : 2, offset = _neoX ? _cos.Length : 1;
         for (int head = 0; head + _headDim <= vectors.Length; head += _headDim)
         {
             Span<float> x = vectors.Slice(head, _headDim);
             for (int i = 0; i < _cos.Length; i++)
             {
-                float a = x[2 * i], b = x[2 * i + 1];
-                x[2 * i] = a * _cos[i] - b * _sin[i];
-                x[2 * i + 1] = a * _sin[i] + b * _cos[i];
+                int first = i * stride, second = first + offset;
+                float a = x[first], b = x[second];
+                x[first] = a * _cos[i] - b * _sin[i];
+                x[second] = a * _sin[i] + b * _cos[i];
             }
         }
     }

@@ -6,7 +6,8 @@ using GqaGen.Llama.Tokenization;
 namespace GqaGen.Synthetic;
 
 /// <summary>
-/// Writes <see cref="SyntheticLlamaSpec"/> models as GGUF files of llama.cpp's <c>llama</c> architecture, with the
+/// Writes <see cref="SyntheticLlamaSpec"/> models as GGUF files of llama.cpp's <c>llama</c> architecture (or
+/// <c>qwen2</c>, see <see cref="SyntheticLlamaSpec.Architecture"/>), with the
 /// metadata keys and tensor names llama.cpp's converter writes and random weights from the spec's seed. They stand in
 /// for real checkpoints in tests, samples and benchmarks: this project never downloads a model.
 /// </summary>
@@ -32,6 +33,10 @@ public static class SyntheticLlama
 
     /// <summary>Half-width of the uniform noise around 1 in RMS-norm weights.</summary>
     public const float NormSpread = 0.1f;
+
+    /// <summary>Half-width of the uniform Q/K/V biases of a qwen2 model: a few tenths, the size of the unit-scale
+    /// projections they are added to, so a decoder that dropped them would be visibly wrong.</summary>
+    public const float BiasSpread = 0.5f;
 
     /// <summary>Values generated and encoded per write: large enough to amortise each write, small enough to stay in cache.</summary>
     private const int ChunkElements = 1 << 16;
@@ -92,26 +97,31 @@ public static class SyntheticLlama
     private static void AddMetadata(GgufWriter writer, SyntheticLlamaSpec spec)
     {
         // Keys and types as llama.cpp's convert_hf_to_gguf.py writes them for the llama architecture.
-        writer.AddString("general.architecture", "llama");
+        // Keys and types as llama.cpp's convert_hf_to_gguf.py writes them; qwen2's are llama's under its own prefix.
+        string arch = spec.Architecture;
+        writer.AddString("general.architecture", arch);
         writer.AddString("general.name",
-            $"synthetic-llama embd {spec.EmbeddingLength}, {spec.Layers} layers, H={spec.Heads} G={spec.KvGroups} d={spec.HeadDim}, {spec.WeightType}, seed {spec.Seed}");
+            $"synthetic-{arch} embd {spec.EmbeddingLength}, {spec.Layers} layers, H={spec.Heads} G={spec.KvGroups} d={spec.HeadDim}, {spec.WeightType}, seed {spec.Seed}");
         writer.AddUInt32("general.file_type", FileType(spec.WeightType));
-        writer.AddUInt32("llama.context_length", (uint)spec.ContextLength);
-        writer.AddUInt32("llama.embedding_length", (uint)spec.EmbeddingLength);
-        writer.AddUInt32("llama.block_count", (uint)spec.Layers);
-        writer.AddUInt32("llama.feed_forward_length", (uint)spec.FeedForwardLength);
-        writer.AddUInt32("llama.attention.head_count", (uint)spec.Heads);
-        writer.AddUInt32("llama.attention.head_count_kv", (uint)spec.KvGroups);
-        writer.AddFloat32("llama.attention.layer_norm_rms_epsilon", spec.RmsNormEpsilon);
-        writer.AddFloat32("llama.rope.freq_base", spec.RopeFreqBase);
-        writer.AddUInt32("llama.rope.dimension_count", (uint)spec.HeadDim);
-        writer.AddUInt32("llama.attention.key_length", (uint)spec.HeadDim);
-        writer.AddUInt32("llama.attention.value_length", (uint)spec.HeadDim);
-        writer.AddUInt32("llama.vocab_size", (uint)spec.VocabularySize);
+        writer.AddUInt32($"{arch}.context_length", (uint)spec.ContextLength);
+        writer.AddUInt32($"{arch}.embedding_length", (uint)spec.EmbeddingLength);
+        writer.AddUInt32($"{arch}.block_count", (uint)spec.Layers);
+        writer.AddUInt32($"{arch}.feed_forward_length", (uint)spec.FeedForwardLength);
+        writer.AddUInt32($"{arch}.attention.head_count", (uint)spec.Heads);
+        writer.AddUInt32($"{arch}.attention.head_count_kv", (uint)spec.KvGroups);
+        writer.AddFloat32($"{arch}.attention.layer_norm_rms_epsilon", spec.RmsNormEpsilon);
+        writer.AddFloat32($"{arch}.rope.freq_base", spec.RopeFreqBase);
+        writer.AddUInt32($"{arch}.rope.dimension_count", (uint)spec.HeadDim);
+        writer.AddUInt32($"{arch}.attention.key_length", (uint)spec.HeadDim);
+        writer.AddUInt32($"{arch}.attention.value_length", (uint)spec.HeadDim);
+        writer.AddUInt32($"{arch}.vocab_size", (uint)spec.VocabularySize);
 
         var tokenizer = spec.TokenizerModel == SyntheticLlamaSpec.LlamaTokenizer
             ? SyntheticVocabulary.Llama(spec.VocabularySize, spec.ChatControlTokens)
             : SyntheticVocabulary.Gpt2(spec.VocabularySize, spec.ChatControlTokens);
+        // Qwen's GGUF files name Qwen2's pre-tokenizer and leave BOS off (llama.cpp's default for it).
+        if (spec.HasQkvBias && tokenizer.Model == SyntheticLlamaSpec.Gpt2Tokenizer)
+            tokenizer = tokenizer with { PreTokenizer = "qwen2", AddBos = false };
         tokenizer.WriteTo(writer);
         // After the tokenizer keys, where llama.cpp's converter writes it.
         if (spec.ChatTemplate is not null)
@@ -149,6 +159,7 @@ public static class SyntheticLlama
         TensorPlan Matrix(string name, int rows, int columns, float gain = 1f) =>
             new(name, type, rows, columns, Center: 0f, Scale: gain / MathF.Sqrt(columns) * UniformToUnitStd);
         TensorPlan Norm(string name) => new(name, GgmlType.F32, 1, embd, Center: 1f, Scale: NormSpread);
+        TensorPlan Bias(string name, int length) => new(name, GgmlType.F32, 1, length, Center: 0f, Scale: BiasSpread);
 
         var plans = new List<TensorPlan>
         {
@@ -164,6 +175,12 @@ public static class SyntheticLlama
             plans.Add(Matrix(block + "attn_q.weight", spec.QueryLength, embd, QueryKeyGain));
             plans.Add(Matrix(block + "attn_k.weight", spec.KvLength, embd, QueryKeyGain));
             plans.Add(Matrix(block + "attn_v.weight", spec.KvLength, embd));
+            if (spec.HasQkvBias)
+            {
+                plans.Add(Bias(block + "attn_q.bias", spec.QueryLength));
+                plans.Add(Bias(block + "attn_k.bias", spec.KvLength));
+                plans.Add(Bias(block + "attn_v.bias", spec.KvLength));
+            }
             plans.Add(Matrix(block + "attn_output.weight", embd, spec.QueryLength));
             plans.Add(Norm(block + "ffn_norm.weight"));
             plans.Add(Matrix(block + "ffn_gate.weight", ffn, embd));

@@ -36,6 +36,24 @@ public sealed record SyntheticLlamaSpec(
     /// <summary>The tokenizer model name of a SentencePiece (Llama style) vocabulary.</summary>
     public const string LlamaTokenizer = "llama";
 
+    /// <summary>The default architecture: llama.cpp's <c>llama</c>.</summary>
+    public const string LlamaArchitecture = "llama";
+
+    /// <summary>llama.cpp's <c>qwen2</c> architecture (see <see cref="Architecture"/>).</summary>
+    public const string Qwen2Architecture = "qwen2";
+
+    /// <summary>
+    /// The <c>general.architecture</c> written: <see cref="LlamaArchitecture"/> (the default) or
+    /// <see cref="Qwen2Architecture"/>, which writes <c>qwen2.*</c> keys, random F32 biases on every block's Q, K and V
+    /// projections (<c>blk.N.attn_q.bias</c>, …), and, for the gpt2 tokenizer, Qwen2's pre-tokenizer
+    /// (<c>tokenizer.ggml.pre = "qwen2"</c>) with add-BOS off, as Qwen's GGUF files have it. A llama spec's file is
+    /// exactly as before this option existed.
+    /// </summary>
+    public string Architecture { get; init; } = LlamaArchitecture;
+
+    /// <summary>Whether the model has Q/K/V biases (the <c>qwen2</c> architecture).</summary>
+    public bool HasQkvBias => Architecture == Qwen2Architecture;
+
     /// <summary>The samples' built-in model: about 13 MB of F32, small enough to create in memory at start-up.
     /// 8 query heads share 2 K/V heads of 32 elements (embedding 256), 4 layers, MLP 768, a 512-token GPT-2 style
     /// vocabulary, seed 1234.</summary>
@@ -93,6 +111,7 @@ public sealed record SyntheticLlamaSpec(
             long embd = EmbeddingLength;
             long perLayer = 2 * embd                               // attn_norm, ffn_norm
                 + embd * QueryLength + 2 * embd * KvLength          // attn_q, attn_k, attn_v
+                + (HasQkvBias ? QueryLength + 2L * KvLength : 0)   // attn_q/k/v.bias
                 + (long)QueryLength * embd                          // attn_output
                 + 3 * embd * FeedForwardLength;                     // ffn_gate, ffn_up, ffn_down
             long head = (TiedOutput ? 0 : embd * VocabularySize) + embd; // output, output_norm
@@ -126,6 +145,9 @@ public sealed record SyntheticLlamaSpec(
         if (!WeightEncoder.IsSupported(WeightType))
             throw new ArgumentException(
                 $"WeightType {WeightType} is not supported for synthetic models; use F32, F16, BF16 or Q8_0.", nameof(WeightType));
+        if (Architecture is not (LlamaArchitecture or Qwen2Architecture))
+            throw new ArgumentException(
+                $"Architecture must be \"{LlamaArchitecture}\" or \"{Qwen2Architecture}\"; got {(Architecture is null ? "null" : $"\"{Architecture}\"")}.", nameof(Architecture));
         if (TokenizerModel is not (Gpt2Tokenizer or LlamaTokenizer))
             throw new ArgumentException(
                 $"TokenizerModel must be \"{Gpt2Tokenizer}\" or \"{LlamaTokenizer}\"; got {(TokenizerModel is null ? "null" : $"\"{TokenizerModel}\"")}.", nameof(TokenizerModel));

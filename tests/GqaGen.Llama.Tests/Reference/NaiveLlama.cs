@@ -3,13 +3,14 @@ using GqaGen.Gguf;
 namespace GqaGen.Llama.Tests.Reference;
 
 /// <summary>
-/// The oracle: llama.cpp's <c>llama</c> architecture transliterated into plain double-precision loops, in the manner
+/// The oracle: llama.cpp's <c>llama</c> and <c>qwen2</c> architectures transliterated into plain double-precision loops, in the manner
 /// of llama2.c's <c>run.c</c>, sharing no code with the runtime's decoder. Weights are read with
 /// <see cref="ReferenceDequantizer"/>, so F16, BF16 and Q8_0 files give exactly the values the decoder sees.
 /// </summary>
 /// <remarks>
-/// Per layer: <c>xn = rmsnorm(x) ⊙ attn_norm</c>; <c>q, k, v = Wq·xn, Wk·xn, Wv·xn</c>; RoPE on q and k (adjacent
-/// pairs, llama.cpp's "normal" mode); causal softmax attention with query head h reading K/V head
+/// Per layer: <c>xn = rmsnorm(x) ⊙ attn_norm</c>; <c>q, k, v = Wq·xn + bq, Wk·xn + bk, Wv·xn + bv</c> (the biases
+/// qwen2's, or none); RoPE on q and k (adjacent pairs, llama.cpp's "normal" mode, for llama; halves, NeoX mode, for
+/// qwen2); causal softmax attention with query head h reading K/V head
 /// <c>h / (H/G)</c>; <c>x += Wo·concat(heads)</c>; then <c>x += Wdown·(silu(Wgate·xn) ⊙ Wup·xn)</c> with
 /// <c>xn = rmsnorm(x) ⊙ ffn_norm</c>. Logits are <c>Woutput·(rmsnorm(x) ⊙ output_norm)</c>, Woutput being
 /// <c>output.weight</c>, or <c>token_embd.weight</c> when the file has none.
@@ -21,8 +22,15 @@ public sealed class NaiveLlama
 
     /// <summary>Reads the configuration and dequantizes every weight of <paramref name="file"/>.</summary>
     public NaiveLlama(GgufFile file)
+        : this(file, NaiveLlamaConfig.Read(file))
     {
-        _config = NaiveLlamaConfig.Read(file);
+    }
+
+    /// <summary>Runs <paramref name="file"/>'s weights under <paramref name="config"/> (a test may alter what was read,
+    /// e.g. the RoPE style, to show that it matters).</summary>
+    public NaiveLlama(GgufFile file, NaiveLlamaConfig config)
+    {
+        _config = config;
         _weights = NaiveLlamaWeights.Read(file, _config);
     }
 
@@ -70,10 +78,26 @@ public sealed class NaiveLlama
                 double[] q = MatVec(layer.Query, xn);   // (H·d)
                 double[] k = MatVec(layer.Key, xn);     // (G·d)
                 double[] v = MatVec(layer.Value, xn);   // (G·d)
+                if (layer.QueryBias is not null)
+                    Add(q, layer.QueryBias);
+                if (layer.KeyBias is not null)
+                    Add(k, layer.KeyBias);
+                if (layer.ValueBias is not null)
+                    Add(v, layer.ValueBias);
                 for (int h = 0; h < c.Heads; h++)
-                    Rope(q, h * c.HeadDim, c.RopeDimensions, position, c.RopeFreqBase);
+                {
+                    if (c.NeoXRope)
+                        RopeNeoX(q, h * c.HeadDim, c.RopeDimensions, position, c.RopeFreqBase);
+                    else
+                        Rope(q, h * c.HeadDim, c.RopeDimensions, position, c.RopeFreqBase);
+                }
                 for (int g = 0; g < c.KvGroups; g++)
-                    Rope(k, g * c.HeadDim, c.RopeDimensions, position, c.RopeFreqBase);
+                {
+                    if (c.NeoXRope)
+                        RopeNeoX(k, g * c.HeadDim, c.RopeDimensions, position, c.RopeFreqBase);
+                    else
+                        Rope(k, g * c.HeadDim, c.RopeDimensions, position, c.RopeFreqBase);
+                }
                 keyCache[l].Add(k);
                 valueCache[l].Add(v);
 
@@ -136,6 +160,21 @@ public sealed class NaiveLlama
             double a = vector[offset + 2 * i], b = vector[offset + 2 * i + 1];
             vector[offset + 2 * i] = a * cos - b * sin;
             vector[offset + 2 * i + 1] = a * sin + b * cos;
+        }
+    }
+
+    /// <summary>NeoX ("rotate-half") RoPE on the head at <paramref name="offset"/>: for each pair i &lt; n_rot/2,
+    /// θ = position · base^(−2i/n_rot) and (x[i], x[i + n_rot/2]) turns by θ. Elements past n_rot are left alone.</summary>
+    public static void RopeNeoX(double[] vector, int offset, int rotaryDimensions, int position, double freqBase)
+    {
+        int half = rotaryDimensions / 2;
+        for (int i = 0; i < half; i++)
+        {
+            double theta = position * Math.Pow(freqBase, -2.0 * i / rotaryDimensions);
+            double cos = Math.Cos(theta), sin = Math.Sin(theta);
+            double a = vector[offset + i], b = vector[offset + i + half];
+            vector[offset + i] = a * cos - b * sin;
+            vector[offset + i + half] = a * sin + b * cos;
         }
     }
 

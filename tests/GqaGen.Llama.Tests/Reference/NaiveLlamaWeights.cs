@@ -12,7 +12,10 @@ public sealed record NaiveLayerWeights(
     double[] FeedForwardNorm, // (embd)
     double[][] Gate,          // (ffn, embd)
     double[][] Up,            // (ffn, embd)
-    double[][] Down);         // (embd, ffn)
+    double[][] Down,          // (embd, ffn)
+    double[]? QueryBias,      // (H·d), or null: qwen2's attn_q.bias
+    double[]? KeyBias,        // (G·d), or null
+    double[]? ValueBias);     // (G·d), or null
 
 /// <summary>Every weight of the model, dequantized to doubles.</summary>
 public sealed record NaiveLlamaWeights(
@@ -38,7 +41,10 @@ public sealed record NaiveLlamaWeights(
                 ReferenceDequantizer.Vector(file, b + "ffn_norm.weight", embd),
                 ReferenceDequantizer.Matrix(file, b + "ffn_gate.weight", ffn, embd),
                 ReferenceDequantizer.Matrix(file, b + "ffn_up.weight", ffn, embd),
-                ReferenceDequantizer.Matrix(file, b + "ffn_down.weight", embd, ffn));
+                ReferenceDequantizer.Matrix(file, b + "ffn_down.weight", embd, ffn),
+                Bias(file, b + "attn_q.bias", query, c),
+                Bias(file, b + "attn_k.bias", kv, c),
+                Bias(file, b + "attn_v.bias", kv, c));
         }
         var embedding = ReferenceDequantizer.Matrix(file, "token_embd.weight", c.VocabularySize, embd);
         var head = file.TryGetTensor("output.weight", out _)
@@ -46,4 +52,7 @@ public sealed record NaiveLlamaWeights(
             : embedding;
         return new NaiveLlamaWeights(embedding, layers, ReferenceDequantizer.Vector(file, "output_norm.weight", embd), head);
     }
+
+    private static double[]? Bias(GgufFile file, string name, int length, NaiveLlamaConfig c) =>
+        c.RequiresQkvBias || file.TryGetTensor(name, out _) ? ReferenceDequantizer.Vector(file, name, length) : null;
 }

@@ -11,6 +11,10 @@ internal enum BpePreTokenizerKind
 
     /// <summary>Llama 3's regex: <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.</summary>
     Llama3,
+
+    /// <summary>Qwen2's regex (llama.cpp's <c>LLAMA_VOCAB_PRE_TYPE_QWEN2</c>): Llama 3's with single digits,
+    /// <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.</summary>
+    Qwen2,
 }
 
 /// <summary>
@@ -49,9 +53,14 @@ internal static class BpePreTokenizer
     {
         null or "" or "default" or "gpt2" or "gpt-2" => BpePreTokenizerKind.Gpt2,
         _ when IsLlama3Family(name) => BpePreTokenizerKind.Llama3,
+        Qwen2Name => BpePreTokenizerKind.Qwen2,
         _ => throw new NotSupportedException(
-            $"Pre-tokenizer \"{name}\" ({TokenizerKeys.PreTokenizer}) is not supported; supported are \"llama-bpe\" (also \"llama3\", \"llama-v3\", \"falcon3\": Llama 3's regex) and \"gpt2\" (also \"gpt-2\", \"default\" or none: GPT-2's regex)."),
+            $"Pre-tokenizer \"{name}\" ({TokenizerKeys.PreTokenizer}) is not supported; supported are \"llama-bpe\" (also \"llama3\", \"llama-v3\", \"falcon3\": Llama 3's regex), \"qwen2\" (Qwen2's regex: Llama 3's with single digits) and \"gpt2\" (also \"gpt-2\", \"default\" or none: GPT-2's regex)."),
     };
+
+    /// <summary>The <c>tokenizer.ggml.pre</c> value of Qwen2 and Qwen2.5 vocabularies. llama.cpp gives it no BOS by
+    /// default and turns off <c>clean_spaces</c> (which this library's decoding never applies).</summary>
+    public const string Qwen2Name = "qwen2";
 
     /// <summary>Whether <paramref name="name"/> selects Llama 3's pre-tokenizer, which llama.cpp pairs with
     /// ignore-merges and add-BOS.</summary>
@@ -65,7 +74,9 @@ internal static class BpePreTokenizer
             return;
         var scanner = new Scanner(text, words);
         if (kind == BpePreTokenizerKind.Llama3)
-            scanner.ScanLlama3();
+            scanner.ScanLlama3(maxDigits: 3);
+        else if (kind == BpePreTokenizerKind.Qwen2)
+            scanner.ScanLlama3(maxDigits: 1);
         else
             scanner.ScanGpt2();
     }
@@ -212,7 +223,9 @@ internal static class BpePreTokenizer
             }
         }
 
-        public void ScanLlama3()
+        /// <summary>Llama 3's regex, whose digit rule is <c>\p{N}{1,<paramref name="maxDigits"/>}</c>: 3 for Llama 3,
+        /// 1 for Qwen2 (<c>\p{N}</c>; the rest of the two regexes is the same).</summary>
+        public void ScanLlama3(int maxDigits)
         {
             for (int pos = 0; pos < Length;)
             {
@@ -238,13 +251,13 @@ internal static class BpePreTokenizer
                     continue;
                 }
 
-                // \p{N}{1,3}
+                // \p{N}{1,3} (Llama 3) or \p{N} (Qwen2)
                 if (Is(flags, CodepointClass.Number))
                 {
                     int groupStart = pos;
                     while (Is(Class(pos), CodepointClass.Number))
                     {
-                        if (++pos - groupStart >= 3)
+                        if (++pos - groupStart >= maxDigits)
                         {
                             AddToken(pos);
                             groupStart = pos;
