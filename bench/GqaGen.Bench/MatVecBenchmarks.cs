@@ -8,14 +8,15 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using GqaGen.Gguf;
 using GqaGen.Llama;
+using GqaGen.Synthetic;
 
 namespace GqaGen.Bench;
 
 /// <summary>
-/// One matrix-vector product with a TinyLlama-sized weight matrix on one thread, per storage type: how close
+/// One matrix-vector product with a TinyLlama-sized weight matrix on one and two threads, per storage type: how close
 /// <see cref="WeightMatrix.MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/> comes to streaming its
-/// weights at memory bandwidth. The baseline reads the same bytes with a plain vector sum ("Weights GB/s": bytes of
-/// weights / mean time).
+/// weights at memory bandwidth. The baselines read the same bytes with a plain vector sum, on one thread and split
+/// over two ("Weights GB/s": bytes of weights / mean time).
 /// </summary>
 /// <remarks>
 /// Shapes are rows × columns from TinyLlama-1.1B (TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json: hidden 2048,
@@ -36,6 +37,7 @@ public class MatVecBenchmarks
     private float[] _x = [];
     private float[] _y = [];
     private int _next;
+    private ComputePool? _pool;
 
     /// <summary>The storage type.</summary>
     [Params(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0)]
@@ -63,13 +65,37 @@ public class MatVecBenchmarks
         for (int i = 0; i < _x.Length; i++)
             _x[i] = random.NextSingle() * 2 - 1;
         _y = new float[rows];
+        _pool = new ComputePool(2);
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _pool?.Dispose();
 
     [Benchmark(Baseline = true, Description = "Read the bytes (vector sum)")]
     public uint ReadBytes() => SumBytes(_bytes[Next()]);
 
     [Benchmark(Description = "MultiplyVector, 1 thread")]
     public void MultiplyVector() => _matrices[Next()].MultiplyVector(_x, _y);
+
+    [Benchmark(Description = "Read the bytes, 2 threads")]
+    public uint ReadBytesTwoThreads()
+    {
+        byte[] bytes = _bytes[Next()];
+        uint total = 0;
+        // Two halves on 4 KiB boundaries, each summed by one thread of the pool, as the product splits its rows.
+        int half = bytes.Length / 2 & ~4095;
+        _pool!.For(2, (start, end) =>
+        {
+            uint sum = 0;
+            for (int i = start; i < end; i++)
+                sum += SumBytes(i == 0 ? bytes.AsSpan(0, half) : bytes.AsSpan(half));
+            Interlocked.Add(ref total, sum);
+        });
+        return total;
+    }
+
+    [Benchmark(Description = "MultiplyVector, 2 threads")]
+    public void MultiplyVectorTwoThreads() => _matrices[Next()].MultiplyVector(_x, _y, _pool);
 
     private int Next()
     {
@@ -91,40 +117,28 @@ public class MatVecBenchmarks
         return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Weights like a trained model's (uniform in ±0.05, normal numbers), encoded in <paramref name="type"/>.</summary>
+    /// <summary>Weights like a trained model's (uniform in ±0.05), encoded in <paramref name="type"/> by the synthetic
+    /// models' encoders (ggml's reference quantizers for the quantized types), row by row.</summary>
     private static byte[] RandomWeights(Random random, GgmlType type, int rows, int columns)
     {
-        long count = (long)rows * columns;
-        var bytes = new byte[WeightMatrix.RowByteSize(type, columns) * rows];
-        switch (type)
+        long rowBytes = WeightMatrix.RowByteSize(type, columns);
+        var bytes = new byte[rowBytes * rows];
+        var row = new float[columns];
+        for (int r = 0; r < rows; r++)
         {
-            case GgmlType.F32:
-                for (long i = 0; i < count; i++)
-                    BitConverter.TryWriteBytes(bytes.AsSpan((int)(4 * i)), Weight(random));
-                break;
-            case GgmlType.F16:
-                for (long i = 0; i < count; i++)
-                    BitConverter.TryWriteBytes(bytes.AsSpan((int)(2 * i)), (Half)Weight(random));
-                break;
-            case GgmlType.BF16:
-                for (long i = 0; i < count; i++)
-                    BitConverter.TryWriteBytes(bytes.AsSpan((int)(2 * i)), (ushort)(BitConverter.SingleToUInt32Bits(Weight(random)) >> 16));
-                break;
-            default:
-                // Q8_0 blocks: a half scale (0.05 / 127), then 32 random int8 quants.
-                random.NextBytes(bytes);
-                for (long block = 0; block < bytes.LongLength; block += 34)
-                    BitConverter.TryWriteBytes(bytes.AsSpan((int)block), (Half)(0.05f / 127));
-                break;
+            for (int c = 0; c < columns; c++)
+                row[c] = (random.NextSingle() * 2 - 1) * 0.05f;
+            WeightEncoder.Encode(type, row, bytes.AsSpan((int)(r * rowBytes), (int)rowBytes));
         }
         return bytes;
-
-        static float Weight(Random random) => (random.NextSingle() * 2 - 1) * 0.05f;
     }
 
     /// <summary>The baseline: a sum of the bytes as 32-bit integers with four independent accumulators.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe uint SumBytes(byte[] bytes)
+    private static uint SumBytes(byte[] bytes) => SumBytes(bytes.AsSpan());
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe uint SumBytes(ReadOnlySpan<byte> bytes)
     {
         fixed (byte* start = bytes)
         {

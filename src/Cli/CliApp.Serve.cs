@@ -75,7 +75,7 @@ public sealed partial class CliApp
         }
         using var served = new LlamaServedModel(client, ownsClient: true);
         LlamaModel model = client.Model;
-        _out.WriteLine($"model     {path}: {LlamaConfig.Architecture} {model.WeightType}, {model.Config.Layers} layers, H {model.Config.Heads} / G {model.Config.KvGroups} / d {model.Config.HeadDim}");
+        _out.WriteLine($"model     {path}: {model.Config.ArchitectureName} {model.WeightType}, {model.Config.Layers} layers, H {model.Config.Heads} / G {model.Config.KvGroups} / d {model.Config.HeadDim}");
         _out.WriteLine($"serving   '{served.Id}' with chat template '{client.Template.Name}', context {client.ContextLength:N0} positions, KV {model.Options.KvElementType}, {model.Options.Threads} thread(s), {model.Attention.Description}");
         if (model.KernelWarning is string warning)
             _out.WriteLine($"note      {warning}");
