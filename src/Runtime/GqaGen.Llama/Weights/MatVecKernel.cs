@@ -107,27 +107,53 @@ internal static unsafe partial class MatVecKernel
     /// </summary>
     private const int StreamPrefetchBytes = 8192;
 
+    /// <summary>How many 32-weight groups one block of the format holds: 1, or 8 for the K-quants.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int GroupsPerBlock<TFormat>()
+        where TFormat : IWeightFormat
+        => TFormat.BlockElements / WeightBlock.Elements;
+
+    /// <summary>The byte offset, in a row, of the block that holds group <paramref name="k"/> of the row. A constant
+    /// multiply for 32-weight formats; a shift and a multiply for super-blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint BlockOffset<TFormat>(int k)
+        where TFormat : IWeightFormat
+        => (nint)((uint)k / (uint)GroupsPerBlock<TFormat>()) * TFormat.BlockBytes;
+
+    /// <summary>Which group of its block group <paramref name="k"/> of a row is (always 0 for 32-weight formats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int GroupInBlock<TFormat>(int k)
+        where TFormat : IWeightFormat
+        => (int)((uint)k % (uint)GroupsPerBlock<TFormat>());
+
+    /// <summary>About how many bytes of a row precede group <paramref name="k"/> (exactly, for 32-weight formats):
+    /// where the stream of a row's reads has got to, for the prefetches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint StreamOffset<TFormat>(int k)
+        where TFormat : IWeightFormat
+        => (nint)k * TFormat.BlockBytes / GroupsPerBlock<TFormat>();
+
     /// <summary>
-    /// Asks for the cache lines <see cref="StreamPrefetchBytes"/> ahead of the block at <paramref name="block"/> (one
-    /// line per 64 bytes the block occupies). The rows of a matrix are contiguous, so near a row's end this fetches the
-    /// start of the next row: the weights are requested as one linear stream, in file order, which is what DRAM and
-    /// the hardware prefetchers serve fastest. A prefetch never faults, so running past the matrix is harmless.
+    /// Asks for the cache lines <see cref="StreamPrefetchBytes"/> ahead of <paramref name="position"/> (one line per 64
+    /// bytes a group occupies). The rows of a matrix are contiguous, so near a row's end this fetches the start of the
+    /// next row: the weights are requested as one linear stream, in file order, which is what DRAM and the hardware
+    /// prefetchers serve fastest. A prefetch never faults, so running past the matrix is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchStream<TFormat>(byte* block)
+    private static void PrefetchStream<TFormat>(byte* position)
         where TFormat : IWeightFormat
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(block + StreamPrefetchBytes);
-            if (TFormat.BlockBytes > 64)
-                Sse.Prefetch0(block + StreamPrefetchBytes + 64);
+            Sse.Prefetch0(position + StreamPrefetchBytes);
+            if (TFormat.BlockBytes / GroupsPerBlock<TFormat>() > 64)
+                Sse.Prefetch0(position + StreamPrefetchBytes + 64);
         }
     }
 
     /// <summary>
     /// For a tile of <see cref="RowTile"/> rows at <paramref name="tile"/> that has read <paramref name="offset"/> bytes
-    /// of each row: asks for the next tile's bytes into L2, <c>RowTile · BlockBytes</c> per block step, so that by the
+    /// of each row: asks for the next tile's bytes into L2, <c>RowTile</c> groups' bytes per group step, so that by the
     /// time the tile ends the whole next tile (its rows back to back, one linear stream) has been requested.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -137,27 +163,28 @@ internal static unsafe partial class MatVecKernel
         if (Sse.IsSupported)
         {
             byte* ahead = tile + RowTile * rowBytes + RowTile * offset;
-            for (int line = 0; line < RowTile * TFormat.BlockBytes; line += 64)
+            for (int line = 0; line < RowTile * TFormat.BlockBytes / GroupsPerBlock<TFormat>(); line += 64)
                 Sse.Prefetch1(ahead + line);
         }
     }
 
     /// <summary>
-    /// The sum over the partial last block of a row (columns past the last whole block), in column order; 0 when the
-    /// row is whole blocks. Shared by every path so that a row's result does not depend on the tile.
+    /// The sum over the partial last group of a row (columns past the last whole group), in column order; 0 when the
+    /// row is whole groups. Only element formats have one (the others require whole blocks). Shared by every path so
+    /// that a row's result does not depend on the tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float PartialBlock<TFormat>(byte* row, int wholeBlocks, int columns, float* x)
+    private static float PartialBlock<TFormat>(byte* row, int wholeGroups, int columns, float* x)
         where TFormat : IWeightFormat
     {
         float sum = 0;
-        int start = wholeBlocks * WeightBlock.Elements;
+        int start = wholeGroups * WeightBlock.Elements;
         if (start < columns)
         {
-            byte* block = row + (nint)wholeBlocks * TFormat.BlockBytes;
-            float scale = TFormat.Scale(block);
+            byte* block = row + BlockOffset<TFormat>(wholeGroups);
+            int first = GroupInBlock<TFormat>(wholeGroups) * WeightBlock.Elements;
             for (int i = 0; i < columns - start; i++)
-                sum += TFormat.Element(block, i, scale) * x[start + i];
+                sum += TFormat.Element(block, first + i) * x[start + i];
         }
         return sum;
     }
