@@ -51,8 +51,8 @@ internal unsafe interface IWeightFormat
     /// <summary>
     /// Whether the matrix-vector kernels read this format <see cref="MatVecKernel.RowTile"/> rows at a time, sharing
     /// each load of x and the loop overhead across them, rather than one row at a time, as one linear stream. True
-    /// where dequantizing costs more than the memory traffic (Q8_0: 4-row tiles streamed about 36 GB/s on the
-    /// development machine, single rows about 30); false for the element formats, which the memory system serves
+    /// where dequantizing costs more than the memory traffic (every quantized format; Q8_0: 4-row tiles streamed about
+    /// 36 GB/s on the development machine, single rows about 30); false for the element formats, which the memory system serves
     /// fastest as a single stream (F16 at 2048 × 5632: about 32 GB/s one row at a time, 25 to 29 four at a time).
     /// </summary>
     static abstract bool TilesRows { get; }
