@@ -42,8 +42,10 @@ internal static unsafe partial class MatVecKernel
         float sum = 0;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements)
-            sum = AccumulateGroup<TFormat>(row + BlockOffset<TFormat>(k), GroupInBlock<TFormat>(k), xb, sum);
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
+            sum = AccumulateGroup<TFormat>(row + offset, group, xb, sum);
         return sum + PartialBlock<TFormat>(row, groups, columns, x);
     }
 
@@ -56,10 +58,10 @@ internal static unsafe partial class MatVecKernel
         float sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            nint offset = BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
             sum0 = AccumulateGroup<TFormat>(row0 + offset, group, xb, sum0);
             sum1 = AccumulateGroup<TFormat>(row1 + offset, group, xb, sum1);
             sum2 = AccumulateGroup<TFormat>(row2 + offset, group, xb, sum2);

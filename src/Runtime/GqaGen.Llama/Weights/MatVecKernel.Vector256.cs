@@ -53,11 +53,12 @@ internal static unsafe partial class MatVecKernel
         Vector256<float> a = default, b = default;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            byte* block = row + BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(k));
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
             LoadBlock256<TFormat>(block, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(xb), Vector256.Load(xb + 8), Vector256.Load(xb + 16), Vector256.Load(xb + 24), ref a, ref b);
         }
@@ -75,11 +76,11 @@ internal static unsafe partial class MatVecKernel
         Vector256<float> a2 = default, b2 = default, a3 = default, b3 = default;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            nint offset = BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(k));
+            PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(offset, group));
             Vector256<float> x0 = Vector256.Load(xb), x1 = Vector256.Load(xb + 8), x2 = Vector256.Load(xb + 16), x3 = Vector256.Load(xb + 24);
             LoadBlock256<TFormat>(row0 + offset, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a0, ref b0);
@@ -104,11 +105,12 @@ internal static unsafe partial class MatVecKernel
         float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         int groups = columns / WeightBlock.Elements;
-        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            byte* block = row + BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(k));
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
             LoadBlock256<TFormat>(block, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x0 + c), Vector256.Load(x0 + c + 8), Vector256.Load(x0 + c + 16), Vector256.Load(x0 + c + 24), ref a0, ref b0);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x1 + c), Vector256.Load(x1 + c + 8), Vector256.Load(x1 + c + 16), Vector256.Load(x1 + c + 24), ref a1, ref b1);

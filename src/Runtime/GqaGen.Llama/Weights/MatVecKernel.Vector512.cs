@@ -67,11 +67,12 @@ internal static unsafe partial class MatVecKernel
         Vector512<float> a = default, b = default;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            byte* block = row + BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(k));
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
             LoadBlock512<TFormat>(block, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(xb), Vector512.Load(xb + 16), ref a, ref b);
         }
@@ -89,11 +90,11 @@ internal static unsafe partial class MatVecKernel
         Vector512<float> a2 = default, b2 = default, a3 = default, b3 = default;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            nint offset = BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(k));
+            PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(offset, group));
             Vector512<float> x0 = Vector512.Load(xb), x1 = Vector512.Load(xb + 16);
             LoadBlock512<TFormat>(row0 + offset, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a0, ref b0);
@@ -124,12 +125,12 @@ internal static unsafe partial class MatVecKernel
         Vector512<float> a00 = default, b00 = default, a01 = default, b01 = default, a02 = default, b02 = default, a03 = default, b03 = default;
         Vector512<float> a10 = default, b10 = default, a11 = default, b11 = default, a12 = default, b12 = default, a13 = default, b13 = default;
         int groups = columns / WeightBlock.Elements;
-        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            nint offset = BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchStream<TFormat>(row0 + StreamOffset<TFormat>(k));
-            PrefetchStream<TFormat>(row1 + StreamOffset<TFormat>(k));
+            PrefetchStream<TFormat>(row0 + StreamOffset<TFormat>(offset, group));
+            PrefetchStream<TFormat>(row1 + StreamOffset<TFormat>(offset, group));
             LoadBlock512<TFormat>(row0 + offset, group, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> dv);
             LoadBlock512<TFormat>(row1 + offset, group, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> du);
             Vector512<float> xl = Vector512.Load(x0 + c), xh = Vector512.Load(x0 + c + 16);
@@ -169,11 +170,12 @@ internal static unsafe partial class MatVecKernel
         float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         int groups = columns / WeightBlock.Elements;
-        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            byte* block = row + BlockOffset<TFormat>(k);
-            int group = GroupInBlock<TFormat>(k);
-            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(k));
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
             LoadBlock512<TFormat>(block, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x0 + c), Vector512.Load(x0 + c + 16), ref a0, ref b0);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x1 + c), Vector512.Load(x1 + c + 16), ref a1, ref b1);
