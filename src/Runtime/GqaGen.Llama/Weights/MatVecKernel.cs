@@ -18,11 +18,13 @@ namespace GqaGen.Llama;
 /// their memory traffic, are read four rows at a time, each group of x loaded once for the four rows, while the next
 /// four rows are prefetched into L2 (<see cref="IWeightFormat.TilesRows"/> says which, and why). Every row keeps two
 /// accumulators, so the FMA chains overlap.</para>
-/// <para>Single-threaded, the 4- and 5-bit formats are compute-bound, not memory-bound: with fp32 activations each
-/// weight costs an unpack, a convert and two FMAs. Measured on the development machine (2 shared cores, AVX-512,
-/// 5632 × 2048, 2026-12-04): Q8_0 about 20 to 30 GB/s, Q4_0/Q4_1 about 10, Q5_0/Q5_1 about 7, Q6_K about 6, Q4_K and
-/// Q5_K about 4 to 7, Q2_K and Q3_K about 2.5 GB/s, against 60 to 80 GB/s for a plain read of the same bytes. Decode
-/// spreads rows over the compute pool's threads, which is where these formats reach memory bandwidth.</para>
+/// <para>Single-threaded, the quantized formats are compute-bound, not memory-bound: with fp32 activations each
+/// weight costs an unpack, a convert and one or two FMAs, and a K-quant group also decodes its 6-bit scale. Measured
+/// on the development machine (1 thread of 2 shared AMD EPYC cores, AVX-512, 5632 × 2048, matrix in cache,
+/// 2026-12-04), against a plain vector read of the same bytes at 60 to 90 GB/s: F16 45 GB/s, Q8_0 36, Q4_0 15,
+/// Q4_1 17, Q5_0 9.5, Q5_1 10.5, Q6_K 9, Q4_K 7, Q5_K 7, Q3_K 4, Q2_K 3.7. Reaching memory bandwidth with these
+/// formats takes the compute pool's threads (rows are split over them), or integer dot products on activations
+/// quantized to 8 bits, as ggml does, which would change the results.</para>
 /// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the batched tiles),
 /// because each accumulates its row in the same order: per path, a row's groups go into the same two accumulators,
 /// which are summed with <see cref="Vector512.Sum{T}(Vector512{T})"/> (or the 256-bit one) and added to the
