@@ -47,7 +47,7 @@ internal static class QuantizedBlocks
 
     /// <summary>
     /// <paramref name="rows"/> rows of <paramref name="columns"/> weights: random bytes, with every half field a random
-    /// finite half of magnitude up to 0.01 (every fifth row's up to 1e-5, mostly subnormal halves, below 6.1e-5).
+    /// finite half of magnitude 0.001 to 0.01 (every fifth row's 1e-6 to 1e-5: subnormal halves, below 6.1e-5).
     /// </summary>
     public static byte[] Random(GgmlType type, int rows, int columns, int seed)
     {
@@ -63,7 +63,9 @@ internal static class QuantizedBlocks
             {
                 foreach (int offset in HalfOffsets(type))
                 {
-                    Half h = (Half)((random.NextSingle() * 2 - 1) * 0.01f * rowScale);
+                    // Magnitudes 0.1 to 1 times the row's bound, either sign: never a scale that rounds to zero.
+                    float magnitude = (0.1f + 0.9f * random.NextSingle()) * 0.01f * rowScale;
+                    Half h = (Half)(random.Next(2) == 0 ? magnitude : -magnitude);
                     BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan((r * blocksPerRow + b) * bytes + offset), BitConverter.HalfToUInt16Bits(h));
                 }
             }
