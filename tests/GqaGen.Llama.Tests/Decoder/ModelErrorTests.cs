@@ -21,13 +21,14 @@ public sealed class ModelErrorTests
     [Fact]
     public void Unsupported_tensor_type_names_the_tensor_and_the_type()
     {
-        // Q4_K super-blocks hold 256 values, so the model's rows must be 256 long for the file to be valid GGUF.
+        // Q8_K (ggml's activation type, never a weight) super-blocks hold 256 values, so the model's rows must be 256
+        // long for the file to be valid GGUF.
         var spec = TestModels.Gqa with { EmbeddingLength = 256, Seed = 16 };
         int rows = spec.QueryLength;
         var e = Assert.Throws<NotSupportedException>(() => Load(spec,
-            r => r.SetTensor("blk.1.attn_q.weight", GgmlType.Q4_K, [256, rows], new byte[rows * 144])));
+            r => r.SetTensor("blk.1.attn_q.weight", GgmlType.Q8_K, [256, rows], new byte[rows * 292])));
         Assert.Contains("blk.1.attn_q.weight", e.Message);
-        Assert.Contains("Q4_K", e.Message);
+        Assert.Contains("Q8_K", e.Message);
     }
 
     [Fact]

@@ -57,12 +57,12 @@ public sealed class WeightMatrixGgufTests
     [Fact]
     public void An_unsupported_type_is_refused_naming_the_tensor_the_type_and_the_supported_ones()
     {
-        byte[] file = TinyGguf.Build(("blk.3.attn_q.weight", GgmlType.Q4_0, [64, 2], new byte[2 * 2 * 18]));
+        byte[] file = TinyGguf.Build(("blk.3.attn_q.weight", GgmlType.Q8_K, [256, 2], new byte[2 * 292]));
         using GgufFile gguf = GgufFile.Parse(file);
         var e = Assert.Throws<NotSupportedException>(() => WeightMatrix.FromGguf(gguf, gguf.Tensors[0]));
         Assert.Contains("blk.3.attn_q.weight", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Q4_0", e.Message, StringComparison.Ordinal);
-        Assert.Contains("F32, F16, BF16, Q8_0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Q8_K", e.Message, StringComparison.Ordinal);
+        Assert.Contains("F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -88,9 +88,9 @@ public sealed class WeightMatrixValidationTests
     [Fact]
     public void FromArray_checks_type_shape_and_size()
     {
-        var type = Assert.Throws<NotSupportedException>(() => WeightMatrix.FromArray("q", GgmlType.Q4_K, 1, 256, new byte[144]));
-        Assert.Contains("Q4_K", type.Message, StringComparison.Ordinal);
-        Assert.Contains("F32, F16, BF16, Q8_0", type.Message, StringComparison.Ordinal);
+        var type = Assert.Throws<NotSupportedException>(() => WeightMatrix.FromArray("q", GgmlType.IQ4_XS, 1, 256, new byte[136]));
+        Assert.Contains("IQ4_XS", type.Message, StringComparison.Ordinal);
+        Assert.Contains("F32, F16, BF16, Q8_0, Q4_0", type.Message, StringComparison.Ordinal);
 
         var blocks = Assert.Throws<ArgumentException>(() => WeightMatrix.FromArray("q", GgmlType.Q8_0, 1, 48, new byte[51]));
         Assert.Contains("multiple of 32; got 48", blocks.Message, StringComparison.Ordinal);
@@ -106,8 +106,11 @@ public sealed class WeightMatrixValidationTests
     [Fact]
     public void Sizes_and_supported_types_are_reported()
     {
-        Assert.Equal([GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0], WeightMatrix.SupportedTypes);
-        Assert.False(WeightMatrix.IsSupported(GgmlType.Q4_0));
+        Assert.Equal(
+            [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+             GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K],
+            WeightMatrix.SupportedTypes);
+        Assert.False(WeightMatrix.IsSupported(GgmlType.Q8_K));
         Assert.Equal(4 * 2048, WeightMatrix.RowByteSize(GgmlType.F32, 2048));
         Assert.Equal(2 * 2048, WeightMatrix.RowByteSize(GgmlType.F16, 2048));
         Assert.Equal(2 * 2048, WeightMatrix.RowByteSize(GgmlType.BF16, 2048));

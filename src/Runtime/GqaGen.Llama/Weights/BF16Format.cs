@@ -8,17 +8,19 @@ namespace GqaGen.Llama;
 /// exact for every value, infinities and NaNs included.</summary>
 internal readonly unsafe struct BF16Format : IWeightFormat
 {
+    public static int BlockElements => WeightBlock.Elements;
+
     public static int BlockBytes => WeightBlock.Elements * sizeof(ushort);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* block, out Vector512<float> w0, out Vector512<float> w1)
+    public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
     {
         w0 = (Widen.UInt16ToInt32x16((ushort*)block) << 16).AsSingle();
         w1 = (Widen.UInt16ToInt32x16((ushort*)block + 16) << 16).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
     {
         w0 = (Widen.UInt16ToInt32x8((ushort*)block) << 16).AsSingle();
         w1 = (Widen.UInt16ToInt32x8((ushort*)block + 8) << 16).AsSingle();
@@ -28,17 +30,16 @@ internal readonly unsafe struct BF16Format : IWeightFormat
 
     public static bool TilesRows => false;
 
-    public static bool ScalesBlockSums => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector512<float> q0, out Vector512<float> q1) => Load(block, group, out q0, out q1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadQuants(byte* block, out Vector512<float> q0, out Vector512<float> q1) => Load(block, out q0, out q1);
+    public static void LoadQuants(byte* block, int group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+        => Load(block, group, out q0, out q1, out q2, out q3);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadQuants(byte* block, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
-        => Load(block, out q0, out q1, out q2, out q3);
-
-    public static float Scale(byte* block) => 1f;
+    public static float Element(byte* block, int index) => BitConverter.Int32BitsToSingle(((ushort*)block)[index] << 16);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Element(byte* block, int index, float scale) => BitConverter.Int32BitsToSingle(((ushort*)block)[index] << 16);
+    public static float Quant(byte* block, int index) => Element(block, index);
 }

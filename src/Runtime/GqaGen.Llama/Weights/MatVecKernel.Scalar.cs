@@ -4,7 +4,7 @@ namespace GqaGen.Llama;
 
 internal static unsafe partial class MatVecKernel
 {
-    // Each row is one running sum over its whole blocks in column order (block formats add d · Σ q·x per block, as
+    // Each row is one running sum over its whole groups in column order (scaled-sum formats add d · Σ q·x per group, as
     // the vector paths do), plus the partial last block.
 
     /// <summary>The scalar path of <see cref="MultiplyRows"/>: four rows at a time (four independent sums), then one
@@ -40,12 +40,13 @@ internal static unsafe partial class MatVecKernel
         where TFormat : IWeightFormat
     {
         float sum = 0;
-        int blocks = columns / WeightBlock.Elements;
-        byte* block = row;
+        int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, xb += WeightBlock.Elements)
-            sum = AccumulateBlock<TFormat>(block, xb, sum);
-        return sum + PartialBlock<TFormat>(row, blocks, columns, x);
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
+            sum = AccumulateGroup<TFormat>(row + offset, group, xb, sum);
+        return sum + PartialBlock<TFormat>(row, groups, columns, x);
     }
 
     /// <summary>Four consecutive rows · x, written to y[0..3].</summary>
@@ -55,37 +56,39 @@ internal static unsafe partial class MatVecKernel
     {
         byte* row1 = row0 + rowBytes, row2 = row1 + rowBytes, row3 = row2 + rowBytes;
         float sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
-        int blocks = columns / WeightBlock.Elements;
-        nint offset = 0;
+        int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < blocks; k++, offset += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            sum0 = AccumulateBlock<TFormat>(row0 + offset, xb, sum0);
-            sum1 = AccumulateBlock<TFormat>(row1 + offset, xb, sum1);
-            sum2 = AccumulateBlock<TFormat>(row2 + offset, xb, sum2);
-            sum3 = AccumulateBlock<TFormat>(row3 + offset, xb, sum3);
+            sum0 = AccumulateGroup<TFormat>(row0 + offset, group, xb, sum0);
+            sum1 = AccumulateGroup<TFormat>(row1 + offset, group, xb, sum1);
+            sum2 = AccumulateGroup<TFormat>(row2 + offset, group, xb, sum2);
+            sum3 = AccumulateGroup<TFormat>(row3 + offset, group, xb, sum3);
         }
-        y[0] = sum0 + PartialBlock<TFormat>(row0, blocks, columns, x);
-        y[1] = sum1 + PartialBlock<TFormat>(row1, blocks, columns, x);
-        y[2] = sum2 + PartialBlock<TFormat>(row2, blocks, columns, x);
-        y[3] = sum3 + PartialBlock<TFormat>(row3, blocks, columns, x);
+        y[0] = sum0 + PartialBlock<TFormat>(row0, groups, columns, x);
+        y[1] = sum1 + PartialBlock<TFormat>(row1, groups, columns, x);
+        y[2] = sum2 + PartialBlock<TFormat>(row2, groups, columns, x);
+        y[3] = sum3 + PartialBlock<TFormat>(row3, groups, columns, x);
     }
 
-    /// <summary>A row's running sum <paramref name="sum"/> after one more whole block: plus <c>d · Σ q·x</c> for block
-    /// formats, plus each product in column order for element formats.</summary>
+    /// <summary>A row's running sum <paramref name="sum"/> after one more whole group: plus <c>d · Σ q·x</c> for
+    /// formats that scale group sums, plus each product in column order for the others.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float AccumulateBlock<TFormat>(byte* block, float* x, float sum)
+    private static float AccumulateGroup<TFormat>(byte* block, int group, float* x, float sum)
         where TFormat : IWeightFormat
     {
+        int first = group * WeightBlock.Elements;
         if (TFormat.ScalesBlockSums)
         {
             float dot = 0;
             for (int i = 0; i < WeightBlock.Elements; i++)
-                dot += TFormat.Element(block, i, 1f) * x[i];
-            return sum + TFormat.Scale(block) * dot;
+                dot += TFormat.Quant(block, first + i) * x[i];
+            return sum + TFormat.Scale(block, group) * dot;
         }
         for (int i = 0; i < WeightBlock.Elements; i++)
-            sum += TFormat.Element(block, i, 1f) * x[i];
+            sum += TFormat.Element(block, first + i) * x[i];
         return sum;
     }
 }

@@ -51,16 +51,18 @@ internal static unsafe partial class MatVecKernel
         where TFormat : IWeightFormat
     {
         Vector256<float> a = default, b = default;
-        int blocks = columns / WeightBlock.Elements;
-        byte* block = row;
+        int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchStream<TFormat>(block);
-            LoadBlock256<TFormat>(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
+            LoadBlock256<TFormat>(block, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(xb), Vector256.Load(xb + 8), Vector256.Load(xb + 16), Vector256.Load(xb + 24), ref a, ref b);
         }
-        return Vector256.Sum(a + b) + PartialBlock<TFormat>(row, blocks, columns, x);
+        return Vector256.Sum(a + b) + PartialBlock<TFormat>(row, groups, columns, x);
     }
 
     /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
@@ -72,26 +74,27 @@ internal static unsafe partial class MatVecKernel
         byte* row1 = row0 + rowBytes, row2 = row1 + rowBytes, row3 = row2 + rowBytes;
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default;
         Vector256<float> a2 = default, b2 = default, a3 = default, b3 = default;
-        int blocks = columns / WeightBlock.Elements;
-        nint offset = 0;
+        int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < blocks; k++, offset += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchNextTile<TFormat>(row0, rowBytes, offset);
+            PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(offset, group));
             Vector256<float> x0 = Vector256.Load(xb), x1 = Vector256.Load(xb + 8), x2 = Vector256.Load(xb + 16), x3 = Vector256.Load(xb + 24);
-            LoadBlock256<TFormat>(row0 + offset, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
+            LoadBlock256<TFormat>(row0 + offset, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a0, ref b0);
-            LoadBlock256<TFormat>(row1 + offset, out w0, out w1, out w2, out w3, out d);
+            LoadBlock256<TFormat>(row1 + offset, group, out w0, out w1, out w2, out w3, out d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a1, ref b1);
-            LoadBlock256<TFormat>(row2 + offset, out w0, out w1, out w2, out w3, out d);
+            LoadBlock256<TFormat>(row2 + offset, group, out w0, out w1, out w2, out w3, out d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a2, ref b2);
-            LoadBlock256<TFormat>(row3 + offset, out w0, out w1, out w2, out w3, out d);
+            LoadBlock256<TFormat>(row3 + offset, group, out w0, out w1, out w2, out w3, out d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, x0, x1, x2, x3, ref a3, ref b3);
         }
-        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row0, blocks, columns, x);
-        y[1] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row1, blocks, columns, x);
-        y[2] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row2, blocks, columns, x);
-        y[3] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row3, blocks, columns, x);
+        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row0, groups, columns, x);
+        y[1] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row1, groups, columns, x);
+        y[2] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row2, groups, columns, x);
+        y[3] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row3, groups, columns, x);
     }
 
     /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
@@ -101,37 +104,39 @@ internal static unsafe partial class MatVecKernel
     {
         float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        int blocks = columns / WeightBlock.Elements;
-        byte* block = row;
-        for (int c = 0, k = 0; k < blocks; k++, block += TFormat.BlockBytes, c += WeightBlock.Elements)
+        int groups = columns / WeightBlock.Elements;
+        nint offset = 0;
+        int group = 0;
+        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchStream<TFormat>(block);
-            LoadBlock256<TFormat>(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
+            LoadBlock256<TFormat>(block, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x0 + c), Vector256.Load(x0 + c + 8), Vector256.Load(x0 + c + 16), Vector256.Load(x0 + c + 24), ref a0, ref b0);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x1 + c), Vector256.Load(x1 + c + 8), Vector256.Load(x1 + c + 16), Vector256.Load(x1 + c + 24), ref a1, ref b1);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x2 + c), Vector256.Load(x2 + c + 8), Vector256.Load(x2 + c + 16), Vector256.Load(x2 + c + 24), ref a2, ref b2);
             Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x3 + c), Vector256.Load(x3 + c + 8), Vector256.Load(x3 + c + 16), Vector256.Load(x3 + c + 24), ref a3, ref b3);
         }
-        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row, blocks, columns, x0);
-        y[yStride] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row, blocks, columns, x1);
-        y[2 * (nint)yStride] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row, blocks, columns, x2);
-        y[3 * (nint)yStride] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row, blocks, columns, x3);
+        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row, groups, columns, x0);
+        y[yStride] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row, groups, columns, x1);
+        y[2 * (nint)yStride] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row, groups, columns, x2);
+        y[3 * (nint)yStride] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row, groups, columns, x3);
     }
 
-    /// <summary>One block of a row, ready for <see cref="Accumulate256"/>: the dequantized weights, or for block
+    /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate256"/>: the dequantized weights, or for block
     /// formats the quants and the broadcast scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadBlock256<TFormat>(byte* block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> scale)
+    private static void LoadBlock256<TFormat>(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> scale)
         where TFormat : IWeightFormat
     {
         if (TFormat.ScalesBlockSums)
         {
-            TFormat.LoadQuants(block, out w0, out w1, out w2, out w3);
-            scale = Vector256.Create(TFormat.Scale(block));
+            TFormat.LoadQuants(block, group, out w0, out w1, out w2, out w3);
+            scale = Vector256.Create(TFormat.Scale(block, group));
         }
         else
         {
-            TFormat.Load(block, out w0, out w1, out w2, out w3);
+            TFormat.Load(block, group, out w0, out w1, out w2, out w3);
             scale = default;
         }
     }

@@ -65,16 +65,18 @@ internal static unsafe partial class MatVecKernel
         where TFormat : IWeightFormat
     {
         Vector512<float> a = default, b = default;
-        int blocks = columns / WeightBlock.Elements;
-        byte* block = row;
+        int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchStream<TFormat>(block);
-            LoadBlock512<TFormat>(block, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
+            LoadBlock512<TFormat>(block, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(xb), Vector512.Load(xb + 16), ref a, ref b);
         }
-        return Vector512.Sum(a + b) + PartialBlock<TFormat>(row, blocks, columns, x);
+        return Vector512.Sum(a + b) + PartialBlock<TFormat>(row, groups, columns, x);
     }
 
     /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
@@ -86,26 +88,27 @@ internal static unsafe partial class MatVecKernel
         byte* row1 = row0 + rowBytes, row2 = row1 + rowBytes, row3 = row2 + rowBytes;
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default;
         Vector512<float> a2 = default, b2 = default, a3 = default, b3 = default;
-        int blocks = columns / WeightBlock.Elements;
-        nint offset = 0;
+        int groups = columns / WeightBlock.Elements;
         float* xb = x;
-        for (int k = 0; k < blocks; k++, offset += TFormat.BlockBytes, xb += WeightBlock.Elements)
+        nint offset = 0;
+        int group = 0;
+        for (int k = 0; k < groups; k++, xb += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchNextTile<TFormat>(row0, rowBytes, offset);
+            PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(offset, group));
             Vector512<float> x0 = Vector512.Load(xb), x1 = Vector512.Load(xb + 16);
-            LoadBlock512<TFormat>(row0 + offset, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
+            LoadBlock512<TFormat>(row0 + offset, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a0, ref b0);
-            LoadBlock512<TFormat>(row1 + offset, out w0, out w1, out d);
+            LoadBlock512<TFormat>(row1 + offset, group, out w0, out w1, out d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a1, ref b1);
-            LoadBlock512<TFormat>(row2 + offset, out w0, out w1, out d);
+            LoadBlock512<TFormat>(row2 + offset, group, out w0, out w1, out d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a2, ref b2);
-            LoadBlock512<TFormat>(row3 + offset, out w0, out w1, out d);
+            LoadBlock512<TFormat>(row3 + offset, group, out w0, out w1, out d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a3, ref b3);
         }
-        y[0] = Vector512.Sum(a0 + b0) + PartialBlock<TFormat>(row0, blocks, columns, x);
-        y[1] = Vector512.Sum(a1 + b1) + PartialBlock<TFormat>(row1, blocks, columns, x);
-        y[2] = Vector512.Sum(a2 + b2) + PartialBlock<TFormat>(row2, blocks, columns, x);
-        y[3] = Vector512.Sum(a3 + b3) + PartialBlock<TFormat>(row3, blocks, columns, x);
+        y[0] = Vector512.Sum(a0 + b0) + PartialBlock<TFormat>(row0, groups, columns, x);
+        y[1] = Vector512.Sum(a1 + b1) + PartialBlock<TFormat>(row1, groups, columns, x);
+        y[2] = Vector512.Sum(a2 + b2) + PartialBlock<TFormat>(row2, groups, columns, x);
+        y[3] = Vector512.Sum(a3 + b3) + PartialBlock<TFormat>(row3, groups, columns, x);
     }
 
     /// <summary>
@@ -121,14 +124,15 @@ internal static unsafe partial class MatVecKernel
         // a{row}{token}, b{row}{token}: the two accumulators of one output.
         Vector512<float> a00 = default, b00 = default, a01 = default, b01 = default, a02 = default, b02 = default, a03 = default, b03 = default;
         Vector512<float> a10 = default, b10 = default, a11 = default, b11 = default, a12 = default, b12 = default, a13 = default, b13 = default;
-        int blocks = columns / WeightBlock.Elements;
+        int groups = columns / WeightBlock.Elements;
         nint offset = 0;
-        for (int c = 0, k = 0; k < blocks; k++, offset += TFormat.BlockBytes, c += WeightBlock.Elements)
+        int group = 0;
+        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchStream<TFormat>(row0 + offset);
-            PrefetchStream<TFormat>(row1 + offset);
-            LoadBlock512<TFormat>(row0 + offset, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> dv);
-            LoadBlock512<TFormat>(row1 + offset, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> du);
+            PrefetchStream<TFormat>(row0 + StreamOffset<TFormat>(offset, group));
+            PrefetchStream<TFormat>(row1 + StreamOffset<TFormat>(offset, group));
+            LoadBlock512<TFormat>(row0 + offset, group, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> dv);
+            LoadBlock512<TFormat>(row1 + offset, group, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> du);
             Vector512<float> xl = Vector512.Load(x0 + c), xh = Vector512.Load(x0 + c + 16);
             Accumulate512<TFormat>(v0, v1, dv, xl, xh, ref a00, ref b00);
             Accumulate512<TFormat>(u0, u1, du, xl, xh, ref a10, ref b10);
@@ -145,17 +149,17 @@ internal static unsafe partial class MatVecKernel
             Accumulate512<TFormat>(v0, v1, dv, xl, xh, ref a03, ref b03);
             Accumulate512<TFormat>(u0, u1, du, xl, xh, ref a13, ref b13);
         }
-        y[0] = Vector512.Sum(a00 + b00) + PartialBlock<TFormat>(row0, blocks, columns, x0);
-        y[1] = Vector512.Sum(a10 + b10) + PartialBlock<TFormat>(row1, blocks, columns, x0);
+        y[0] = Vector512.Sum(a00 + b00) + PartialBlock<TFormat>(row0, groups, columns, x0);
+        y[1] = Vector512.Sum(a10 + b10) + PartialBlock<TFormat>(row1, groups, columns, x0);
         y += yStride;
-        y[0] = Vector512.Sum(a01 + b01) + PartialBlock<TFormat>(row0, blocks, columns, x1);
-        y[1] = Vector512.Sum(a11 + b11) + PartialBlock<TFormat>(row1, blocks, columns, x1);
+        y[0] = Vector512.Sum(a01 + b01) + PartialBlock<TFormat>(row0, groups, columns, x1);
+        y[1] = Vector512.Sum(a11 + b11) + PartialBlock<TFormat>(row1, groups, columns, x1);
         y += yStride;
-        y[0] = Vector512.Sum(a02 + b02) + PartialBlock<TFormat>(row0, blocks, columns, x2);
-        y[1] = Vector512.Sum(a12 + b12) + PartialBlock<TFormat>(row1, blocks, columns, x2);
+        y[0] = Vector512.Sum(a02 + b02) + PartialBlock<TFormat>(row0, groups, columns, x2);
+        y[1] = Vector512.Sum(a12 + b12) + PartialBlock<TFormat>(row1, groups, columns, x2);
         y += yStride;
-        y[0] = Vector512.Sum(a03 + b03) + PartialBlock<TFormat>(row0, blocks, columns, x3);
-        y[1] = Vector512.Sum(a13 + b13) + PartialBlock<TFormat>(row1, blocks, columns, x3);
+        y[0] = Vector512.Sum(a03 + b03) + PartialBlock<TFormat>(row0, groups, columns, x3);
+        y[1] = Vector512.Sum(a13 + b13) + PartialBlock<TFormat>(row1, groups, columns, x3);
     }
 
     /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
@@ -165,37 +169,39 @@ internal static unsafe partial class MatVecKernel
     {
         float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        int blocks = columns / WeightBlock.Elements;
-        byte* block = row;
-        for (int c = 0, k = 0; k < blocks; k++, block += TFormat.BlockBytes, c += WeightBlock.Elements)
+        int groups = columns / WeightBlock.Elements;
+        nint offset = 0;
+        int group = 0;
+        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
         {
-            PrefetchStream<TFormat>(block);
-            LoadBlock512<TFormat>(block, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
+            byte* block = row + offset;
+            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
+            LoadBlock512<TFormat>(block, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x0 + c), Vector512.Load(x0 + c + 16), ref a0, ref b0);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x1 + c), Vector512.Load(x1 + c + 16), ref a1, ref b1);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x2 + c), Vector512.Load(x2 + c + 16), ref a2, ref b2);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x3 + c), Vector512.Load(x3 + c + 16), ref a3, ref b3);
         }
-        y[0] = Vector512.Sum(a0 + b0) + PartialBlock<TFormat>(row, blocks, columns, x0);
-        y[yStride] = Vector512.Sum(a1 + b1) + PartialBlock<TFormat>(row, blocks, columns, x1);
-        y[2 * (nint)yStride] = Vector512.Sum(a2 + b2) + PartialBlock<TFormat>(row, blocks, columns, x2);
-        y[3 * (nint)yStride] = Vector512.Sum(a3 + b3) + PartialBlock<TFormat>(row, blocks, columns, x3);
+        y[0] = Vector512.Sum(a0 + b0) + PartialBlock<TFormat>(row, groups, columns, x0);
+        y[yStride] = Vector512.Sum(a1 + b1) + PartialBlock<TFormat>(row, groups, columns, x1);
+        y[2 * (nint)yStride] = Vector512.Sum(a2 + b2) + PartialBlock<TFormat>(row, groups, columns, x2);
+        y[3 * (nint)yStride] = Vector512.Sum(a3 + b3) + PartialBlock<TFormat>(row, groups, columns, x3);
     }
 
-    /// <summary>One block of a row, ready for <see cref="Accumulate512"/>: the dequantized weights, or for block
+    /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate512"/>: the dequantized weights, or for block
     /// formats the quants and the broadcast scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadBlock512<TFormat>(byte* block, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale)
+    private static void LoadBlock512<TFormat>(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale)
         where TFormat : IWeightFormat
     {
         if (TFormat.ScalesBlockSums)
         {
-            TFormat.LoadQuants(block, out w0, out w1);
-            scale = Vector512.Create(TFormat.Scale(block));
+            TFormat.LoadQuants(block, group, out w0, out w1);
+            scale = Vector512.Create(TFormat.Scale(block, group));
         }
         else
         {
-            TFormat.Load(block, out w0, out w1);
+            TFormat.Load(block, group, out w0, out w1);
             scale = default;
         }
     }

@@ -17,6 +17,8 @@ internal readonly unsafe struct Q8_0Format : IWeightFormat
     /// <summary>Bytes before the quants: the half scale.</summary>
     private const int ScaleBytes = sizeof(ushort);
 
+    public static int BlockElements => WeightBlock.Elements;
+
     public static int BlockBytes => ScaleBytes + WeightBlock.Elements;
 
     public static bool TilesRows => true;
@@ -24,19 +26,19 @@ internal readonly unsafe struct Q8_0Format : IWeightFormat
     public static bool ScalesBlockSums => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* block, out Vector512<float> w0, out Vector512<float> w1)
+    public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
     {
-        var d = Vector512.Create(Scale(block));
-        LoadQuants(block, out Vector512<float> q0, out Vector512<float> q1);
+        var d = Vector512.Create(Scale(block, group));
+        LoadQuants(block, group, out Vector512<float> q0, out Vector512<float> q1);
         w0 = q0 * d;
         w1 = q1 * d;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
     {
-        var d = Vector256.Create(Scale(block));
-        LoadQuants(block, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3);
+        var d = Vector256.Create(Scale(block, group));
+        LoadQuants(block, group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3);
         w0 = q0 * d;
         w1 = q1 * d;
         w2 = q2 * d;
@@ -44,7 +46,7 @@ internal readonly unsafe struct Q8_0Format : IWeightFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadQuants(byte* block, out Vector512<float> q0, out Vector512<float> q1)
+    public static void LoadQuants(byte* block, int group, out Vector512<float> q0, out Vector512<float> q1)
     {
         sbyte* q = (sbyte*)(block + ScaleBytes);
         q0 = Vector512.ConvertToSingle(Widen.Int8ToInt32x16(q));
@@ -52,7 +54,7 @@ internal readonly unsafe struct Q8_0Format : IWeightFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadQuants(byte* block, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+    public static void LoadQuants(byte* block, int group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
     {
         sbyte* q = (sbyte*)(block + ScaleBytes);
         q0 = Vector256.ConvertToSingle(Widen.Int8ToInt32x8(q));
@@ -62,8 +64,11 @@ internal readonly unsafe struct Q8_0Format : IWeightFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Scale(byte* block) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(block));
+    public static float Scale(byte* block, int group) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(block));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Element(byte* block, int index, float scale) => scale * ((sbyte*)(block + ScaleBytes))[index];
+    public static float Element(byte* block, int index) => Scale(block, 0) * Quant(block, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Quant(byte* block, int index) => ((sbyte*)(block + ScaleBytes))[index];
 }

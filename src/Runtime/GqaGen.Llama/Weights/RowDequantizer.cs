@@ -11,20 +11,22 @@ internal static unsafe class RowDequantizer
     public static void Dequantize<TFormat>(byte* row, int columns, float* destination)
         where TFormat : IWeightFormat
     {
-        int blocks = columns / WeightBlock.Elements;
-        byte* block = row;
+        int groups = columns / WeightBlock.Elements;
+        int groupsPerBlock = TFormat.BlockElements / WeightBlock.Elements;
         float* d = destination;
-        for (int k = 0; k < blocks; k++, block += TFormat.BlockBytes, d += WeightBlock.Elements)
+        for (int k = 0; k < groups; k++, d += WeightBlock.Elements)
         {
+            byte* block = row + (nint)(k / groupsPerBlock) * TFormat.BlockBytes;
+            int group = k % groupsPerBlock;
             if (Vector512.IsHardwareAccelerated)
             {
-                TFormat.Load(block, out Vector512<float> w0, out Vector512<float> w1);
+                TFormat.Load(block, group, out Vector512<float> w0, out Vector512<float> w1);
                 w0.Store(d);
                 w1.Store(d + 16);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                TFormat.Load(block, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3);
+                TFormat.Load(block, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3);
                 w0.Store(d);
                 w1.Store(d + 8);
                 w2.Store(d + 16);
@@ -32,18 +34,18 @@ internal static unsafe class RowDequantizer
             }
             else
             {
-                float scale = TFormat.Scale(block);
                 for (int i = 0; i < WeightBlock.Elements; i++)
-                    d[i] = TFormat.Element(block, i, scale);
+                    d[i] = TFormat.Element(block, group * WeightBlock.Elements + i);
             }
         }
 
-        int partial = columns - blocks * WeightBlock.Elements;
+        // Only element formats (32-weight blocks) end in a partial group.
+        int partial = columns - groups * WeightBlock.Elements;
         if (partial > 0)
         {
-            float scale = TFormat.Scale(block);
+            byte* block = row + (nint)groups * TFormat.BlockBytes;
             for (int i = 0; i < partial; i++)
-                d[i] = TFormat.Element(block, i, scale);
+                d[i] = TFormat.Element(block, i);
         }
     }
 }

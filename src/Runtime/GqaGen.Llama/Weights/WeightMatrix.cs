@@ -5,20 +5,21 @@ namespace GqaGen.Llama;
 
 /// <summary>
 /// A row-major weight matrix as stored in GGUF: <see cref="Rows"/> output rows, each <see cref="Columns"/> input
-/// elements contiguous (GGUF dimensions <c>[Columns, Rows]</c>), kept in the file's storage type (F32, F16, BF16 or
-/// Q8_0) and dequantized on the fly inside the kernels, never expanded up front. The data is not copied: the matrix
+/// elements contiguous (GGUF dimensions <c>[Columns, Rows]</c>), kept in the file's storage type (F32, F16, BF16,
+/// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or the K-quants Q2_K to Q6_K) and dequantized on the fly inside the kernels, never
+/// expanded up front. The data is not copied: the matrix
 /// holds the object that keeps it alive (the <see cref="GgufFile"/>, or a pinned array).
 /// </summary>
 /// <remarks>
-/// <para>Accuracy: dequantization is exact for every type, so the only rounding is the fp32 accumulation of the dot
-/// products. Against a double-precision dot product of the dequantized weights, every output satisfies
+/// <para>Accuracy: dequantization gives ggml's values bit for bit (exact products, rounded at most once where a
+/// minimum is added), so the only other rounding is the fp32 accumulation of the dot products. Against a double-precision dot product of the dequantized weights, every output satisfies
 /// <c>|y[r] − ref[r]| ≤ 1e-5 · Σ_c |W[r, c] · x[c]|</c>, and a whole output of many rows
 /// <c>max_r |y[r] − ref[r]| ≤ 1e-5 · max_r |ref[r]|</c> (the tests check both, the second on outputs of 17 or more
 /// rows, for every type, path and shape they use, rows of up to 2080 columns). The bound is relative to the terms
 /// summed, not to the sum: an output that is the small remainder of a cancelling sum is as accurate in absolute terms
 /// as any other, but not to 1e-5 of itself, with any fp32 accumulation order. NaN or infinity in x propagates;
-/// weights are assumed finite (an F16 infinity or NaN is read as a finite ±65536…131008, see
-/// <see cref="HalfBits"/>).</para>
+/// weights are assumed finite (an F16 infinity or NaN, weight or block scale, is read as a finite ±65536…131008, see
+/// <see cref="HalfBits"/>; absurd scales give huge or infinite products, never an exception).</para>
 /// <para>Determinism: for a given instruction-set path, a row's output is the same bits whatever the thread count,
 /// the row slice asked for, or the number of tokens in a <see cref="MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/> call.</para>
 /// <para>Thread safety: a matrix is immutable; any number of threads may multiply with it at once. The methods check
@@ -27,7 +28,11 @@ namespace GqaGen.Llama;
 /// </remarks>
 public sealed unsafe class WeightMatrix
 {
-    private static readonly GgmlType[] s_supportedTypes = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0];
+    private static readonly GgmlType[] s_supportedTypes =
+    [
+        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+    ];
 
     private readonly byte* _data;
     private readonly nint _rowBytes;
@@ -69,7 +74,7 @@ public sealed unsafe class WeightMatrix
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(tensor);
         if (!IsSupported(tensor.Type))
-            throw new NotSupportedException($"Tensor '{tensor.Name}' is stored as {tensor.Type}; a weight matrix reads {SupportedTypeList} only. Convert or requantize the model to one of them (e.g. llama.cpp's llama-quantize ... Q8_0).");
+            throw new NotSupportedException($"Tensor '{tensor.Name}' is stored as {tensor.Type}; a weight matrix reads {SupportedTypeList} only. Convert or requantize the model to one of them (e.g. llama.cpp's llama-quantize ... Q4_K_M or Q8_0).");
         long[] dimensions = tensor.Dimensions;
         if (dimensions.Length != 2)
             throw new ArgumentException($"Tensor '{tensor.Name}' has {dimensions.Length} dimension(s) [{string.Join(", ", dimensions)}]; a weight matrix needs exactly 2, GGUF order [columns, rows].", nameof(tensor));
@@ -97,16 +102,19 @@ public sealed unsafe class WeightMatrix
         return new WeightMatrix(name, type, rows, columns, pinned.Pointer, data.LongLength, pinned);
     }
 
-    /// <summary>The storage types a weight matrix reads: F32, F16, BF16 and Q8_0.</summary>
+    /// <summary>The storage types a weight matrix reads: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K,
+    /// Q4_K, Q5_K and Q6_K (not Q8_K, which ggml uses only for activations, nor the IQ types).</summary>
     public static IReadOnlyList<GgmlType> SupportedTypes => s_supportedTypes;
 
     /// <summary>Whether <paramref name="type"/> is one of <see cref="SupportedTypes"/>.</summary>
     public static bool IsSupported(GgmlType type) => Array.IndexOf(s_supportedTypes, type) >= 0;
 
     /// <summary>Bytes one row of <paramref name="columns"/> weights occupies in <paramref name="type"/>: 4, 2, 2
-    /// bytes per weight for F32, F16, BF16; 34 bytes per 32 weights for Q8_0.</summary>
+    /// bytes per weight for F32, F16, BF16; for the block types, the type's block bytes per block (34 per 32 weights
+    /// for Q8_0, 144 per 256 for Q4_K: ggml's block sizes).</summary>
     /// <exception cref="NotSupportedException"><paramref name="type"/> is not one of <see cref="SupportedTypes"/>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="columns"/> is not positive, or not a multiple of 32 for Q8_0.</exception>
+    /// <exception cref="ArgumentException"><paramref name="columns"/> is not positive, or not a multiple of the
+    /// type's block (32 weights, or 256 for the K-quants).</exception>
     public static long RowByteSize(GgmlType type, int columns) => CheckShape("(row)", type, 1, columns);
 
     /// <summary>The tensor's name, e.g. <c>blk.0.ffn_down.weight</c>.</summary>
@@ -184,7 +192,16 @@ public sealed unsafe class WeightMatrix
                 case GgmlType.F32: RowDequantizer.Dequantize<F32Format>(source, Columns, d); break;
                 case GgmlType.F16: RowDequantizer.Dequantize<F16Format>(source, Columns, d); break;
                 case GgmlType.BF16: RowDequantizer.Dequantize<BF16Format>(source, Columns, d); break;
-                default: RowDequantizer.Dequantize<Q8_0Format>(source, Columns, d); break;
+                case GgmlType.Q8_0: RowDequantizer.Dequantize<Q8_0Format>(source, Columns, d); break;
+                case GgmlType.Q4_0: RowDequantizer.Dequantize<Q4_0Format>(source, Columns, d); break;
+                case GgmlType.Q4_1: RowDequantizer.Dequantize<Q4_1Format>(source, Columns, d); break;
+                case GgmlType.Q5_0: RowDequantizer.Dequantize<Q5_0Format>(source, Columns, d); break;
+                case GgmlType.Q5_1: RowDequantizer.Dequantize<Q5_1Format>(source, Columns, d); break;
+                case GgmlType.Q2_K: RowDequantizer.Dequantize<Q2_KFormat>(source, Columns, d); break;
+                case GgmlType.Q3_K: RowDequantizer.Dequantize<Q3_KFormat>(source, Columns, d); break;
+                case GgmlType.Q4_K: RowDequantizer.Dequantize<Q4_KFormat>(source, Columns, d); break;
+                case GgmlType.Q5_K: RowDequantizer.Dequantize<Q5_KFormat>(source, Columns, d); break;
+                default: RowDequantizer.Dequantize<Q6_KFormat>(source, Columns, d); break;
             }
         }
         GC.KeepAlive(_keepAlive);
@@ -285,7 +302,16 @@ public sealed unsafe class WeightMatrix
             case GgmlType.F32: RunRows<F32Format>(job, start, end - start); break;
             case GgmlType.F16: RunRows<F16Format>(job, start, end - start); break;
             case GgmlType.BF16: RunRows<BF16Format>(job, start, end - start); break;
-            default: RunRows<Q8_0Format>(job, start, end - start); break;
+            case GgmlType.Q8_0: RunRows<Q8_0Format>(job, start, end - start); break;
+            case GgmlType.Q4_0: RunRows<Q4_0Format>(job, start, end - start); break;
+            case GgmlType.Q4_1: RunRows<Q4_1Format>(job, start, end - start); break;
+            case GgmlType.Q5_0: RunRows<Q5_0Format>(job, start, end - start); break;
+            case GgmlType.Q5_1: RunRows<Q5_1Format>(job, start, end - start); break;
+            case GgmlType.Q2_K: RunRows<Q2_KFormat>(job, start, end - start); break;
+            case GgmlType.Q3_K: RunRows<Q3_KFormat>(job, start, end - start); break;
+            case GgmlType.Q4_K: RunRows<Q4_KFormat>(job, start, end - start); break;
+            case GgmlType.Q5_K: RunRows<Q5_KFormat>(job, start, end - start); break;
+            default: RunRows<Q6_KFormat>(job, start, end - start); break;
         }
     }
 
@@ -316,11 +342,27 @@ public sealed unsafe class WeightMatrix
             case GgmlType.BF16:
                 return 2L * columns;
             default:
-                if (columns % WeightBlock.Elements != 0)
-                    throw new ArgumentException($"Weight matrix '{name}' is Q8_0, stored in blocks of {WeightBlock.Elements} weights, so its columns must be a multiple of {WeightBlock.Elements}; got {columns}.", nameof(columns));
-                return (long)columns / WeightBlock.Elements * Q8_0Format.BlockBytes;
+                (int blockElements, int blockBytes) = BlockShape(type);
+                if (columns % blockElements != 0)
+                    throw new ArgumentException($"Weight matrix '{name}' is {type}, stored in blocks of {blockElements} weights, so its columns must be a multiple of {blockElements}; got {columns}. Requantize the tensor to a type whose block divides its rows (e.g. Q8_0 or F16).", nameof(columns));
+                return (long)columns / blockElements * blockBytes;
         }
     }
+
+    /// <summary>A block type's (weights, bytes) per block, from its format struct (which the kernels read with).</summary>
+    private static (int Elements, int Bytes) BlockShape(GgmlType type) => type switch
+    {
+        GgmlType.Q8_0 => (Q8_0Format.BlockElements, Q8_0Format.BlockBytes),
+        GgmlType.Q4_0 => (Q4_0Format.BlockElements, Q4_0Format.BlockBytes),
+        GgmlType.Q4_1 => (Q4_1Format.BlockElements, Q4_1Format.BlockBytes),
+        GgmlType.Q5_0 => (Q5_0Format.BlockElements, Q5_0Format.BlockBytes),
+        GgmlType.Q5_1 => (Q5_1Format.BlockElements, Q5_1Format.BlockBytes),
+        GgmlType.Q2_K => (Q2_KFormat.BlockElements, Q2_KFormat.BlockBytes),
+        GgmlType.Q3_K => (Q3_KFormat.BlockElements, Q3_KFormat.BlockBytes),
+        GgmlType.Q4_K => (Q4_KFormat.BlockElements, Q4_KFormat.BlockBytes),
+        GgmlType.Q5_K => (Q5_KFormat.BlockElements, Q5_KFormat.BlockBytes),
+        _ => (Q6_KFormat.BlockElements, Q6_KFormat.BlockBytes),
+    };
 
     private static string SupportedTypeList => string.Join(", ", s_supportedTypes);
 

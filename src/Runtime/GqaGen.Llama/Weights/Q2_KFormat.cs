@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// GGML_TYPE_Q2_K (ggml-common.h, <c>block_q2_K</c>): super-blocks of 256 weights in 84 bytes: 16 bytes of 4-bit
+/// scale (low nibble) and minimum (high nibble), one per 16 weights, 64 bytes of 2-bit quants, then a half scale
+/// <c>d</c> and a half <c>dmin</c>. Each half of 128 weights uses 32 bytes of quants and 8 scale bytes; its group j
+/// (0..3, 32 weights) takes bits 2j, 2j + 1 of <c>qs[l]</c>, and weight l is
+/// <c>(d · sc) · q − dmin · m</c> with the scale byte <c>2j + l/16</c> (ggml-quants.c, <c>dequantize_row_q2_K</c>):
+/// exact products, one rounding.
+/// </summary>
+#pragma warning disable CA1707 // Named after ggml's type.
+internal readonly unsafe struct Q2_KFormat : IWeightFormat
+#pragma warning restore CA1707
+{
+    /// <summary>Offset of the quants, after the 16 scale bytes.</summary>
+    private const int QuantsOffset = 16;
+
+    /// <summary>Offset of <c>d</c> (then <c>dmin</c>), after the 64 bytes of quants.</summary>
+    private const int ScaleOffset = QuantsOffset + 64;
+
+    public static int BlockElements => 256;
+
+    public static int BlockBytes => ScaleOffset + 2 * sizeof(ushort);
+
+    public static bool TilesRows => true;
+
+    /// <summary>Where group <paramref name="group"/>'s quants are, their shift, and the multipliers and subtrahends
+    /// of its two 16-weight halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Locate(byte* block, int group, out byte* quants, out int shift, out float scale0, out float min0, out float scale1, out float min1)
+    {
+        int half = group >> 2, j = group & 3;
+        quants = block + QuantsOffset + 32 * half;
+        shift = 2 * j;
+        byte* scales = block + 8 * half + 2 * j;
+        float d = QuantBits.Half(block + ScaleOffset), dmin = QuantBits.Half(block + ScaleOffset + 2);
+        scale0 = d * (scales[0] & 0xF);
+        min0 = dmin * (scales[0] >> 4);
+        scale1 = d * (scales[1] & 0xF);
+        min1 = dmin * (scales[1] >> 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        Locate(block, group, out byte* q, out int shift, out float scale0, out float min0, out float scale1, out float min1);
+        var two = Vector512.Create(3);
+        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((QuantBits.Bytes16(q) >>> shift) & two), Vector512.Create(scale0), Vector512.Create(-min0));
+        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((QuantBits.Bytes16(q + 16) >>> shift) & two), Vector512.Create(scale1), Vector512.Create(-min1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    {
+        Locate(block, group, out byte* q, out int shift, out float scale0, out float min0, out float scale1, out float min1);
+        var two = Vector256.Create(3);
+        Vector256<float> s0 = Vector256.Create(scale0), m0 = Vector256.Create(-min0), s1 = Vector256.Create(scale1), m1 = Vector256.Create(-min1);
+        w0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle((QuantBits.Bytes8(q) >>> shift) & two), s0, m0);
+        w1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle((QuantBits.Bytes8(q + 8) >>> shift) & two), s0, m0);
+        w2 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle((QuantBits.Bytes8(q + 16) >>> shift) & two), s1, m1);
+        w3 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle((QuantBits.Bytes8(q + 24) >>> shift) & two), s1, m1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector512<float> q0, out Vector512<float> q1) => Load(block, group, out q0, out q1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+        => Load(block, group, out q0, out q1, out q2, out q3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* block, int index)
+    {
+        Locate(block, index >> 5, out byte* q, out int shift, out float scale0, out float min0, out float scale1, out float min1);
+        int l = index & 31;
+        int quant = (q[l] >> shift) & 3;
+        return l < 16 ? scale0 * quant - min0 : scale1 * quant - min1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Quant(byte* block, int index) => Element(block, index);
+}

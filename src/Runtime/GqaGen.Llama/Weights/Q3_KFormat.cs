@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// GGML_TYPE_Q3_K (ggml-common.h, <c>block_q3_K</c>): super-blocks of 256 weights in 110 bytes: 32 bytes
+/// <c>hmask</c> of high bits, 64 bytes of 2-bit quants, 12 bytes packing sixteen 6-bit scales (one per 16 weights),
+/// then a half scale <c>d</c>. Group g (32 weights) of half <c>g/4</c> takes bits 2j, 2j + 1 (j = g mod 4) of
+/// <c>qs[32·(g/4) + l]</c>, minus 4 unless bit g of <c>hmask[l]</c> is set; weight l is
+/// <c>(d · (sc − 32)) · q</c> with scale <c>8·(g/4) + 2j + l/16</c> (ggml-quants.c, <c>dequantize_row_q3_K</c>),
+/// an exact product.
+/// </summary>
+#pragma warning disable CA1707 // Named after ggml's type.
+internal readonly unsafe struct Q3_KFormat : IWeightFormat
+#pragma warning restore CA1707
+{
+    /// <summary>Offset of the quants, after the 32 bytes of <c>hmask</c>.</summary>
+    private const int QuantsOffset = 32;
+
+    /// <summary>Offset of the packed scales, after the 64 bytes of quants.</summary>
+    private const int ScalesOffset = QuantsOffset + 64;
+
+    /// <summary>Offset of <c>d</c>, after the 12 bytes of scales.</summary>
+    private const int ScaleOffset = ScalesOffset + 12;
+
+    public static int BlockElements => 256;
+
+    public static int BlockBytes => ScaleOffset + sizeof(ushort);
+
+    public static bool TilesRows => true;
+
+    /// <summary>
+    /// Scale <paramref name="index"/> (0..15), unpacked as ggml's kmask1/kmask2 shuffle does: its low 4 bits are the
+    /// low (index &lt; 8) or high nibble of byte <c>index mod 8</c>, its top 2 bits are bits <c>2·(index/4)</c> and up
+    /// of byte <c>8 + index mod 4</c>; stored with a bias of 32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SubScale(byte* scales, int index)
+    {
+        int low = (scales[index & 7] >> (4 * (index >> 3))) & 0xF;
+        int high = (scales[8 + (index & 3)] >> (2 * (index >> 2))) & 3;
+        return (low | (high << 4)) - 32;
+    }
+
+    /// <summary>Where group <paramref name="group"/>'s quants are, their shift, and its two halves' multipliers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Locate(byte* block, int group, out byte* quants, out int shift, out float scale0, out float scale1)
+    {
+        int half = group >> 2, j = group & 3;
+        quants = block + QuantsOffset + 32 * half;
+        shift = 2 * j;
+        float d = QuantBits.Half(block + ScaleOffset);
+        scale0 = d * SubScale(block + ScalesOffset, 8 * half + 2 * j);
+        scale1 = d * SubScale(block + ScalesOffset, 8 * half + 2 * j + 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quants16(byte* quants, int shift, byte* mask, int group)
+        => Vector512.ConvertToSingle(((QuantBits.Bytes16(quants) >>> shift) & Vector512.Create(3))
+            - ((~(QuantBits.Bytes16(mask) >>> group) & Vector512.Create(1)) << 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Quants8(byte* quants, int shift, byte* mask, int group)
+        => Vector256.ConvertToSingle(((QuantBits.Bytes8(quants) >>> shift) & Vector256.Create(3))
+            - ((~(QuantBits.Bytes8(mask) >>> group) & Vector256.Create(1)) << 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        Locate(block, group, out byte* q, out int shift, out float scale0, out float scale1);
+        w0 = Quants16(q, shift, block, group) * Vector512.Create(scale0);
+        w1 = Quants16(q + 16, shift, block + 16, group) * Vector512.Create(scale1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    {
+        Locate(block, group, out byte* q, out int shift, out float scale0, out float scale1);
+        var s0 = Vector256.Create(scale0);
+        var s1 = Vector256.Create(scale1);
+        w0 = Quants8(q, shift, block, group) * s0;
+        w1 = Quants8(q + 8, shift, block + 8, group) * s0;
+        w2 = Quants8(q + 16, shift, block + 16, group) * s1;
+        w3 = Quants8(q + 24, shift, block + 24, group) * s1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector512<float> q0, out Vector512<float> q1) => Load(block, group, out q0, out q1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+        => Load(block, group, out q0, out q1, out q2, out q3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* block, int index)
+    {
+        int group = index >> 5;
+        Locate(block, group, out byte* q, out int shift, out float scale0, out float scale1);
+        int l = index & 31;
+        int quant = ((q[l] >> shift) & 3) - (((block[l] >> group) & 1) != 0 ? 0 : 4);
+        return (l < 16 ? scale0 : scale1) * quant;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Quant(byte* block, int index) => Element(block, index);
+}

@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// GGML_TYPE_Q5_K (ggml-common.h, <c>block_q5_K</c>): super-blocks of 256 weights in 176 bytes: a half scale
+/// <c>d</c>, a half <c>dmin</c>, 12 bytes packing eight 6-bit sub-block scales and minimums
+/// (<see cref="QuantBits.ScaleMinK4"/>), 32 bytes <c>qh</c> of fifth bits, then 128 bytes of nibbles. Sub-block j
+/// (32 weights) takes the low nibbles of bytes 32·(j/2)..+31 for even j, the high nibbles for odd j, plus 16 where
+/// bit j of <c>qh[i]</c> is set; weight i of it is <c>(d · sc[j]) · q[i] − dmin · m[j]</c> (ggml-quants.c,
+/// <c>dequantize_row_q5_K</c>): exact products, one rounding.
+/// </summary>
+#pragma warning disable CA1707 // Named after ggml's type.
+internal readonly unsafe struct Q5_KFormat : IWeightFormat
+#pragma warning restore CA1707
+{
+    /// <summary>Offset of the packed scales, after <c>d</c> and <c>dmin</c>.</summary>
+    private const int ScalesOffset = 2 * sizeof(ushort);
+
+    /// <summary>Offset of <c>qh</c>, after the 12 bytes of scales (K_SCALE_SIZE).</summary>
+    private const int HighBitsOffset = ScalesOffset + 12;
+
+    /// <summary>Offset of the nibbles, after the 32 bytes of <c>qh</c>.</summary>
+    private const int NibblesOffset = HighBitsOffset + 32;
+
+    public static int BlockElements => 256;
+
+    public static int BlockBytes => NibblesOffset + 128;
+
+    public static bool TilesRows => true;
+
+    /// <summary>Group <paramref name="group"/>'s multiplier <c>d · sc</c> and subtrahend <c>dmin · m</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Coefficients(byte* block, int group, out float scale, out float min)
+    {
+        QuantBits.ScaleMinK4(block + ScalesOffset, group, out int sc, out int m);
+        scale = QuantBits.Half(block) * sc;
+        min = QuantBits.Half(block + 2) * m;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        Coefficients(block, group, out float scale, out float min);
+        var d = Vector512.Create(scale);
+        var m = Vector512.Create(-min);
+        byte* q = block + NibblesOffset + 32 * (group >> 1);
+        int shift = 4 * (group & 1);
+        var nibble = Vector512.Create(0xF);
+        byte* h = block + HighBitsOffset;
+        var bit = Vector512.Create(1);
+        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(((QuantBits.Bytes16(q) >>> shift) & nibble) | (((QuantBits.Bytes16(h) >>> group) & bit) << 4)), d, m);
+        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(((QuantBits.Bytes16(q + 16) >>> shift) & nibble) | (((QuantBits.Bytes16(h + 16) >>> group) & bit) << 4)), d, m);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    {
+        Coefficients(block, group, out float scale, out float min);
+        var d = Vector256.Create(scale);
+        var m = Vector256.Create(-min);
+        byte* q = block + NibblesOffset + 32 * (group >> 1);
+        int shift = 4 * (group & 1);
+        var nibble = Vector256.Create(0xF);
+        byte* h = block + HighBitsOffset;
+        var bit = Vector256.Create(1);
+        w0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(((QuantBits.Bytes8(q) >>> shift) & nibble) | (((QuantBits.Bytes8(h) >>> group) & bit) << 4)), d, m);
+        w1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(((QuantBits.Bytes8(q + 8) >>> shift) & nibble) | (((QuantBits.Bytes8(h + 8) >>> group) & bit) << 4)), d, m);
+        w2 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(((QuantBits.Bytes8(q + 16) >>> shift) & nibble) | (((QuantBits.Bytes8(h + 16) >>> group) & bit) << 4)), d, m);
+        w3 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(((QuantBits.Bytes8(q + 24) >>> shift) & nibble) | (((QuantBits.Bytes8(h + 24) >>> group) & bit) << 4)), d, m);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector512<float> q0, out Vector512<float> q1) => Load(block, group, out q0, out q1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+        => Load(block, group, out q0, out q1, out q2, out q3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* block, int index)
+    {
+        int group = index >> 5;
+        Coefficients(block, group, out float scale, out float min);
+        int q = ((block[NibblesOffset + 32 * (group >> 1) + (index & 31)] >> (4 * (group & 1))) & 0xF)
+              | ((block[HighBitsOffset + (index & 31)] >> group) & 1) << 4;
+        return scale * q - min;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Quant(byte* block, int index) => Element(block, index);
+}

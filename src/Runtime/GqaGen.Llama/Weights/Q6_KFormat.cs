@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// GGML_TYPE_Q6_K (ggml-common.h, <c>block_q6_K</c>): super-blocks of 256 weights in 210 bytes: 128 bytes <c>ql</c>
+/// of low nibbles, 64 bytes <c>qh</c> of high bit pairs, 16 signed 8-bit scales (one per 16 weights), then a half
+/// scale <c>d</c>. Each half of 128 weights uses 64 bytes of <c>ql</c>, 32 of <c>qh</c> and 8 scales; its group p
+/// (0..3, 32 weights) takes the low (p &lt; 2) or high nibbles of <c>ql[32·(p mod 2) + l]</c> and bits 2p, 2p + 1 of
+/// <c>qh[l]</c> as bits 4 and 5; weight l is <c>(d · sc[2p + l/16]) · (q − 32)</c> (ggml-quants.c,
+/// <c>dequantize_row_q6_K</c>), an exact product (at most 11 + 7 + 5 significant bits).
+/// </summary>
+#pragma warning disable CA1707 // Named after ggml's type.
+internal readonly unsafe struct Q6_KFormat : IWeightFormat
+#pragma warning restore CA1707
+{
+    /// <summary>Offset of <c>qh</c>, after the 128 bytes of <c>ql</c>.</summary>
+    private const int HighBitsOffset = 128;
+
+    /// <summary>Offset of the scales, after the 64 bytes of <c>qh</c>.</summary>
+    private const int ScalesOffset = HighBitsOffset + 64;
+
+    /// <summary>Offset of <c>d</c>, after the 16 scales.</summary>
+    private const int ScaleOffset = ScalesOffset + 16;
+
+    public static int BlockElements => 256;
+
+    public static int BlockBytes => ScaleOffset + sizeof(ushort);
+
+    public static bool TilesRows => true;
+
+    /// <summary>Where group <paramref name="group"/>'s bytes are, and how far to shift them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Locate(byte* block, int group, out byte* low, out int lowShift, out byte* high, out int highShift, out float scale0, out float scale1)
+    {
+        int half = group >> 2, p = group & 3;
+        low = block + 64 * half + 32 * (p & 1);
+        lowShift = 4 * (p >> 1);
+        high = block + HighBitsOffset + 32 * half;
+        highShift = 2 * p;
+        sbyte* scales = (sbyte*)(block + ScalesOffset + 8 * half + 2 * p);
+        float d = QuantBits.Half(block + ScaleOffset);
+        scale0 = d * scales[0];
+        scale1 = d * scales[1];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quants16(byte* low, int lowShift, byte* high, int highShift)
+        => Vector512.ConvertToSingle((((QuantBits.Bytes16(low) >>> lowShift) & Vector512.Create(0xF))
+            | (((QuantBits.Bytes16(high) >>> highShift) & Vector512.Create(3)) << 4)) - Vector512.Create(32));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Quants8(byte* low, int lowShift, byte* high, int highShift)
+        => Vector256.ConvertToSingle((((QuantBits.Bytes8(low) >>> lowShift) & Vector256.Create(0xF))
+            | (((QuantBits.Bytes8(high) >>> highShift) & Vector256.Create(3)) << 4)) - Vector256.Create(32));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        Locate(block, group, out byte* low, out int lowShift, out byte* high, out int highShift, out float scale0, out float scale1);
+        w0 = Quants16(low, lowShift, high, highShift) * Vector512.Create(scale0);
+        w1 = Quants16(low + 16, lowShift, high + 16, highShift) * Vector512.Create(scale1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    {
+        Locate(block, group, out byte* low, out int lowShift, out byte* high, out int highShift, out float scale0, out float scale1);
+        var s0 = Vector256.Create(scale0);
+        var s1 = Vector256.Create(scale1);
+        w0 = Quants8(low, lowShift, high, highShift) * s0;
+        w1 = Quants8(low + 8, lowShift, high + 8, highShift) * s0;
+        w2 = Quants8(low + 16, lowShift, high + 16, highShift) * s1;
+        w3 = Quants8(low + 24, lowShift, high + 24, highShift) * s1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector512<float> q0, out Vector512<float> q1) => Load(block, group, out q0, out q1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadQuants(byte* block, int group, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2, out Vector256<float> q3)
+        => Load(block, group, out q0, out q1, out q2, out q3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* block, int index)
+    {
+        Locate(block, index >> 5, out byte* low, out int lowShift, out byte* high, out int highShift, out float scale0, out float scale1);
+        int l = index & 31;
+        int q = (((low[l] >> lowShift) & 0xF) | (((high[l] >> highShift) & 3) << 4)) - 32;
+        return (l < 16 ? scale0 : scale1) * q;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Quant(byte* block, int index) => Element(block, index);
+}

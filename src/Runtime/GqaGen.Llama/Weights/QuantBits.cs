@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using GqaGen.Kernels;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// The loads the quantized formats share: a little-endian half, and unsigned bytes zero-extended to 32-bit lanes
+/// (one <c>vpmovzxbd</c> where the hardware has it, portable vector code elsewhere, as <see cref="Widen"/> does for
+/// signed bytes). Each reads exactly the bytes it converts.
+/// </summary>
+internal static unsafe class QuantBits
+{
+    /// <summary>The IEEE half at <paramref name="source"/> (unaligned), as <see cref="HalfBits"/> converts it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Half(byte* source) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(source));
+
+    /// <summary>Sixteen bytes at <paramref name="source"/>, zero-extended.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Bytes16(byte* source)
+    {
+        Vector128<byte> bytes = Vector128.Load(source);
+        if (Avx512F.IsSupported)
+            return Avx512F.ConvertToVector512Int32(bytes);
+        Vector256<ushort> shorts = Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes));
+        return Vector512.Create(Vector256.WidenLower(shorts), Vector256.WidenUpper(shorts)).AsInt32();
+    }
+
+    /// <summary>Eight bytes at <paramref name="source"/>, zero-extended.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Bytes8(byte* source)
+    {
+        if (Avx2.IsSupported)
+            return Avx2.ConvertToVector256Int32(source);
+        Vector64<byte> bytes = Vector64.Load(source);
+        Vector128<ushort> shorts = Vector128.Create(Vector64.WidenLower(bytes), Vector64.WidenUpper(bytes));
+        return Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts)).AsInt32();
+    }
+
+    /// <summary>16 in the lanes whose bit of <paramref name="bits"/> is set, 0 elsewhere: lane i tests bit
+    /// <paramref name="first"/> + i (the fifth bit of Q5_0/Q5_1 quants, packed 32 to a little-endian word).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Bit4(uint bits, int first)
+    {
+        Vector512<int> masks = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768) << first;
+        return Vector512.Equals(Vector512.Create((int)bits) & masks, masks) & Vector512.Create(16);
+    }
+
+    /// <summary>The 256-bit form of <see cref="Bit4(uint, int)"/>: lane i tests bit <paramref name="first"/> + i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Bit4x8(uint bits, int first)
+    {
+        Vector256<int> masks = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128) << first;
+        return Vector256.Equals(Vector256.Create((int)bits) & masks, masks) & Vector256.Create(16);
+    }
+
+    /// <summary>
+    /// Sub-block <paramref name="j"/>'s 6-bit scale and 6-bit minimum of a Q4_K or Q5_K super-block, from its 12
+    /// packed bytes (ggml-quants.c, <c>get_scale_min_k4</c>): sub-blocks 0..3 keep theirs in the low 6 bits of bytes
+    /// j and j + 4; sub-blocks 4..7 in the nibbles of byte j + 4, with the top two bits in the high bits of bytes
+    /// j − 4 (scale) and j (minimum).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScaleMinK4(byte* scales, int j, out int scale, out int min)
+    {
+        if (j < 4)
+        {
+            scale = scales[j] & 63;
+            min = scales[j + 4] & 63;
+        }
+        else
+        {
+            scale = (scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4);
+            min = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
+        }
+    }
+}
