@@ -94,8 +94,8 @@ public static class SyntheticLlama
         // Keys and types as llama.cpp's convert_hf_to_gguf.py writes them for the llama architecture.
         writer.AddString("general.architecture", "llama");
         writer.AddString("general.name",
-            $"synthetic-llama embd {spec.EmbeddingLength}, {spec.Layers} layers, H={spec.Heads} G={spec.KvGroups} d={spec.HeadDim}, {spec.WeightType}, seed {spec.Seed}");
-        writer.AddUInt32("general.file_type", FileType(spec.WeightType));
+            $"synthetic-llama embd {spec.EmbeddingLength}, {spec.Layers} layers, H={spec.Heads} G={spec.KvGroups} d={spec.HeadDim}, {(spec.Mix == SyntheticWeightMix.Uniform ? spec.WeightType.ToString() : spec.Mix.ToString())}, seed {spec.Seed}");
+        writer.AddUInt32("general.file_type", spec.Mix == SyntheticWeightMix.Uniform ? FileType(spec.WeightType) : SyntheticWeightMixes.FileType(spec.Mix));
         writer.AddUInt32("llama.context_length", (uint)spec.ContextLength);
         writer.AddUInt32("llama.embedding_length", (uint)spec.EmbeddingLength);
         writer.AddUInt32("llama.block_count", (uint)spec.Layers);
@@ -123,7 +123,16 @@ public static class SyntheticLlama
     {
         GgmlType.F32 => 0,   // LLAMA_FTYPE_ALL_F32
         GgmlType.F16 => 1,   // LLAMA_FTYPE_MOSTLY_F16
+        GgmlType.Q4_0 => 2,  // LLAMA_FTYPE_MOSTLY_Q4_0
+        GgmlType.Q4_1 => 3,  // LLAMA_FTYPE_MOSTLY_Q4_1
         GgmlType.Q8_0 => 7,  // LLAMA_FTYPE_MOSTLY_Q8_0
+        GgmlType.Q5_0 => 8,  // LLAMA_FTYPE_MOSTLY_Q5_0
+        GgmlType.Q5_1 => 9,  // LLAMA_FTYPE_MOSTLY_Q5_1
+        GgmlType.Q2_K => 10, // LLAMA_FTYPE_MOSTLY_Q2_K
+        GgmlType.Q3_K => 11, // LLAMA_FTYPE_MOSTLY_Q3_K_S: all Q3_K (llama.cpp has no plain "Q3_K" file type)
+        GgmlType.Q4_K => 14, // LLAMA_FTYPE_MOSTLY_Q4_K_S
+        GgmlType.Q5_K => 16, // LLAMA_FTYPE_MOSTLY_Q5_K_S
+        GgmlType.Q6_K => 18, // LLAMA_FTYPE_MOSTLY_Q6_K
         GgmlType.BF16 => 32, // LLAMA_FTYPE_MOSTLY_BF16
         _ => throw new ArgumentException($"Weight type {type} is not supported.", nameof(type)),
     };
@@ -143,11 +152,11 @@ public static class SyntheticLlama
     private static List<TensorPlan> Tensors(SyntheticLlamaSpec spec)
     {
         int embd = spec.EmbeddingLength, ffn = spec.FeedForwardLength;
-        var type = spec.WeightType;
 
-        // A matrix W with out[r] = Σ_c W[r][c] · in[c] over `columns` inputs, of standard deviation gain / √columns.
+        // A matrix W with out[r] = Σ_c W[r][c] · in[c] over `columns` inputs, of standard deviation gain / √columns;
+        // its type is spec.WeightType unless spec.Mix chooses per tensor.
         TensorPlan Matrix(string name, int rows, int columns, float gain = 1f) =>
-            new(name, type, rows, columns, Center: 0f, Scale: gain / MathF.Sqrt(columns) * UniformToUnitStd);
+            new(name, SyntheticWeightMixes.MatrixType(spec, name, columns), rows, columns, Center: 0f, Scale: gain / MathF.Sqrt(columns) * UniformToUnitStd);
         TensorPlan Norm(string name) => new(name, GgmlType.F32, 1, embd, Center: 1f, Scale: NormSpread);
 
         var plans = new List<TensorPlan>
@@ -176,7 +185,8 @@ public static class SyntheticLlama
     private static void WriteTensorData(int seed, TensorPlan tensor, Stream stream, Action<long> advance)
     {
         var random = new UniformWeightStream(seed, tensor.Name);
-        // Whole Q8_0 blocks per chunk; the element count is a multiple of 32 for Q8_0 (rows are, by Validate).
+        // Whole blocks per chunk (2^16 is a multiple of every block size, 32 or 256); a quantized tensor's element
+        // count is whole blocks, because its rows are (by Validate, or by the mix's fallback types).
         int chunk = ChunkElements;
         float[] values = ArrayPool<float>.Shared.Rent(chunk);
         byte[] bytes = ArrayPool<byte>.Shared.Rent((int)WeightEncoder.ByteCount(GgmlType.F32, chunk));
