@@ -111,8 +111,6 @@ public sealed class QuantizationTests
     [MemberData(nameof(BlockTypes))]
     public void Quantize_refuses_NaN_and_infinities_naming_the_element(GgmlType type)
     {
-        if (type == GgmlType.Q8_0)
-            return; // Q8_0 keeps WeightEncoder's existing encoder, which has no check (ggml's result is undefined).
         foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
         {
             int n = GgmlQuantization.BlockElements(type);
@@ -122,8 +120,9 @@ public sealed class QuantizationTests
             var e = Assert.Throws<ArgumentException>(() => GgmlQuantization.Quantize(type, x, bytes));
             Assert.Equal("source", e.ParamName);
             Assert.Contains($"Element {n + 3} is {bad}", e.Message, StringComparison.Ordinal);
-            var viaEncoder = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(type, x, bytes));
-            Assert.Equal(e.Message, viaEncoder.Message);
+            // WeightEncoder's Q8_0 path predates this check and keeps its behaviour; the other types go through it.
+            if (type != GgmlType.Q8_0)
+                Assert.Equal(e.Message, Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(type, x, bytes)).Message);
         }
     }
 

@@ -47,7 +47,9 @@ public static class GgmlQuantization
     /// the blocks' bytes), block by block as ggml's reference quantizer for <paramref name="type"/> does.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not supported; a length does not fit; or an
-    /// element is NaN or infinite (ggml's quantizers give undefined blocks for those, so they are refused).</exception>
+    /// element is NaN or infinite (refused, as llama-quantize refuses such a tensor; ggml's reference quantizers have
+    /// no defined result for it). (<see cref="WeightEncoder"/>'s own Q8_0 path keeps its earlier, unchecked
+    /// behaviour.)</exception>
     public static void Quantize(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination)
     {
         int blocks = CheckLengths(type, source.Length, destination.Length, nameof(source), nameof(destination));

@@ -52,10 +52,10 @@ internal static class QuantMath
     }
 
     /// <summary>
-    /// Refuses NaN and infinities. ggml's reference quantizers do not define a result for them: their float-to-integer
-    /// conversions of NaN or infinite quotients are undefined in C (x86 gives 0x80000000, so a NaN becomes an arbitrary
-    /// quant, and an infinity makes the block's scale infinite or NaN), and <c>llama-quantize</c> then rejects the
-    /// tensor with "quantized data validation failed". A clear error here is the honest equivalent.
+    /// Refuses NaN and infinities, as llama.cpp does: <c>llama-quantize</c> checks each tensor it reads with
+    /// <c>ggml_validate_row_data</c> and stops with "tensor '…' has invalid data" (seen at c392e5094 for Q4_0, Q4_K_M
+    /// and Q6_K). ggml's <c>quantize_row_*_ref</c> functions themselves have no defined result for such input: their
+    /// float-to-integer conversions of NaN or infinite quotients are undefined in C.
     /// </summary>
     /// <exception cref="ArgumentException">An element is NaN or infinite.</exception>
     public static void RequireFinite(ReadOnlySpan<float> values, string parameterName)
@@ -64,7 +64,7 @@ internal static class QuantMath
         {
             if (!float.IsFinite(values[i]))
                 throw new ArgumentException(
-                    $"Element {i} is {values[i]}; ggml's quantizers need finite values (they give undefined blocks for NaN and infinities, which llama-quantize rejects). Replace or clip non-finite weights before quantizing.",
+                    $"Element {i} is {values[i]}; ggml's quantizers need finite values (llama-quantize refuses such a tensor as invalid data, and the reference quantizers have no defined result for it). Replace or clip non-finite weights before quantizing.",
                     parameterName);
         }
     }
