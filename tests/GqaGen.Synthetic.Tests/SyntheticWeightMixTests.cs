@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Runtime.InteropServices;
 using GqaGen.Gguf;
+using GqaGen.Synthetic.Quantizers;
 
 namespace GqaGen.Synthetic.Tests;
 
@@ -49,16 +51,39 @@ public sealed class SyntheticWeightMixTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q5_1)]
-    [InlineData(GgmlType.Q3_K)]
-    [InlineData(GgmlType.Q6_K)]
-    public void Uniform_quantized_model_has_every_matrix_in_the_weight_type(GgmlType type)
+    [InlineData(GgmlType.Q4_0, 16, 2u)]  // LLAMA_FTYPE_MOSTLY_Q4_0
+    [InlineData(GgmlType.Q5_1, 32, 9u)]  // LLAMA_FTYPE_MOSTLY_Q5_1
+    [InlineData(GgmlType.Q3_K, 8, 11u)]  // LLAMA_FTYPE_MOSTLY_Q3_K_S
+    [InlineData(GgmlType.Q6_K, 64, 18u)] // LLAMA_FTYPE_MOSTLY_Q6_K
+    public void Uniform_quantized_model_holds_the_F32_model_weights_within_the_type_precision(GgmlType type, int levels, uint fileType)
     {
-        var spec = new SyntheticLlamaSpec(256, 2, 4, 2, 64, 256, type, "gpt2", 300, 5);
+        // The same spec in F32 has the same underlying weights (they depend on the seed and tensor name only).
+        var spec = new SyntheticLlamaSpec(256, 2, 4, 2, 64, 256, type, "gpt2", 300, Random.Shared.Next());
         using var file = GgufFile.Parse(SyntheticLlama.Create(spec));
+        using var f32 = GgufFile.Parse(SyntheticLlama.Create(spec with { WeightType = GgmlType.F32 }));
+        Assert.Equal(fileType, file.GetUInt32("general.file_type"));
         foreach (var tensor in file.Tensors)
-            Assert.Equal(tensor.Dimensions.Length == 1 ? GgmlType.F32 : type, tensor.Type);
+        {
+            var exact = MemoryMarshal.Cast<byte, float>(f32.TensorData(f32.GetTensor(tensor.Name)));
+            if (tensor.Dimensions.Length == 1)
+            {
+                Assert.Equal(GgmlType.F32, tensor.Type);
+                continue;
+            }
+            Assert.Equal(type, tensor.Type);
+            var decoded = new float[tensor.ElementCount];
+            GgmlQuantization.Dequantize(type, file.TensorData(tensor), decoded);
+            // Uniform weights in [−a, a] quantized uniformly with L levels over that range have a relative RMS error
+            // of 1/(L − 1); block-wise ranges do better, scale rounding worse: allow 1.5 times.
+            double error = 0, energy = 0;
+            for (int i = 0; i < decoded.Length; i++)
+            {
+                error += (decoded[i] - exact[i]) * (double)(decoded[i] - exact[i]);
+                energy += exact[i] * (double)exact[i];
+            }
+            double relative = Math.Sqrt(error / energy);
+            Assert.True(relative <= 1.5 / (levels - 1), $"{type} {tensor.Name}: relative RMS error {relative}");
+        }
     }
 
     private static (SyntheticLlamaSpec Spec, Dictionary<string, (string Type, string Sha256)> Tensors) Load(string model)

@@ -182,6 +182,27 @@ public static class SyntheticLlama
         return plans;
     }
 
+    /// <summary>Encodes <paramref name="values"/>[..count] into <paramref name="bytes"/>[..byteCount].</summary>
+    private static void Encode(GgmlType type, float[] values, int count, byte[] bytes, int byteCount)
+    {
+        if (type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0)
+        {
+            WeightEncoder.Encode(type, values.AsSpan(0, count), bytes.AsSpan(0, byteCount));
+            return;
+        }
+        // The k-quants' scale searches cost about 150 ns a weight (minutes for a TinyLlama-sized model on one core).
+        // Blocks are independent, so runs of them are encoded in parallel: the bytes are the same.
+        const int blocksPerPart = 16;
+        int blockElements = Quantizers.GgmlQuantization.BlockElements(type), blockBytes = Quantizers.GgmlQuantization.BlockBytes(type);
+        int blocks = count / blockElements;
+        Parallel.For(0, (blocks + blocksPerPart - 1) / blocksPerPart, part =>
+        {
+            int first = part * blocksPerPart, n = Math.Min(blocksPerPart, blocks - first);
+            Quantizers.GgmlQuantization.Quantize(type, values.AsSpan(first * blockElements, n * blockElements),
+                bytes.AsSpan(first * blockBytes, n * blockBytes));
+        });
+    }
+
     private static void WriteTensorData(int seed, TensorPlan tensor, Stream stream, Action<long> advance)
     {
         var random = new UniformWeightStream(seed, tensor.Name);
@@ -200,7 +221,7 @@ public static class SyntheticLlama
                 for (int i = 0; i < span.Length; i++)
                     span[i] = tensor.Center + tensor.Scale * span[i];
                 int byteCount = (int)WeightEncoder.ByteCount(tensor.Type, count);
-                WeightEncoder.Encode(tensor.Type, span, bytes.AsSpan(0, byteCount));
+                Encode(tensor.Type, values, count, bytes, byteCount);
                 stream.Write(bytes, 0, byteCount);
                 advance(byteCount);
             }
