@@ -52,8 +52,13 @@ public sealed class SyntheticWeightMixTests
 
     [Theory]
     [InlineData(GgmlType.Q4_0, 16, 2u)]  // LLAMA_FTYPE_MOSTLY_Q4_0
+    [InlineData(GgmlType.Q4_1, 16, 3u)]  // LLAMA_FTYPE_MOSTLY_Q4_1
+    [InlineData(GgmlType.Q5_0, 32, 8u)]  // LLAMA_FTYPE_MOSTLY_Q5_0
     [InlineData(GgmlType.Q5_1, 32, 9u)]  // LLAMA_FTYPE_MOSTLY_Q5_1
+    [InlineData(GgmlType.Q2_K, 4, 10u)]  // LLAMA_FTYPE_MOSTLY_Q2_K
     [InlineData(GgmlType.Q3_K, 8, 11u)]  // LLAMA_FTYPE_MOSTLY_Q3_K_S
+    [InlineData(GgmlType.Q4_K, 16, 14u)] // LLAMA_FTYPE_MOSTLY_Q4_K_S
+    [InlineData(GgmlType.Q5_K, 32, 16u)] // LLAMA_FTYPE_MOSTLY_Q5_K_S
     [InlineData(GgmlType.Q6_K, 64, 18u)] // LLAMA_FTYPE_MOSTLY_Q6_K
     public void Uniform_quantized_model_holds_the_F32_model_weights_within_the_type_precision(GgmlType type, int levels, uint fileType)
     {
