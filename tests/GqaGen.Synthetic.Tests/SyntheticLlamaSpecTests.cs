@@ -29,8 +29,8 @@ public sealed class SyntheticLlamaSpecTests
     [Fact]
     public void TinyLlamaShaped_rejects_unsupported_type()
     {
-        var e = Assert.Throws<ArgumentException>(() => SyntheticLlamaSpec.TinyLlamaShaped(GgmlType.Q4_K));
-        Assert.Contains("Q4_K", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => SyntheticLlamaSpec.TinyLlamaShaped(GgmlType.IQ2_XXS));
+        Assert.Contains("IQ2_XXS", e.Message);
     }
 
     public static TheoryData<SyntheticLlamaSpec, string, string[]> InvalidSpecs() => new()
@@ -42,7 +42,11 @@ public sealed class SyntheticLlamaSpecTests
         { Specs.Gqa with { VocabularySize = 0 }, "VocabularySize", ["0"] },
         { Specs.Gqa with { RmsNormEpsilon = 0 }, "RmsNormEpsilon", ["0"] },
         { Specs.Gqa with { RopeFreqBase = float.NaN }, "RopeFreqBase", ["NaN"] },
-        { Specs.Gqa with { WeightType = GgmlType.Q4_0 }, "WeightType", ["Q4_0", "Q8_0"] },
+        { Specs.Gqa with { WeightType = GgmlType.IQ2_XXS }, "WeightType", ["IQ2_XXS", "Q8_0", "Q4_K"] },
+        { Specs.Gqa with { WeightType = GgmlType.Q4_K }, "EmbeddingLength", ["Q4_K", "64", "256"] },
+        { Specs.Gqa with { WeightType = GgmlType.Q4_0, FeedForwardLength = 100 }, "FeedForwardLength", ["Q4_0", "100", "32"] },
+        { Specs.Gqa with { WeightType = GgmlType.Q6_K, Mix = SyntheticWeightMix.Q4_K_M }, "WeightType", ["Q4_K_M", "Q6_K", "Q4_K"] },
+        { Specs.Gqa with { WeightType = GgmlType.Q4_K, Mix = (SyntheticWeightMix)7 }, "Mix", ["7"] },
         { Specs.Gqa with { TokenizerModel = "llama", VocabularySize = 258 }, "VocabularySize", ["258", "259"] },
         { Specs.Gqa with { TokenizerModel = "bert" }, "TokenizerModel", ["bert", "gpt2", "llama"] },
         { Specs.Gqa with { WeightType = GgmlType.Q8_0, EmbeddingLength = 48 }, "EmbeddingLength", ["48", "32"] },

@@ -119,8 +119,10 @@ public sealed class WeightEncoderTests
         Assert.Contains("4 values as F16 take 8 bytes; the destination has 7.", e1.Message, StringComparison.Ordinal);
         var e2 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.Q8_0, new float[33], new byte[34]));
         Assert.Contains("33 is not a multiple of 32", e2.Message, StringComparison.Ordinal);
-        var e3 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.Q4_K, new float[256], new byte[144]));
-        Assert.Contains("Q4_K", e3.Message);
+        var e3 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.IQ2_XXS, new float[256], new byte[66]));
+        Assert.Contains("IQ2_XXS", e3.Message);
+        var e4 = Assert.Throws<ArgumentException>(() => WeightEncoder.Encode(GgmlType.Q4_K, new float[255], new byte[144]));
+        Assert.Contains("255 is not a multiple of 256", e4.Message, StringComparison.Ordinal);
     }
 
     private static double[] RoundTrip(GgmlType type, float[] values)

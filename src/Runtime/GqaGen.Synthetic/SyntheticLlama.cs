@@ -101,8 +101,8 @@ public static class SyntheticLlama
         string arch = spec.Architecture;
         writer.AddString("general.architecture", arch);
         writer.AddString("general.name",
-            $"synthetic-{arch} embd {spec.EmbeddingLength}, {spec.Layers} layers, H={spec.Heads} G={spec.KvGroups} d={spec.HeadDim}, {spec.WeightType}, seed {spec.Seed}");
-        writer.AddUInt32("general.file_type", FileType(spec.WeightType));
+            $"synthetic-{arch} embd {spec.EmbeddingLength}, {spec.Layers} layers, H={spec.Heads} G={spec.KvGroups} d={spec.HeadDim}, {(spec.Mix == SyntheticWeightMix.Uniform ? spec.WeightType.ToString() : spec.Mix.ToString())}, seed {spec.Seed}");
+        writer.AddUInt32("general.file_type", spec.Mix == SyntheticWeightMix.Uniform ? FileType(spec.WeightType) : SyntheticWeightMixes.FileType(spec.Mix));
         writer.AddUInt32($"{arch}.context_length", (uint)spec.ContextLength);
         writer.AddUInt32($"{arch}.embedding_length", (uint)spec.EmbeddingLength);
         writer.AddUInt32($"{arch}.block_count", (uint)spec.Layers);
@@ -133,7 +133,16 @@ public static class SyntheticLlama
     {
         GgmlType.F32 => 0,   // LLAMA_FTYPE_ALL_F32
         GgmlType.F16 => 1,   // LLAMA_FTYPE_MOSTLY_F16
+        GgmlType.Q4_0 => 2,  // LLAMA_FTYPE_MOSTLY_Q4_0
+        GgmlType.Q4_1 => 3,  // LLAMA_FTYPE_MOSTLY_Q4_1
         GgmlType.Q8_0 => 7,  // LLAMA_FTYPE_MOSTLY_Q8_0
+        GgmlType.Q5_0 => 8,  // LLAMA_FTYPE_MOSTLY_Q5_0
+        GgmlType.Q5_1 => 9,  // LLAMA_FTYPE_MOSTLY_Q5_1
+        GgmlType.Q2_K => 10, // LLAMA_FTYPE_MOSTLY_Q2_K
+        GgmlType.Q3_K => 11, // LLAMA_FTYPE_MOSTLY_Q3_K_S: all Q3_K (llama.cpp has no plain "Q3_K" file type)
+        GgmlType.Q4_K => 14, // LLAMA_FTYPE_MOSTLY_Q4_K_S
+        GgmlType.Q5_K => 16, // LLAMA_FTYPE_MOSTLY_Q5_K_S
+        GgmlType.Q6_K => 18, // LLAMA_FTYPE_MOSTLY_Q6_K
         GgmlType.BF16 => 32, // LLAMA_FTYPE_MOSTLY_BF16
         _ => throw new ArgumentException($"Weight type {type} is not supported.", nameof(type)),
     };
@@ -153,11 +162,11 @@ public static class SyntheticLlama
     private static List<TensorPlan> Tensors(SyntheticLlamaSpec spec)
     {
         int embd = spec.EmbeddingLength, ffn = spec.FeedForwardLength;
-        var type = spec.WeightType;
 
-        // A matrix W with out[r] = Σ_c W[r][c] · in[c] over `columns` inputs, of standard deviation gain / √columns.
+        // A matrix W with out[r] = Σ_c W[r][c] · in[c] over `columns` inputs, of standard deviation gain / √columns;
+        // its type is spec.WeightType unless spec.Mix chooses per tensor.
         TensorPlan Matrix(string name, int rows, int columns, float gain = 1f) =>
-            new(name, type, rows, columns, Center: 0f, Scale: gain / MathF.Sqrt(columns) * UniformToUnitStd);
+            new(name, SyntheticWeightMixes.MatrixType(spec, name, columns), rows, columns, Center: 0f, Scale: gain / MathF.Sqrt(columns) * UniformToUnitStd);
         TensorPlan Norm(string name) => new(name, GgmlType.F32, 1, embd, Center: 1f, Scale: NormSpread);
         TensorPlan Bias(string name, int length) => new(name, GgmlType.F32, 1, length, Center: 0f, Scale: BiasSpread);
 
@@ -190,10 +199,32 @@ public static class SyntheticLlama
         return plans;
     }
 
+    /// <summary>Encodes <paramref name="values"/>[..count] into <paramref name="bytes"/>[..byteCount].</summary>
+    private static void Encode(GgmlType type, float[] values, int count, byte[] bytes, int byteCount)
+    {
+        if (type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0)
+        {
+            WeightEncoder.Encode(type, values.AsSpan(0, count), bytes.AsSpan(0, byteCount));
+            return;
+        }
+        // The k-quants' scale searches cost about 150 ns a weight (minutes for a TinyLlama-sized model on one core).
+        // Blocks are independent, so runs of them are encoded in parallel: the bytes are the same.
+        const int blocksPerPart = 16;
+        int blockElements = Quantizers.GgmlQuantization.BlockElements(type), blockBytes = Quantizers.GgmlQuantization.BlockBytes(type);
+        int blocks = count / blockElements;
+        Parallel.For(0, (blocks + blocksPerPart - 1) / blocksPerPart, part =>
+        {
+            int first = part * blocksPerPart, n = Math.Min(blocksPerPart, blocks - first);
+            Quantizers.GgmlQuantization.Quantize(type, values.AsSpan(first * blockElements, n * blockElements),
+                bytes.AsSpan(first * blockBytes, n * blockBytes));
+        });
+    }
+
     private static void WriteTensorData(int seed, TensorPlan tensor, Stream stream, Action<long> advance)
     {
         var random = new UniformWeightStream(seed, tensor.Name);
-        // Whole Q8_0 blocks per chunk; the element count is a multiple of 32 for Q8_0 (rows are, by Validate).
+        // Whole blocks per chunk (2^16 is a multiple of every block size, 32 or 256); a quantized tensor's element
+        // count is whole blocks, because its rows are (by Validate, or by the mix's fallback types).
         int chunk = ChunkElements;
         float[] values = ArrayPool<float>.Shared.Rent(chunk);
         byte[] bytes = ArrayPool<byte>.Shared.Rent((int)WeightEncoder.ByteCount(GgmlType.F32, chunk));
@@ -207,7 +238,7 @@ public static class SyntheticLlama
                 for (int i = 0; i < span.Length; i++)
                     span[i] = tensor.Center + tensor.Scale * span[i];
                 int byteCount = (int)WeightEncoder.ByteCount(tensor.Type, count);
-                WeightEncoder.Encode(tensor.Type, span, bytes.AsSpan(0, byteCount));
+                Encode(tensor.Type, values, count, bytes, byteCount);
                 stream.Write(bytes, 0, byteCount);
                 advance(byteCount);
             }

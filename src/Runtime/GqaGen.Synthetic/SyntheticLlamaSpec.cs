@@ -12,8 +12,9 @@ namespace GqaGen.Synthetic;
 /// <param name="KvGroups">K/V heads, G, dividing H (<c>llama.attention.head_count_kv</c>).</param>
 /// <param name="HeadDim">Elements per head, d, even so that RoPE can rotate pairs; also the rotary dimension count.</param>
 /// <param name="FeedForwardLength">Hidden width of the SwiGLU MLP (<c>llama.feed_forward_length</c>).</param>
-/// <param name="WeightType">Type of every 2-D matrix: F32, F16, BF16 or Q8_0. Norm vectors are always F32, as
-/// llama.cpp's converter stores them.</param>
+/// <param name="WeightType">Type of every 2-D matrix: F32, F16, BF16, Q8_0, or a block type of
+/// <see cref="Quantizers.GgmlQuantization"/> (Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K); with a
+/// <see cref="Mix"/>, the preset's base type. Norm vectors are always F32, as llama.cpp's converter stores them.</param>
 /// <param name="TokenizerModel"><c>"gpt2"</c> (byte-level BPE) or <c>"llama"</c> (SentencePiece), the synthetic
 /// vocabulary written as <c>tokenizer.ggml.model</c>.</param>
 /// <param name="VocabularySize">Tokens in the vocabulary: rows of <c>token_embd</c> and <c>output</c>.</param>
@@ -67,7 +68,7 @@ public sealed record SyntheticLlamaSpec(
     /// 64, MLP 5632, RoPE base 10000, context 2048, RMS epsilon 1e-5 (the values of TinyLlama-1.1B-Chat-v1.0's
     /// config.json on Hugging Face).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="type"/> is not F32, F16, BF16 or Q8_0.</exception>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not a supported weight type.</exception>
     public static SyntheticLlamaSpec TinyLlamaShaped(GgmlType type, int seed = 1)
     {
         var spec = new SyntheticLlamaSpec(
@@ -89,6 +90,15 @@ public sealed record SyntheticLlamaSpec(
     /// llama vocabulary), in place of the last learned tokens; the vocabulary size is unchanged. Without a template
     /// the file is exactly as before this option existed.</remarks>
     public string? ChatTemplate { get; init; }
+
+    /// <summary>
+    /// How each matrix's type is chosen: <see cref="SyntheticWeightMix.Uniform"/> (the default: all
+    /// <see cref="WeightType"/>, files exactly as before this option existed), or a llama.cpp preset such as
+    /// <see cref="SyntheticWeightMix.Q4_K_M"/> (with <see cref="WeightType"/> = Q4_K), e.g.
+    /// <c>spec with { WeightType = GgmlType.Q4_K, Mix = SyntheticWeightMix.Q4_K_M }</c>. The per-tensor rule is
+    /// <see cref="SyntheticWeightMixes.MatrixType"/>.
+    /// </summary>
+    public SyntheticWeightMix Mix { get; init; }
 
     /// <summary>The control tokens <see cref="ChatTemplate"/> adds to the vocabulary
     /// (<see cref="SyntheticChatTemplates.ControlTokens"/>); empty without a template.</summary>
@@ -122,7 +132,8 @@ public sealed record SyntheticLlamaSpec(
     /// <summary>Checks every field, throwing an exception that names the bad value and the rule it breaks.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or a float is not positive and finite.</exception>
     /// <exception cref="ArgumentException">The fields do not fit together (H not divisible by G, odd head dimension,
-    /// unsupported weight type or tokenizer, Q8_0 with a row length that is not a multiple of 32).</exception>
+    /// unsupported weight type, mix or tokenizer, a block type with a row length that is not a whole number of its
+    /// blocks).</exception>
     public void Validate()
     {
         RequirePositive(EmbeddingLength, nameof(EmbeddingLength));
@@ -144,7 +155,12 @@ public sealed record SyntheticLlamaSpec(
                 $"HeadDim must be even, because RoPE rotates pairs of elements; got {HeadDim}.", nameof(HeadDim));
         if (!WeightEncoder.IsSupported(WeightType))
             throw new ArgumentException(
-                $"WeightType {WeightType} is not supported for synthetic models; use F32, F16, BF16 or Q8_0.", nameof(WeightType));
+                $"WeightType {WeightType} is not supported for synthetic models; use F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K.", nameof(WeightType));
+        if (Mix == SyntheticWeightMix.Q4_K_M && WeightType != GgmlType.Q4_K)
+            throw new ArgumentException(
+                $"Mix Q4_K_M quantizes to Q4_K and Q6_K, so WeightType must be Q4_K; got {WeightType}. Set WeightType = GgmlType.Q4_K.", nameof(WeightType));
+        if (Mix is not (SyntheticWeightMix.Uniform or SyntheticWeightMix.Q4_K_M))
+            throw new ArgumentOutOfRangeException(nameof(Mix), Mix, $"Mix must be Uniform or Q4_K_M; got {Mix}.");
         if (Architecture is not (LlamaArchitecture or Qwen2Architecture))
             throw new ArgumentException(
                 $"Architecture must be \"{LlamaArchitecture}\" or \"{Qwen2Architecture}\"; got {(Architecture is null ? "null" : $"\"{Architecture}\"")}.", nameof(Architecture));
@@ -163,12 +179,12 @@ public sealed record SyntheticLlamaSpec(
             throw new ArgumentOutOfRangeException(nameof(VocabularySize), VocabularySize,
                 $"A synthetic \"{TokenizerModel}\" vocabulary needs at least {minimumVocabulary} tokens (its byte and special tokens{(controlTokens > 0 ? $", and the chat template's {controlTokens} control tokens" : "")}); got {VocabularySize}.");
 
-        if (WeightType == GgmlType.Q8_0)
+        // Every matrix row (a GGUF tensor's first dimension) must be whole blocks; a mix falls back per tensor instead.
+        if (Mix == SyntheticWeightMix.Uniform && Quantizers.GgmlQuantization.IsSupported(WeightType))
         {
-            // Every matrix row (a GGUF tensor's first dimension) must be whole Q8_0 blocks.
-            RequireQ8_0Rows(EmbeddingLength, nameof(EmbeddingLength), "token_embd, attn_q/k/v, ffn_gate/up and output");
-            RequireQ8_0Rows(QueryLength, "Heads * HeadDim", "attn_output");
-            RequireQ8_0Rows(FeedForwardLength, nameof(FeedForwardLength), "ffn_down");
+            RequireWholeBlockRows(EmbeddingLength, nameof(EmbeddingLength), "token_embd, attn_q/k/v, ffn_gate/up and output");
+            RequireWholeBlockRows(QueryLength, "Heads * HeadDim", "attn_output");
+            RequireWholeBlockRows(FeedForwardLength, nameof(FeedForwardLength), "ffn_down");
         }
     }
 
@@ -184,11 +200,12 @@ public sealed record SyntheticLlamaSpec(
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive and finite; got {value}.");
     }
 
-    private static void RequireQ8_0Rows(int rowLength, string name, string tensors)
+    private void RequireWholeBlockRows(int rowLength, string name, string tensors)
     {
-        if (rowLength % WeightEncoder.Q8_0BlockElements != 0)
+        int block = Quantizers.GgmlQuantization.BlockElements(WeightType);
+        if (rowLength % block != 0)
             throw new ArgumentException(
-                $"Q8_0 stores blocks of {WeightEncoder.Q8_0BlockElements} values, so {name} (the row length of {tensors}) must be a multiple of {WeightEncoder.Q8_0BlockElements}; got {rowLength}.",
+                $"{WeightType} stores blocks of {block} values, so {name} (the row length of {tensors}) must be a multiple of {block}; got {rowLength}.",
                 name == "Heads * HeadDim" ? nameof(HeadDim) : name);
     }
 }

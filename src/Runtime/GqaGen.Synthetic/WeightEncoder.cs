@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using GqaGen.Gguf;
+using GqaGen.Synthetic.Quantizers;
 
 namespace GqaGen.Synthetic;
 
@@ -7,8 +8,9 @@ namespace GqaGen.Synthetic;
 
 /// <summary>
 /// Encodes float weights into the ggml element types the decoder reads: <see cref="GgmlType.F32"/>,
-/// <see cref="GgmlType.F16"/>, <see cref="GgmlType.BF16"/> and <see cref="GgmlType.Q8_0"/>, bit for bit as
-/// llama.cpp's reference conversions do (so a file written here decodes as one converted by llama.cpp would).
+/// <see cref="GgmlType.F16"/>, <see cref="GgmlType.BF16"/>, <see cref="GgmlType.Q8_0"/>, and the block types of
+/// <see cref="GgmlQuantization"/> (Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K), bit for bit as llama.cpp's
+/// reference conversions do (so a file written here decodes as one converted by llama.cpp would).
 /// </summary>
 public static class WeightEncoder
 {
@@ -20,7 +22,7 @@ public static class WeightEncoder
 
     /// <summary>Whether <paramref name="type"/> is one this class encodes.</summary>
     public static bool IsSupported(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0;
+        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 || GgmlQuantization.IsSupported(type);
 
     /// <summary>The bytes that <paramref name="elements"/> values take as <paramref name="type"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not supported, or <paramref name="elements"/>
@@ -36,13 +38,15 @@ public static class WeightEncoder
             GgmlType.Q8_0 when elements % Q8_0BlockElements == 0 => elements / Q8_0BlockElements * Q8_0BlockBytes,
             GgmlType.Q8_0 => throw new ArgumentException(
                 $"Q8_0 stores blocks of {Q8_0BlockElements} values; {elements} is not a multiple of {Q8_0BlockElements}.", nameof(elements)),
+            _ when GgmlQuantization.IsSupported(type) => BlockTypeByteCount(type, elements),
             _ => throw Unsupported(type),
         };
     }
 
     /// <summary>Encodes <paramref name="source"/> as <paramref name="type"/> into <paramref name="destination"/>,
     /// which must be exactly <see cref="ByteCount"/> bytes long.</summary>
-    /// <exception cref="ArgumentException"><paramref name="type"/> is not supported, or a length does not fit.</exception>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not supported, a length does not fit, or a value
+    /// to quantize to a type other than Q8_0 is NaN or infinite.</exception>
     public static void Encode(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination)
     {
         long expected = ByteCount(type, source.Length);
@@ -62,12 +66,25 @@ public static class WeightEncoder
                 for (int i = 0; i < source.Length; i++)
                     BinaryPrimitives.WriteUInt16LittleEndian(destination[(2 * i)..], ToBF16Bits(source[i]));
                 break;
-            default:
+            case GgmlType.Q8_0:
                 for (int block = 0; block < source.Length / Q8_0BlockElements; block++)
                     EncodeQ8_0Block(source.Slice(block * Q8_0BlockElements, Q8_0BlockElements),
                         destination.Slice(block * Q8_0BlockBytes, Q8_0BlockBytes));
                 break;
+            default:
+                // The other block types; NaN and infinities are refused there, as ggml has no defined result for them.
+                GgmlQuantization.Quantize(type, source, destination);
+                break;
         }
+    }
+
+    private static long BlockTypeByteCount(GgmlType type, long elements)
+    {
+        int n = GgmlQuantization.BlockElements(type);
+        if (elements % n != 0)
+            throw new ArgumentException(
+                $"{type} stores blocks of {n} values; {elements} is not a multiple of {n}.", nameof(elements));
+        return checked(elements / n * GgmlQuantization.BlockBytes(type));
     }
 
     /// <summary>The IEEE half-precision bits of <paramref name="value"/>, rounded to nearest even; values beyond the
@@ -111,5 +128,5 @@ public static class WeightEncoder
     }
 
     private static ArgumentException Unsupported(GgmlType type) => new(
-        $"Weight type {type} cannot be encoded; supported are F32, F16, BF16 and Q8_0.", nameof(type));
+        $"Weight type {type} cannot be encoded; supported are F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K.", nameof(type));
 }
