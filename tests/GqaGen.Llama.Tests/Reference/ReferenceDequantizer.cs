@@ -1,5 +1,6 @@
 using GqaGen.Gguf;
 using GqaGen.Kernels;
+using GqaGen.Synthetic.Quantizers;
 
 namespace GqaGen.Llama.Tests.Reference;
 
@@ -11,7 +12,7 @@ namespace GqaGen.Llama.Tests.Reference;
 public static class ReferenceDequantizer
 {
     /// <summary>All elements of <paramref name="tensor"/> in storage order (the first GGUF dimension fastest).</summary>
-    /// <exception cref="NotSupportedException">The tensor's type is not F32, F16, BF16 or Q8_0.</exception>
+    /// <exception cref="NotSupportedException">The tensor's type is none of F32, F16, BF16, Q8_0 and the quantized types of <see cref="GgmlQuantization"/>.</exception>
     public static double[] Dequantize(GgufFile file, GgufTensorInfo tensor)
     {
         ReadOnlySpan<byte> data = file.TensorData(tensor);
@@ -39,6 +40,14 @@ public static class ReferenceDequantizer
                     for (int i = 0; i < 32; i++)
                         values[block * 32 + i] = scale * (sbyte)data[at + 2 + i];
                 }
+                break;
+            case var quantized when GgmlQuantization.IsSupported(quantized):
+                // The legacy and K-quant blocks: the synthetic models' reference dequantizer (test support, written
+                // from ggml's block layouts, checked bit for bit against vectors llama.cpp made; no runtime code).
+                var floats = new float[values.Length];
+                GgmlQuantization.Dequantize(quantized, data, floats);
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = floats[i];
                 break;
             default:
                 throw new NotSupportedException($"The reference dequantizer does not read {tensor.Type} (tensor '{tensor.Name}').");
