@@ -16,7 +16,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo?>("--model") { Description = "A GGUF model of architecture 'llama' (F32, F16, BF16 or Q8_0 weights). Without it, the built-in tiny model runs." };
+        var model = new Option<FileInfo?>("--model") { Description = "A GGUF model of architecture llama or qwen2 (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or K-quant Q2_K…Q6_K weights, e.g. Q4_K_M files). Without it, the built-in tiny model runs." };
         var prompt = new Option<string>("--prompt") { Description = "The text to continue.", DefaultValueFactory = _ => "Once upon a time" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0f };
