@@ -35,11 +35,15 @@ internal static class DecoderBench
         var quick = new Option<bool>("--quick") { Description = "Skip the attention-share table." };
         var shareOnly = new Option<bool>("--share-only") { Description = "Only the attention-share tables (skip the throughput tables)." };
         var storageOnly = new Option<bool>("--storage-only") { Description = "Only the KV storage table (f32, f16, bf16, q8_0 at 4,096 positions, 1 and 2 threads)." };
+        var model = new Option<FileInfo?>("--model")
+        {
+            Description = "Only the throughput table of this GGUF file (any weight type, e.g. a Q4_K_M file), to put beside llama-bench on the same file.",
+        };
         var command = new Command("decoder",
             "Tokens/s of prefill and decode for the built-in model and a TinyLlama-shaped model (random F16 weights, "
             + "written once to a file), at 1 and 2 threads, generated vs generic attention kernel, and the attention share of a decode step.")
         {
-            modelDirectory, quick, shareOnly, storageOnly,
+            modelDirectory, quick, shareOnly, storageOnly, model,
         };
 
         var root = new RootCommand("GqaGen benchmarks") { command };
@@ -55,6 +59,21 @@ internal static class DecoderBench
         }
         if (parse.Action is HelpAction)
             return parse.Invoke();
+
+        if (parse.GetValue(model) is FileInfo file)
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            if (!file.Exists)
+            {
+                Console.Error.WriteLine($"error: model file not found: {file.FullName}");
+                return 1;
+            }
+            using GgufFile gguf = GgufFile.Open(file.FullName);
+            using (var probe = LlamaModel.Load(gguf))
+                Throughput($"{file.Name} ({probe.WeightType} and others, {probe.Config.Layers} layers, H={probe.Config.Heads}, G={probe.Config.KvGroups}, d={probe.Config.HeadDim})",
+                    gguf, promptTokens: 64, decodeSteps: 32, repeats: 3);
+            return 0;
+        }
 
         string directory = parse.GetValue(modelDirectory)?.FullName ?? Path.Combine(Path.GetTempPath(), "gqagen-bench");
         return Run(directory, parse.GetValue(quick), parse.GetValue(shareOnly) || parse.GetValue(storageOnly), parse.GetValue(storageOnly));
