@@ -40,7 +40,8 @@ public class MatVecBenchmarks
     private ComputePool? _pool;
 
     /// <summary>The storage type.</summary>
-    [Params(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0)]
+    [Params(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K)]
     public GgmlType Type { get; set; }
 
     /// <summary>Rows × columns.</summary>
