@@ -43,9 +43,11 @@ internal readonly unsafe struct Q4_KFormat : IWeightFormat
         var m = Vector512.Create(-min);
         byte* q = block + NibblesOffset + 32 * (group >> 1);
         int shift = 4 * (group & 1);
-        var nibble = Vector512.Create(0xF);
-        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((QuantBits.Bytes16(q) >>> shift) & nibble), d, m);
-        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((QuantBits.Bytes16(q + 16) >>> shift) & nibble), d, m);
+        // The sub-block's 16 possible weights, each the multiply-add it was (same bits), looked up per nibble
+        // (the lookup ignores the bits above the nibble, so the other nibble needs no mask).
+        Vector512<float> table = Vector512.MultiplyAddEstimate(QuantBits.Nibbles, d, m);
+        w0 = QuantBits.Lookup16(table, QuantBits.Bytes16(q) >>> shift);
+        w1 = QuantBits.Lookup16(table, QuantBits.Bytes16(q + 16) >>> shift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -50,8 +50,11 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
         var nibble = Vector512.Create(0xF);
         byte* h = block + HighBitsOffset;
         var bit = Vector512.Create(1);
-        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(((QuantBits.Bytes16(q) >>> shift) & nibble) | (((QuantBits.Bytes16(h) >>> group) & bit) << 4)), d, m);
-        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(((QuantBits.Bytes16(q + 16) >>> shift) & nibble) | (((QuantBits.Bytes16(h + 16) >>> group) & bit) << 4)), d, m);
+        // The sub-block's 32 possible weights, each the multiply-add it was (same bits), looked up per 5-bit quant.
+        Vector512<float> lower = Vector512.MultiplyAddEstimate(QuantBits.Nibbles, d, m);
+        Vector512<float> upper = Vector512.MultiplyAddEstimate(QuantBits.Nibbles + Vector512.Create(16f), d, m);
+        w0 = QuantBits.Lookup32(lower, upper, ((QuantBits.Bytes16(q) >>> shift) & nibble) | (((QuantBits.Bytes16(h) >>> group) & bit) << 4));
+        w1 = QuantBits.Lookup32(lower, upper, ((QuantBits.Bytes16(q + 16) >>> shift) & nibble) | (((QuantBits.Bytes16(h + 16) >>> group) & bit) << 4));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -38,6 +38,37 @@ internal static unsafe class QuantBits
         return Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts)).AsInt32();
     }
 
+    /// <summary>The integers 0 to 15 as floats: the table <see cref="Lookup16"/> reads unsigned nibbles from.</summary>
+    public static Vector512<float> Nibbles
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    }
+
+    /// <summary>
+    /// <paramref name="table"/>[i &amp; 15] for each lane's index i: bits above the lowest four are ignored, so a
+    /// nibble needs no mask. One <c>vpermps</c> where the hardware has AVX-512F: it replaces the mask and the
+    /// int→float conversion of a nibble (both on the FP ports that the multiply-adds need), and the table can hold a
+    /// format's zero point (q − 8) for free. Exact: it moves floats, it computes nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Lookup16(Vector512<float> table, Vector512<int> index)
+        => Avx512F.IsSupported ? Avx512F.PermuteVar16x32(table, index) : Vector512.Shuffle(table, index & Vector512.Create(15));
+
+    /// <summary>
+    /// The 32-entry table (<paramref name="lower"/> then <paramref name="upper"/>) at each lane's index &amp; 31: one
+    /// <c>vpermt2ps</c> where the hardware has AVX-512F, for 5-bit quants (see <see cref="Lookup16"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Lookup32(Vector512<float> lower, Vector512<float> upper, Vector512<int> index)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.PermuteVar16x32x2(lower, index, upper);
+        Vector512<int> low = index & Vector512.Create(15);
+        return Vector512.ConditionalSelect(Vector512.Equals(index & Vector512.Create(16), Vector512<int>.Zero).AsSingle(),
+            Vector512.Shuffle(lower, low), Vector512.Shuffle(upper, low));
+    }
+
     /// <summary>16 in the lanes whose bit of <paramref name="bits"/> is set, 0 elsewhere: lane i tests bit
     /// <paramref name="first"/> + i (the fifth bit of Q5_0/Q5_1 quants, packed 32 to a little-endian word).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
