@@ -65,6 +65,7 @@ internal static unsafe partial class MatVecKernel
         where TFormat : IWeightFormat
     {
         Vector512<float> a = default, b = default;
+        float* k0 = stackalloc float[IWeightFormat.MaxBlockCoefficients];
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
         nint offset = 0;
@@ -73,7 +74,7 @@ internal static unsafe partial class MatVecKernel
         {
             byte* block = row + offset;
             PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
-            LoadBlock512<TFormat>(block, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
+            LoadBlock512<TFormat>(block, group, k0, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(xb), Vector512.Load(xb + 16), ref a, ref b);
         }
         return Vector512.Sum(a + b) + PartialBlock<TFormat>(row, groups, columns, x);
@@ -88,6 +89,8 @@ internal static unsafe partial class MatVecKernel
         byte* row1 = row0 + rowBytes, row2 = row1 + rowBytes, row3 = row2 + rowBytes;
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default;
         Vector512<float> a2 = default, b2 = default, a3 = default, b3 = default;
+        float* k0 = stackalloc float[4 * IWeightFormat.MaxBlockCoefficients], k1 = k0 + IWeightFormat.MaxBlockCoefficients;
+        float* k2 = k1 + IWeightFormat.MaxBlockCoefficients, k3 = k2 + IWeightFormat.MaxBlockCoefficients;
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
         nint offset = 0;
@@ -96,13 +99,13 @@ internal static unsafe partial class MatVecKernel
         {
             PrefetchNextTile<TFormat>(row0, rowBytes, StreamOffset<TFormat>(offset, group));
             Vector512<float> x0 = Vector512.Load(xb), x1 = Vector512.Load(xb + 16);
-            LoadBlock512<TFormat>(row0 + offset, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
+            LoadBlock512<TFormat>(row0 + offset, group, k0, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a0, ref b0);
-            LoadBlock512<TFormat>(row1 + offset, group, out w0, out w1, out d);
+            LoadBlock512<TFormat>(row1 + offset, group, k1, out w0, out w1, out d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a1, ref b1);
-            LoadBlock512<TFormat>(row2 + offset, group, out w0, out w1, out d);
+            LoadBlock512<TFormat>(row2 + offset, group, k2, out w0, out w1, out d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a2, ref b2);
-            LoadBlock512<TFormat>(row3 + offset, group, out w0, out w1, out d);
+            LoadBlock512<TFormat>(row3 + offset, group, k3, out w0, out w1, out d);
             Accumulate512<TFormat>(w0, w1, d, x0, x1, ref a3, ref b3);
         }
         y[0] = Vector512.Sum(a0 + b0) + PartialBlock<TFormat>(row0, groups, columns, x);
@@ -124,6 +127,7 @@ internal static unsafe partial class MatVecKernel
         // a{row}{token}, b{row}{token}: the two accumulators of one output.
         Vector512<float> a00 = default, b00 = default, a01 = default, b01 = default, a02 = default, b02 = default, a03 = default, b03 = default;
         Vector512<float> a10 = default, b10 = default, a11 = default, b11 = default, a12 = default, b12 = default, a13 = default, b13 = default;
+        float* k0 = stackalloc float[2 * IWeightFormat.MaxBlockCoefficients], k1 = k0 + IWeightFormat.MaxBlockCoefficients;
         int groups = columns / WeightBlock.Elements;
         nint offset = 0;
         int group = 0;
@@ -131,8 +135,8 @@ internal static unsafe partial class MatVecKernel
         {
             PrefetchStream<TFormat>(row0 + StreamOffset<TFormat>(offset, group));
             PrefetchStream<TFormat>(row1 + StreamOffset<TFormat>(offset, group));
-            LoadBlock512<TFormat>(row0 + offset, group, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> dv);
-            LoadBlock512<TFormat>(row1 + offset, group, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> du);
+            LoadBlock512<TFormat>(row0 + offset, group, k0, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> dv);
+            LoadBlock512<TFormat>(row1 + offset, group, k1, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> du);
             Vector512<float> xl = Vector512.Load(x0 + c), xh = Vector512.Load(x0 + c + 16);
             Accumulate512<TFormat>(v0, v1, dv, xl, xh, ref a00, ref b00);
             Accumulate512<TFormat>(u0, u1, du, xl, xh, ref a10, ref b10);
@@ -169,6 +173,7 @@ internal static unsafe partial class MatVecKernel
     {
         float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        float* k0 = stackalloc float[IWeightFormat.MaxBlockCoefficients];
         int groups = columns / WeightBlock.Elements;
         nint offset = 0;
         int group = 0;
@@ -176,7 +181,7 @@ internal static unsafe partial class MatVecKernel
         {
             byte* block = row + offset;
             PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
-            LoadBlock512<TFormat>(block, group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
+            LoadBlock512<TFormat>(block, group, k0, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> d);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x0 + c), Vector512.Load(x0 + c + 16), ref a0, ref b0);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x1 + c), Vector512.Load(x1 + c + 16), ref a1, ref b1);
             Accumulate512<TFormat>(w0, w1, d, Vector512.Load(x2 + c), Vector512.Load(x2 + c + 16), ref a2, ref b2);
@@ -191,10 +196,18 @@ internal static unsafe partial class MatVecKernel
     /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate512"/>: the dequantized weights, or for block
     /// formats the quants and the broadcast scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadBlock512<TFormat>(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale)
+    private static void LoadBlock512<TFormat>(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale)
         where TFormat : IWeightFormat
     {
-        if (TFormat.ScalesBlockSums)
+        if (TFormat.DecodesBlocks)
+        {
+            // A block's coefficients are decoded when the walk enters it (group 0), once per row.
+            if (group == 0)
+                TFormat.DecodeBlock(block, coefficients);
+            TFormat.LoadDecoded(block, group, coefficients, out w0, out w1);
+            scale = default;
+        }
+        else if (TFormat.ScalesBlockSums)
         {
             TFormat.LoadQuants(block, group, out w0, out w1);
             scale = Vector512.Create(TFormat.Scale(block, group));

@@ -87,6 +87,26 @@ internal static unsafe class QuantBits
     }
 
     /// <summary>
+    /// All eight sub-blocks' coefficients of a Q4_K or Q5_K super-block at once: <c>d · sc[j]</c> to
+    /// <paramref name="coefficients"/>[j] and <c>−(dmin · m[j])</c> to [8 + j], the same bits as
+    /// <see cref="ScaleMinK4"/> followed by the same multiplies. Eight 32-bit lanes unpack the 12 packed bytes as
+    /// <c>get_scale_min_k4</c> does, lanes 0..3 one way and 4..7 the other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScalesMinsK4(byte* scales, float d, float dmin, float* coefficients)
+    {
+        Vector256<int> a = Bytes8(scales);          // s[0..7]
+        Vector256<int> b = Bytes8(scales + 4);      // s[4..11]
+        Vector256<int> c = Vector256.Shuffle(a, Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3)); // s[j mod 4]
+        Vector256<int> upper = Vector256.Create(0, 0, 0, 0, -1, -1, -1, -1);
+        var six = Vector256.Create(63);
+        Vector256<int> sc = Vector256.ConditionalSelect(upper, (b & Vector256.Create(0xF)) | ((c >>> 6) << 4), a & six);
+        Vector256<int> m = Vector256.ConditionalSelect(upper, (b >>> 4) | ((a >>> 6) << 4), b & six);
+        (Vector256.ConvertToSingle(sc) * Vector256.Create(d)).Store(coefficients);
+        (-(Vector256.ConvertToSingle(m) * Vector256.Create(dmin))).Store(coefficients + 8);
+    }
+
+    /// <summary>
     /// Sub-block <paramref name="j"/>'s 6-bit scale and 6-bit minimum of a Q4_K or Q5_K super-block, from its 12
     /// packed bytes (ggml-quants.c, <c>get_scale_min_k4</c>): sub-blocks 0..3 keep theirs in the low 6 bits of bytes
     /// j and j + 4; sub-blocks 4..7 in the nibbles of byte j + 4, with the top two bits in the high bits of bytes
