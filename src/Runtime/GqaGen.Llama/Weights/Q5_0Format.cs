@@ -54,8 +54,8 @@ internal readonly unsafe struct Q5_0Format : IWeightFormat
         Vector512<int> bytes = QuantBits.Bytes16(block + NibblesOffset);
         // The 32-entry table holds q − 16 (−16..−1, then 0..15): a lookup replaces the subtraction and conversion.
         Vector512<float> lower = QuantBits.Nibbles - Vector512.Create(16f), upper = QuantBits.Nibbles;
-        q0 = QuantBits.Lookup32(lower, upper, (bytes & Vector512.Create(0xF)) | QuantBits.Bit4(high, 0));
-        q1 = QuantBits.Lookup32(lower, upper, (bytes >>> 4) | QuantBits.Bit4(high, 16));
+        q0 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(bytes, QuantBits.FifthBits(high, 0)));
+        q1 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(bytes >>> 4, QuantBits.FifthBits(high, 16)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -62,14 +62,12 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
     {
         byte* q = block + NibblesOffset + 32 * (group >> 1);
         int shift = 4 * (group & 1);
-        var nibble = Vector512.Create(0xF);
         byte* h = block + HighBitsOffset;
-        var bit = Vector512.Create(1);
         // The sub-block's 32 possible weights, each the multiply-add it was (same bits), looked up per 5-bit quant.
         Vector512<float> lower = Vector512.MultiplyAddEstimate(QuantBits.Nibbles, d, m);
         Vector512<float> upper = Vector512.MultiplyAddEstimate(QuantBits.Nibbles + Vector512.Create(16f), d, m);
-        w0 = QuantBits.Lookup32(lower, upper, ((QuantBits.Bytes16(q) >>> shift) & nibble) | (((QuantBits.Bytes16(h) >>> group) & bit) << 4));
-        w1 = QuantBits.Lookup32(lower, upper, ((QuantBits.Bytes16(q + 16) >>> shift) & nibble) | (((QuantBits.Bytes16(h + 16) >>> group) & bit) << 4));
+        w0 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(QuantBits.Bytes16(q) >>> shift, QuantBits.FifthBits(QuantBits.Bytes16(h), group)));
+        w1 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(QuantBits.Bytes16(q + 16) >>> shift, QuantBits.FifthBits(QuantBits.Bytes16(h + 16), group)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -69,6 +69,41 @@ internal static unsafe class QuantBits
             Vector512.Shuffle(lower, low), Vector512.Shuffle(upper, low));
     }
 
+    /// <summary>
+    /// A 5-bit quant as a <see cref="Lookup32"/> index: bits 0..3 from <paramref name="nibbles"/> and bit 4 from
+    /// <paramref name="fifth"/>, in one bitwise select (<c>vpternlogd</c>); the bits above are whatever the two held,
+    /// which the lookup ignores, so neither needs masking first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Index5(Vector512<int> nibbles, Vector512<int> fifth)
+        => Vector512.ConditionalSelect(Vector512.Create(0xF), nibbles, fifth);
+
+    /// <summary>
+    /// Lane i holds bit <paramref name="first"/> + i of <paramref name="bits"/> at bit 4 (other bits arbitrary, for
+    /// <see cref="Index5"/>): one rotate per lane (<c>vprolvd</c>) where the hardware has AVX-512F,
+    /// <see cref="Bit4(uint, int)"/> elsewhere.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> FifthBits(uint bits, int first)
+    {
+        if (Avx512F.IsSupported)
+        {
+            Vector512<uint> rotations = (Vector512.Create(4u) - Vector512.Create((uint)first) - Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)) & Vector512.Create(31u);
+            return Avx512F.RotateLeftVariable(Vector512.Create(bits), rotations).AsInt32();
+        }
+        return Bit4(bits, first);
+    }
+
+    /// <summary>Each lane of <paramref name="bytes"/> with its bit <paramref name="bit"/> (0..7) at bit 4 (other bits
+    /// arbitrary, for <see cref="Index5"/>): one rotate where the hardware has AVX-512F.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> FifthBits(Vector512<int> bytes, int bit)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.RotateLeftVariable(bytes.AsUInt32(), Vector512.Create((uint)(4 - bit) & 31)).AsInt32();
+        return ((bytes >>> bit) & Vector512.Create(1)) << 4;
+    }
+
     /// <summary>16 in the lanes whose bit of <paramref name="bits"/> is set, 0 elsewhere: lane i tests bit
     /// <paramref name="first"/> + i (the fifth bit of Q5_0/Q5_1 quants, packed 32 to a little-endian word).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
