@@ -44,7 +44,8 @@ internal unsafe interface IWeightFormat
     /// Whether the AVX-512 kernels decode a block's per-group coefficients once per block and row
     /// (<see cref="DecodeBlock"/>), then read each group with <see cref="LoadDecoded"/>, rather than decoding a group's
     /// coefficients for each group: true for Q4_K and Q5_K, whose eight packed 6-bit scales and minimums cost more to
-    /// unpack one group at a time than the group's weights.
+    /// unpack one group at a time than the group's weights, and Q2_K, whose 16 scale and minimum nibbles are unpacked
+    /// in one vector.
     /// </summary>
     static virtual bool DecodesBlocks => false;
 
@@ -59,7 +60,7 @@ internal unsafe interface IWeightFormat
         => throw new NotSupportedException($"{nameof(LoadDecoded)} is only called for formats whose {nameof(DecodesBlocks)} is true.");
 
     /// <summary>The most floats <see cref="DecodeBlock"/> writes.</summary>
-    const int MaxBlockCoefficients = 16;
+    const int MaxBlockCoefficients = 32;
 
     /// <summary>The group's 32 quants without the scale (what <see cref="Load(byte*, int, out Vector512{float}, out Vector512{float})"/>
     /// returns before multiplying by <see cref="Scale"/>); the weights themselves for formats that do not

@@ -104,6 +104,14 @@ internal static unsafe class QuantBits
         return ((bytes >>> bit) & Vector512.Create(1)) << 4;
     }
 
+    /// <summary>0, 1, 2, 3 repeated: a <see cref="Lookup16"/> table for 2-bit quants, whose index may keep the next
+    /// quant's bits 2 and 3 (the period makes them irrelevant), so a 2-bit field needs a shift but no mask.</summary>
+    public static Vector512<float> Crumbs
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0f, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
+    }
+
     /// <summary>16 in the lanes whose bit of <paramref name="bits"/> is set, 0 elsewhere: lane i tests bit
     /// <paramref name="first"/> + i (the fifth bit of Q5_0/Q5_1 quants, packed 32 to a little-endian word).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
