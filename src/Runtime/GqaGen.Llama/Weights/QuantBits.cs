@@ -112,6 +112,17 @@ internal static unsafe class QuantBits
         get => Vector512.Create(0f, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
     }
 
+    /// <summary>Each lane of <paramref name="bytes"/> with its bit <paramref name="bit"/> (0..7) at bit
+    /// <paramref name="position"/> (other bits arbitrary, for a bitwise select): one rotate where the hardware has
+    /// AVX-512F.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> MoveBit(Vector512<int> bytes, int bit, int position)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.RotateLeftVariable(bytes.AsUInt32(), Vector512.Create((uint)(position - bit) & 31)).AsInt32();
+        return ((bytes >>> bit) & Vector512.Create(1)) << position;
+    }
+
     /// <summary>16 in the lanes whose bit of <paramref name="bits"/> is set, 0 elsewhere: lane i tests bit
     /// <paramref name="first"/> + i (the fifth bit of Q5_0/Q5_1 quants, packed 32 to a little-endian word).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
