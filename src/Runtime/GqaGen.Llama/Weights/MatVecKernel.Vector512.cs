@@ -60,12 +60,13 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
+    [SkipLocalsInit] // The coefficients buffer is written when the walk enters a block, before it is read.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotVector512<TFormat>(byte* row, int columns, float* x)
         where TFormat : IWeightFormat
     {
         Vector512<float> a = default, b = default;
-        float* k0 = stackalloc float[IWeightFormat.MaxBlockCoefficients];
+        float* k0 = stackalloc float[IWeightFormat.MaxBlockCoefficients]; // DecodesBlocks formats' coefficients.
         int groups = columns / WeightBlock.Elements;
         float* xb = x;
         nint offset = 0;
@@ -82,6 +83,7 @@ internal static unsafe partial class MatVecKernel
 
     /// <summary>Four consecutive rows · x, written to y[0..3]: each block of x is loaded once for the four rows, while
     /// the next four rows are requested into L2.</summary>
+    [SkipLocalsInit] // The coefficients buffer is written when the walk enters a block, before it is read.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4Vector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y)
         where TFormat : IWeightFormat
@@ -118,6 +120,7 @@ internal static unsafe partial class MatVecKernel
     /// Two consecutive rows · four tokens' x (rows of <paramref name="columns"/> floats), written to
     /// <c>y[t · yStride + r]</c>: each block of weights is dequantized once for the four tokens.
     /// </summary>
+    [SkipLocalsInit] // The coefficients buffer is written when the walk enters a block, before it is read.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot2x4Vector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y, int yStride)
         where TFormat : IWeightFormat
@@ -167,6 +170,7 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
+    [SkipLocalsInit] // The coefficients buffer is written when the walk enters a block, before it is read.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x4Vector512<TFormat>(byte* row, int columns, float* x, float* y, int yStride)
         where TFormat : IWeightFormat
