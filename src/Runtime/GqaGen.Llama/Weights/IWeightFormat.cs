@@ -44,8 +44,9 @@ internal unsafe interface IWeightFormat
     /// Whether the AVX-512 kernels decode a block's per-group coefficients once per block and row
     /// (<see cref="DecodeBlock"/>), then read each group with <see cref="LoadDecoded"/>, rather than decoding a group's
     /// coefficients for each group: true for Q4_K and Q5_K, whose eight packed 6-bit scales and minimums cost more to
-    /// unpack one group at a time than the group's weights, and Q2_K and Q6_K, whose 16 scales (and Q2_K's minimums) are
-    /// unpacked in one vector.
+    /// unpack one group at a time than the group's weights, and Q2_K, Q3_K and Q6_K, whose 16 scales (and Q2_K's
+    /// minimums) are unpacked in one vector. The coefficients are the products the per-group decoding forms, so the
+    /// weights are the same bits either way.
     /// </summary>
     static virtual bool DecodesBlocks => false;
 
