@@ -40,6 +40,29 @@ internal unsafe interface IWeightFormat
     /// </summary>
     static virtual bool ScalesBlockSums => false;
 
+    /// <summary>
+    /// Whether the AVX-512 kernels decode a block's per-group coefficients once per block and row
+    /// (<see cref="DecodeBlock"/>), then read each group with <see cref="LoadDecoded"/>, rather than decoding a group's
+    /// coefficients for each group: true for Q4_K and Q5_K, whose eight packed 6-bit scales and minimums cost more to
+    /// unpack one group at a time than the group's weights, and Q2_K, Q3_K and Q6_K, whose 16 scales (and Q2_K's
+    /// minimums) are unpacked in one vector. The coefficients are the products the per-group decoding forms, so the
+    /// weights are the same bits either way.
+    /// </summary>
+    static virtual bool DecodesBlocks => false;
+
+    /// <summary>Writes the block's per-group coefficients (at most <see cref="MaxBlockCoefficients"/> floats, in the
+    /// format's own layout) to <paramref name="coefficients"/>.</summary>
+    static virtual void DecodeBlock(byte* block, float* coefficients)
+        => throw new NotSupportedException($"{nameof(DecodeBlock)} is only called for formats whose {nameof(DecodesBlocks)} is true.");
+
+    /// <summary>The same weights, bit for bit, as <see cref="Load(byte*, int, out Vector512{float}, out Vector512{float})"/>,
+    /// from the block's coefficients decoded by <see cref="DecodeBlock"/>.</summary>
+    static virtual void LoadDecoded(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1)
+        => throw new NotSupportedException($"{nameof(LoadDecoded)} is only called for formats whose {nameof(DecodesBlocks)} is true.");
+
+    /// <summary>The most floats <see cref="DecodeBlock"/> writes.</summary>
+    const int MaxBlockCoefficients = 32;
+
     /// <summary>The group's 32 quants without the scale (what <see cref="Load(byte*, int, out Vector512{float}, out Vector512{float})"/>
     /// returns before multiplying by <see cref="Scale"/>); the weights themselves for formats that do not
     /// <see cref="ScalesBlockSums"/>.</summary>

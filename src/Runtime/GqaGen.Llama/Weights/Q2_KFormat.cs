@@ -27,6 +27,35 @@ internal readonly unsafe struct Q2_KFormat : IWeightFormat
 
     public static bool TilesRows => true;
 
+    public static bool DecodesBlocks => true;
+
+    /// <summary>The 16 multipliers <c>d · sc</c> to coefficients[0..15] and the 16 negated subtrahends
+    /// <c>−(dmin · m)</c> to [16..31], in the scale bytes' order, with the multiplies <see cref="Locate"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeBlock(byte* block, float* coefficients)
+    {
+        Vector512<int> bytes = QuantBits.Bytes16(block);
+        float d = QuantBits.Half(block + ScaleOffset), dmin = QuantBits.Half(block + ScaleOffset + 2);
+        (Vector512.Create(d) * Vector512.ConvertToSingle(bytes & Vector512.Create(0xF))).Store(coefficients);
+        (-(Vector512.Create(dmin) * Vector512.ConvertToSingle(bytes >>> 4))).Store(coefficients + 16);
+    }
+
+    /// <summary>Group <paramref name="group"/>'s weights from <see cref="DecodeBlock"/>'s coefficients: its halves use
+    /// scale bytes 2·group and 2·group + 1 (8 · (group / 4) + 2 · (group mod 4)); each half's four possible weights are
+    /// built with the multiply-add <see cref="Load(byte*, int, out Vector512{float}, out Vector512{float})"/> does (same
+    /// bits) and looked up per 2-bit quant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadDecoded(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        byte* q = block + QuantsOffset + 32 * (group >> 2);
+        int shift = 2 * (group & 3);
+        float* c = coefficients + 2 * group;
+        Vector512<float> table0 = Vector512.MultiplyAddEstimate(QuantBits.Crumbs, Vector512.Create(c[0]), Vector512.Create(c[16]));
+        Vector512<float> table1 = Vector512.MultiplyAddEstimate(QuantBits.Crumbs, Vector512.Create(c[1]), Vector512.Create(c[17]));
+        w0 = QuantBits.Lookup16(table0, QuantBits.Bytes16(q) >>> shift);
+        w1 = QuantBits.Lookup16(table1, QuantBits.Bytes16(q + 16) >>> shift);
+    }
+
     /// <summary>Where group <paramref name="group"/>'s quants are, their shift, and the multipliers and subtrahends
     /// of its two 16-weight halves.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -26,6 +26,12 @@ internal readonly unsafe struct Q4_KFormat : IWeightFormat
 
     public static bool TilesRows => true;
 
+    public static bool DecodesBlocks => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeBlock(byte* block, float* coefficients)
+        => QuantBits.ScalesMinsK4(block + ScalesOffset, QuantBits.Half(block), QuantBits.Half(block + 2), coefficients);
+
     /// <summary>Group <paramref name="group"/>'s multiplier <c>d · sc</c> and subtrahend <c>dmin · m</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Coefficients(byte* block, int group, out float scale, out float min)
@@ -39,13 +45,24 @@ internal readonly unsafe struct Q4_KFormat : IWeightFormat
     public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
     {
         Coefficients(block, group, out float scale, out float min);
-        var d = Vector512.Create(scale);
-        var m = Vector512.Create(-min);
+        Nibbles512(block, group, Vector512.Create(scale), Vector512.Create(-min), out w0, out w1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadDecoded(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1)
+        => Nibbles512(block, group, Vector512.Create(coefficients[group]), Vector512.Create(coefficients[8 + group]), out w0, out w1);
+
+    /// <summary>Group <paramref name="group"/>'s weights <c>d · q + m</c> from its broadcast coefficients.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Nibbles512(byte* block, int group, Vector512<float> d, Vector512<float> m, out Vector512<float> w0, out Vector512<float> w1)
+    {
         byte* q = block + NibblesOffset + 32 * (group >> 1);
         int shift = 4 * (group & 1);
-        var nibble = Vector512.Create(0xF);
-        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((QuantBits.Bytes16(q) >>> shift) & nibble), d, m);
-        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((QuantBits.Bytes16(q + 16) >>> shift) & nibble), d, m);
+        // The sub-block's 16 possible weights, each the multiply-add it was (same bits), looked up per nibble
+        // (the lookup ignores the bits above the nibble, so the other nibble needs no mask).
+        Vector512<float> table = Vector512.MultiplyAddEstimate(QuantBits.Nibbles, d, m);
+        w0 = QuantBits.Lookup16(table, QuantBits.Bytes16(q) >>> shift);
+        w1 = QuantBits.Lookup16(table, QuantBits.Bytes16(q + 16) >>> shift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,9 +52,10 @@ internal readonly unsafe struct Q5_0Format : IWeightFormat
     {
         uint high = Unsafe.ReadUnaligned<uint>(block + HighBitsOffset);
         Vector512<int> bytes = QuantBits.Bytes16(block + NibblesOffset);
-        var sixteen = Vector512.Create(16);
-        q0 = Vector512.ConvertToSingle(((bytes & Vector512.Create(0xF)) | QuantBits.Bit4(high, 0)) - sixteen);
-        q1 = Vector512.ConvertToSingle(((bytes >>> 4) | QuantBits.Bit4(high, 16)) - sixteen);
+        // The 32-entry table holds q − 16 (−16..−1, then 0..15): a lookup replaces the subtraction and conversion.
+        Vector512<float> lower = QuantBits.Nibbles - Vector512.Create(16f), upper = QuantBits.Nibbles;
+        q0 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(bytes, QuantBits.FifthBits(high, 0)));
+        q1 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(bytes >>> 4, QuantBits.FifthBits(high, 16)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -32,8 +32,11 @@ internal readonly unsafe struct Q5_1Format : IWeightFormat
         var m = Vector512.Create(QuantBits.Half(block + 2));
         uint high = Unsafe.ReadUnaligned<uint>(block + HighBitsOffset);
         Vector512<int> bytes = QuantBits.Bytes16(block + NibblesOffset);
-        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((bytes & Vector512.Create(0xF)) | QuantBits.Bit4(high, 0)), d, m);
-        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle((bytes >>> 4) | QuantBits.Bit4(high, 16)), d, m);
+        // The 32 possible weights d · q + m, each computed as before (same bits), looked up per 5-bit quant.
+        Vector512<float> lower = Vector512.MultiplyAddEstimate(QuantBits.Nibbles, d, m);
+        Vector512<float> upper = Vector512.MultiplyAddEstimate(QuantBits.Nibbles + Vector512.Create(16f), d, m);
+        w0 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(bytes, QuantBits.FifthBits(high, 0)));
+        w1 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(bytes >>> 4, QuantBits.FifthBits(high, 16)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

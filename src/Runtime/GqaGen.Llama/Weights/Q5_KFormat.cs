@@ -30,6 +30,12 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
 
     public static bool TilesRows => true;
 
+    public static bool DecodesBlocks => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeBlock(byte* block, float* coefficients)
+        => QuantBits.ScalesMinsK4(block + ScalesOffset, QuantBits.Half(block), QuantBits.Half(block + 2), coefficients);
+
     /// <summary>Group <paramref name="group"/>'s multiplier <c>d · sc</c> and subtrahend <c>dmin · m</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Coefficients(byte* block, int group, out float scale, out float min)
@@ -43,15 +49,25 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
     public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
     {
         Coefficients(block, group, out float scale, out float min);
-        var d = Vector512.Create(scale);
-        var m = Vector512.Create(-min);
+        Quants512(block, group, Vector512.Create(scale), Vector512.Create(-min), out w0, out w1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadDecoded(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1)
+        => Quants512(block, group, Vector512.Create(coefficients[group]), Vector512.Create(coefficients[8 + group]), out w0, out w1);
+
+    /// <summary>Group <paramref name="group"/>'s weights <c>d · q + m</c> from its broadcast coefficients.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quants512(byte* block, int group, Vector512<float> d, Vector512<float> m, out Vector512<float> w0, out Vector512<float> w1)
+    {
         byte* q = block + NibblesOffset + 32 * (group >> 1);
         int shift = 4 * (group & 1);
-        var nibble = Vector512.Create(0xF);
         byte* h = block + HighBitsOffset;
-        var bit = Vector512.Create(1);
-        w0 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(((QuantBits.Bytes16(q) >>> shift) & nibble) | (((QuantBits.Bytes16(h) >>> group) & bit) << 4)), d, m);
-        w1 = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(((QuantBits.Bytes16(q + 16) >>> shift) & nibble) | (((QuantBits.Bytes16(h + 16) >>> group) & bit) << 4)), d, m);
+        // The sub-block's 32 possible weights, each the multiply-add it was (same bits), looked up per 5-bit quant.
+        Vector512<float> lower = Vector512.MultiplyAddEstimate(QuantBits.Nibbles, d, m);
+        Vector512<float> upper = Vector512.MultiplyAddEstimate(QuantBits.Nibbles + Vector512.Create(16f), d, m);
+        w0 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(QuantBits.Bytes16(q) >>> shift, QuantBits.FifthBits(QuantBits.Bytes16(h), group)));
+        w1 = QuantBits.Lookup32(lower, upper, QuantBits.Index5(QuantBits.Bytes16(q + 16) >>> shift, QuantBits.FifthBits(QuantBits.Bytes16(h + 16), group)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using GqaGen.Kernels;
 
 namespace GqaGen.Llama;
 
@@ -29,6 +30,28 @@ internal readonly unsafe struct Q6_KFormat : IWeightFormat
     public static int BlockBytes => ScaleOffset + sizeof(ushort);
 
     public static bool TilesRows => true;
+
+    public static bool DecodesBlocks => true;
+
+    /// <summary>The 16 multipliers <c>d · sc[i]</c> to coefficients[0..15], with the multiplies <see cref="Locate"/>
+    /// does (same bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeBlock(byte* block, float* coefficients)
+        => (Vector512.Create(QuantBits.Half(block + ScaleOffset)) * Vector512.ConvertToSingle(Widen.Int8ToInt32x16((sbyte*)(block + ScalesOffset)))).Store(coefficients);
+
+    /// <summary>Group <paramref name="group"/>'s weights from <see cref="DecodeBlock"/>'s coefficients: its halves use
+    /// scales 2·group and 2·group + 1 (8 · (group / 4) + 2 · (group mod 4)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadDecoded(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1)
+    {
+        int half = group >> 2, p = group & 3;
+        byte* low = block + 64 * half + 32 * (p & 1);
+        int lowShift = 4 * (p >> 1);
+        byte* high = block + HighBitsOffset + 32 * half;
+        int highShift = 2 * p;
+        w0 = Quants16(low, lowShift, high, highShift) * Vector512.Create(coefficients[2 * group]);
+        w1 = Quants16(low + 16, lowShift, high + 16, highShift) * Vector512.Create(coefficients[2 * group + 1]);
+    }
 
     /// <summary>Where group <paramref name="group"/>'s bytes are, and how far to shift them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

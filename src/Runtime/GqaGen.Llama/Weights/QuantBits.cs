@@ -38,6 +38,91 @@ internal static unsafe class QuantBits
         return Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts)).AsInt32();
     }
 
+    /// <summary>The integers 0 to 15 as floats: the table <see cref="Lookup16"/> reads unsigned nibbles from.</summary>
+    public static Vector512<float> Nibbles
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    }
+
+    /// <summary>
+    /// <paramref name="table"/>[i &amp; 15] for each lane's index i: bits above the lowest four are ignored, so a
+    /// nibble needs no mask. One <c>vpermps</c> where the hardware has AVX-512F: it replaces the mask and the
+    /// int→float conversion of a nibble (both on the FP ports that the multiply-adds need), and the table can hold a
+    /// format's zero point (q − 8) for free. Exact: it moves floats, it computes nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Lookup16(Vector512<float> table, Vector512<int> index)
+        => Avx512F.IsSupported ? Avx512F.PermuteVar16x32(table, index) : Vector512.Shuffle(table, index & Vector512.Create(15));
+
+    /// <summary>
+    /// The 32-entry table (<paramref name="lower"/> then <paramref name="upper"/>) at each lane's index &amp; 31: one
+    /// <c>vpermt2ps</c> where the hardware has AVX-512F, for 5-bit quants (see <see cref="Lookup16"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Lookup32(Vector512<float> lower, Vector512<float> upper, Vector512<int> index)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.PermuteVar16x32x2(lower, index, upper);
+        Vector512<int> low = index & Vector512.Create(15);
+        return Vector512.ConditionalSelect(Vector512.Equals(index & Vector512.Create(16), Vector512<int>.Zero).AsSingle(),
+            Vector512.Shuffle(lower, low), Vector512.Shuffle(upper, low));
+    }
+
+    /// <summary>
+    /// A 5-bit quant as a <see cref="Lookup32"/> index: bits 0..3 from <paramref name="nibbles"/> and bit 4 from
+    /// <paramref name="fifth"/>, in one bitwise select (<c>vpternlogd</c>); the bits above are whatever the two held,
+    /// which the lookup ignores, so neither needs masking first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Index5(Vector512<int> nibbles, Vector512<int> fifth)
+        => Vector512.ConditionalSelect(Vector512.Create(0xF), nibbles, fifth);
+
+    /// <summary>
+    /// Lane i holds bit <paramref name="first"/> + i of <paramref name="bits"/> at bit 4 (other bits arbitrary, for
+    /// <see cref="Index5"/>): one rotate per lane (<c>vprolvd</c>) where the hardware has AVX-512F,
+    /// <see cref="Bit4(uint, int)"/> elsewhere.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> FifthBits(uint bits, int first)
+    {
+        if (Avx512F.IsSupported)
+        {
+            Vector512<uint> rotations = (Vector512.Create(4u) - Vector512.Create((uint)first) - Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)) & Vector512.Create(31u);
+            return Avx512F.RotateLeftVariable(Vector512.Create(bits), rotations).AsInt32();
+        }
+        return Bit4(bits, first);
+    }
+
+    /// <summary>Each lane of <paramref name="bytes"/> with its bit <paramref name="bit"/> (0..7) at bit 4 (other bits
+    /// arbitrary, for <see cref="Index5"/>): one rotate where the hardware has AVX-512F.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> FifthBits(Vector512<int> bytes, int bit)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.RotateLeftVariable(bytes.AsUInt32(), Vector512.Create((uint)(4 - bit) & 31)).AsInt32();
+        return ((bytes >>> bit) & Vector512.Create(1)) << 4;
+    }
+
+    /// <summary>0, 1, 2, 3 repeated: a <see cref="Lookup16"/> table for 2-bit quants, whose index may keep the next
+    /// quant's bits 2 and 3 (the period makes them irrelevant), so a 2-bit field needs a shift but no mask.</summary>
+    public static Vector512<float> Crumbs
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0f, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
+    }
+
+    /// <summary>Each lane of <paramref name="bytes"/> with its bit <paramref name="bit"/> (0..7) at bit
+    /// <paramref name="position"/> (other bits arbitrary, for a bitwise select): one rotate where the hardware has
+    /// AVX-512F.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> MoveBit(Vector512<int> bytes, int bit, int position)
+    {
+        if (Avx512F.IsSupported)
+            return Avx512F.RotateLeftVariable(bytes.AsUInt32(), Vector512.Create((uint)(position - bit) & 31)).AsInt32();
+        return ((bytes >>> bit) & Vector512.Create(1)) << position;
+    }
+
     /// <summary>16 in the lanes whose bit of <paramref name="bits"/> is set, 0 elsewhere: lane i tests bit
     /// <paramref name="first"/> + i (the fifth bit of Q5_0/Q5_1 quants, packed 32 to a little-endian word).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -53,6 +138,26 @@ internal static unsafe class QuantBits
     {
         Vector256<int> masks = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128) << first;
         return Vector256.Equals(Vector256.Create((int)bits) & masks, masks) & Vector256.Create(16);
+    }
+
+    /// <summary>
+    /// All eight sub-blocks' coefficients of a Q4_K or Q5_K super-block at once: <c>d · sc[j]</c> to
+    /// <paramref name="coefficients"/>[j] and <c>−(dmin · m[j])</c> to [8 + j], the same bits as
+    /// <see cref="ScaleMinK4"/> followed by the same multiplies. Eight 32-bit lanes unpack the 12 packed bytes as
+    /// <c>get_scale_min_k4</c> does, lanes 0..3 one way and 4..7 the other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScalesMinsK4(byte* scales, float d, float dmin, float* coefficients)
+    {
+        Vector256<int> a = Bytes8(scales);          // s[0..7]
+        Vector256<int> b = Bytes8(scales + 4);      // s[4..11]
+        Vector256<int> c = Vector256.Shuffle(a, Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3)); // s[j mod 4]
+        Vector256<int> upper = Vector256.Create(0, 0, 0, 0, -1, -1, -1, -1);
+        var six = Vector256.Create(63);
+        Vector256<int> sc = Vector256.ConditionalSelect(upper, (b & Vector256.Create(0xF)) | ((c >>> 6) << 4), a & six);
+        Vector256<int> m = Vector256.ConditionalSelect(upper, (b >>> 4) | ((a >>> 6) << 4), b & six);
+        (Vector256.ConvertToSingle(sc) * Vector256.Create(d)).Store(coefficients);
+        (-(Vector256.ConvertToSingle(m) * Vector256.Create(dmin))).Store(coefficients + 8);
     }
 
     /// <summary>
