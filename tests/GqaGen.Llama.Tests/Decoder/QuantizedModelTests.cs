@@ -43,12 +43,22 @@ public sealed class QuantizedModelTests(ITestOutputHelper output)
             : spec with { WeightType = Enum.Parse<GgmlType>(parts[1]) };
     }
 
-    public static TheoryData<string> Models() =>
-    [
-        "Gqa.Q4_0", "Gqa.Q4_1", "Gqa.Q5_0", "Gqa.Q5_1", "Mha.Q4_0", "Mqa.Q5_1",
-        "Wide.Q2_K", "Wide.Q3_K", "Wide.Q4_K", "Wide.Q5_K", "Wide.Q6_K",
-        "WideMha.Q6_K", "WideMqa.Q5_K", "WideMqa.Q4_0", "WideQwen2.Q4_K", "Wide.Q4_K_M",
-    ];
+    /// <summary>Every quantized type in GQA, MHA and MQA shapes (the legacy types on the 64-column test models, the
+    /// K-quants on the wide ones), plus qwen2 in Q4_K and a Q4_K_M mix.</summary>
+    public static TheoryData<string> Models()
+    {
+        var models = new TheoryData<string>();
+        foreach (string type in new[] { "Q4_0", "Q4_1", "Q5_0", "Q5_1" })
+            foreach (string shape in new[] { "Gqa", "Mha", "Mqa" })
+                models.Add($"{shape}.{type}");
+        foreach (string type in new[] { "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K" })
+            foreach (string shape in new[] { "Wide", "WideMha", "WideMqa" })
+                models.Add($"{shape}.{type}");
+        models.Add("WideMqa.Q4_0");
+        models.Add("WideQwen2.Q4_K");
+        models.Add("Wide.Q4_K_M");
+        return models;
+    }
 
     [Theory]
     [MemberData(nameof(Models))]
