@@ -16,7 +16,7 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of the packed scales, after <c>d</c> and <c>dmin</c>.</summary>
-    private const int ScalesOffset = 2 * sizeof(ushort);
+    private const int ScalesOffset = QuantBits.ScalesOffsetK4;
 
     /// <summary>Offset of <c>qh</c>, after the 12 bytes of scales (K_SCALE_SIZE).</summary>
     private const int HighBitsOffset = ScalesOffset + 12;
@@ -34,21 +34,12 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeBlock(byte* block, float* coefficients)
-        => QuantBits.ScalesMinsK4(block + ScalesOffset, QuantBits.Half(block), QuantBits.Half(block + 2), coefficients);
-
-    /// <summary>Group <paramref name="group"/>'s multiplier <c>d · sc</c> and subtrahend <c>dmin · m</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Coefficients(byte* block, int group, out float scale, out float min)
-    {
-        QuantBits.ScaleMinK4(block + ScalesOffset, group, out int sc, out int m);
-        scale = QuantBits.Half(block) * sc;
-        min = QuantBits.Half(block + 2) * m;
-    }
+        => QuantBits.DecodeBlockK4(block, coefficients);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load(byte* block, int group, out Vector512<float> w0, out Vector512<float> w1)
     {
-        Coefficients(block, group, out float scale, out float min);
+        QuantBits.CoefficientsK4(block, group, out float scale, out float min);
         Quants512(block, group, Vector512.Create(scale), Vector512.Create(-min), out w0, out w1);
     }
 
@@ -73,7 +64,7 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
     {
-        Coefficients(block, group, out float scale, out float min);
+        QuantBits.CoefficientsK4(block, group, out float scale, out float min);
         var d = Vector256.Create(scale);
         var m = Vector256.Create(-min);
         byte* q = block + NibblesOffset + 32 * (group >> 1);
@@ -98,7 +89,7 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
     public static float Element(byte* block, int index)
     {
         int group = index >> 5;
-        Coefficients(block, group, out float scale, out float min);
+        QuantBits.CoefficientsK4(block, group, out float scale, out float min);
         int q = ((block[NibblesOffset + 32 * (group >> 1) + (index & 31)] >> (4 * (group & 1))) & 0xF)
               | ((block[HighBitsOffset + (index & 31)] >> group) & 1) << 4;
         return scale * q - min;

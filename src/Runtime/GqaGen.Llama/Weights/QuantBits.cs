@@ -140,6 +140,26 @@ internal static unsafe class QuantBits
         return Vector256.Equals(Vector256.Create((int)bits) & masks, masks) & Vector256.Create(16);
     }
 
+    /// <summary>Offset of a Q4_K or Q5_K super-block's 12 packed scale bytes, after its <c>d</c> and <c>dmin</c> halves
+    /// (both formats begin the same way: ggml-common.h, block_q4_K and block_q5_K).</summary>
+    public const int ScalesOffsetK4 = 2 * sizeof(ushort);
+
+    /// <summary>All eight sub-blocks' coefficients of the Q4_K or Q5_K super-block at <paramref name="block"/>
+    /// (<see cref="ScalesMinsK4"/> on its header).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeBlockK4(byte* block, float* coefficients)
+        => ScalesMinsK4(block + ScalesOffsetK4, Half(block), Half(block + 2), coefficients);
+
+    /// <summary>Sub-block <paramref name="j"/>'s multiplier <c>d · sc</c> and subtrahend <c>dmin · m</c> of the Q4_K or
+    /// Q5_K super-block at <paramref name="block"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CoefficientsK4(byte* block, int j, out float scale, out float min)
+    {
+        ScaleMinK4(block + ScalesOffsetK4, j, out int sc, out int m);
+        scale = Half(block) * sc;
+        min = Half(block + 2) * m;
+    }
+
     /// <summary>
     /// All eight sub-blocks' coefficients of a Q4_K or Q5_K super-block at once: <c>d · sc[j]</c> to
     /// <paramref name="coefficients"/>[j] and <c>−(dmin · m[j])</c> to [8 + j], the same bits as
