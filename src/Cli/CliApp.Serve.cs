@@ -100,12 +100,15 @@ public sealed partial class CliApp
         return 0;
     }
 
-    private static KvElementType ParseKvStorage(string text) => text.ToLowerInvariant() switch
+    /// <summary>A KV storage type by llama.cpp's cache type name, as <c>KvElementType.ShortName()</c> writes it (f32, f16, bf16, q8_0).</summary>
+    private static KvElementType ParseKvStorage(string text)
     {
-        "f32" => KvElementType.Float32,
-        "f16" => KvElementType.Float16,
-        "bf16" => KvElementType.BFloat16,
-        "q8_0" => KvElementType.Q8_0,
-        _ => throw new CliException($"--kv must be f32, f16, bf16 or q8_0; got '{text}'"),
-    };
+        KvElementType[] types = Enum.GetValues<KvElementType>();
+        foreach (KvElementType type in types)
+        {
+            if (type.ShortName() == text.ToLowerInvariant())
+                return type;
+        }
+        throw new CliException($"--kv must be one of {string.Join(", ", types.Select(t => t.ShortName()))}; got '{text}'");
+    }
 }
