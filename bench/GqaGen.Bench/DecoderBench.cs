@@ -39,11 +39,17 @@ internal static class DecoderBench
         {
             Description = "Only the throughput table of this GGUF file (any weight type, e.g. a Q4_K_M file), to put beside llama-bench on the same file.",
         };
+        var weights = new Option<GgufTensorMemory>("--weights")
+        {
+            Description = "With --model: how the weights reach the kernels, Mapped or Loaded (read into memory with huge pages requested).",
+            DefaultValueFactory = _ => new LlamaModelOptions().WeightMemory,
+        };
+        weights.AcceptOnlyFromAmong(nameof(GgufTensorMemory.Mapped), nameof(GgufTensorMemory.Loaded));
         var command = new Command("decoder",
             "Tokens/s of prefill and decode for the built-in model and a TinyLlama-shaped model (random F16 weights, "
             + "written once to a file), at 1 and 2 threads, generated vs generic attention kernel, and the attention share of a decode step.")
         {
-            modelDirectory, quick, shareOnly, storageOnly, model,
+            modelDirectory, quick, shareOnly, storageOnly, model, weights,
         };
 
         var root = new RootCommand("GqaGen benchmarks") { command };
@@ -68,9 +74,9 @@ internal static class DecoderBench
                 Console.Error.WriteLine($"error: model file not found: {file.FullName}");
                 return 1;
             }
-            using GgufFile gguf = GgufFile.Open(file.FullName);
+            using GgufFile gguf = GgufFile.Open(file.FullName, new GgufOpenOptions { TensorMemory = parse.GetValue(weights) });
             using (var probe = LlamaModel.Load(gguf))
-                Throughput($"{file.Name} ({probe.WeightType} and others, {probe.Config.Layers} layers, H={probe.Config.Heads}, G={probe.Config.KvGroups}, d={probe.Config.HeadDim})",
+                Throughput($"{file.Name} ({probe.WeightType} and others, weights {gguf.TensorMemory} ({Huge(gguf)}), {probe.Config.Layers} layers, H={probe.Config.Heads}, G={probe.Config.KvGroups}, d={probe.Config.HeadDim})",
                     gguf, promptTokens: 64, decodeSteps: 32, repeats: 3);
             return 0;
         }
@@ -270,6 +276,8 @@ internal static class DecoderBench
         }
         return target;
     }
+
+    private static string Huge(GgufFile file) => file.HugePageBytes() is long huge ? $"{huge / (double)file.Length:P0} in 2 MiB pages" : "huge pages unknown";
 
     private static string Name(LlamaModel model) => model.Attention.IsGenerated ? $"generated ({model.Attention.ActivePath})" : $"generic ({model.Attention.ActivePath})";
 

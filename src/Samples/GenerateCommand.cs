@@ -32,17 +32,23 @@ internal static class GenerateCommand
         kv.AcceptOnlyFromAmong(KvNames);
         var kernel = new Option<GqaKernelChoice>("--kernel") { Description = "Attention kernel: Auto (generated if a [GqaLayout] matches), Generated, Generic.", DefaultValueFactory = _ => GqaKernelChoice.Auto };
         var context = new Option<int>("--context") { Description = "KV cache positions; 0 = prompt + max tokens, at most the model's trained context.", DefaultValueFactory = _ => 0 };
+        var weights = new Option<string>("--weights")
+        {
+            Description = "How the weights reach the kernels: loaded (read into memory with huge pages requested; the default, measured faster) or mapped (the file memory-mapped: instant, no copy).",
+            DefaultValueFactory = _ => WeightMemoryName(new LlamaModelOptions().WeightMemory),
+        };
+        weights.AcceptOnlyFromAmong("loaded", "mapped");
         var truncate = new Option<bool>("--truncate-prompt") { Description = "Keep the last tokens of a prompt longer than the context (said on stderr) instead of refusing it." };
 
         var command = new Command("generate", "Generate text with the Llama decoder on the generated GQA kernels.")
         {
-            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context, truncate,
+            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context, truncate, weights,
         };
         command.SetAction(parse => Run(
             parse.GetValue(model), parse.GetValue(prompt)!,
             new GenerationSettings(parse.GetValue(maxTokens), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP), parse.GetValue(minP),
                 parse.GetValue(repeatPenalty), parse.GetValue(repeatLastN), parse.GetValue(stop) ?? [], parse.GetValue(seed), parse.GetValue(context), parse.GetValue(truncate)),
-            parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel)));
+            parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel), parse.GetValue(weights)!));
         return command;
     }
 
@@ -50,12 +56,16 @@ internal static class GenerateCommand
     private sealed record GenerationSettings(int MaxTokens, float Temperature, int TopK, float TopP, float MinP,
         float RepeatPenalty, int RepeatLastN, string[] Stop, int Seed, int Context, bool TruncatePrompt);
 
-    private static int Run(FileInfo? modelFile, string prompt, GenerationSettings settings, int threads, string kv, GqaKernelChoice kernel)
+    private static int Run(FileInfo? modelFile, string prompt, GenerationSettings settings, int threads, string kv, GqaKernelChoice kernel, string weights)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
         {
-            var options = new LlamaModelOptions { Threads = threads, Kernel = kernel, KvElementType = ParseKv(kv) };
+            var options = new LlamaModelOptions
+            {
+                Threads = threads, Kernel = kernel, KvElementType = ParseKv(kv),
+                WeightMemory = weights == "mapped" ? GgufTensorMemory.Mapped : GgufTensorMemory.Loaded,
+            };
             var generation = new GenerationOptions
             {
                 MaxTokens = settings.MaxTokens,
@@ -69,7 +79,9 @@ internal static class GenerateCommand
                 },
             };
 
-            using GgufFile file = modelFile is null ? BuiltInModel() : GgufFile.Open(modelFile.FullName);
+            using GgufFile file = modelFile is null
+                ? BuiltInModel()
+                : GgufFile.Open(modelFile.FullName, new GgufOpenOptions { TensorMemory = options.WeightMemory, Progress = new LoadProgressLine(modelFile.Name) });
             using LlamaModel llama = LlamaModel.Load(file, options);
             Describe(llama, modelFile, threads);
             if (settings.Context > llama.Config.ContextLength)
@@ -164,6 +176,7 @@ internal static class GenerateCommand
         Console.WriteLine($"attention: H={c.Heads}, G={c.KvGroups}, d={c.HeadDim} ({c.HeadsPerGroup} query heads per K/V head), RoPE base {c.RopeFreqBase:G}");
         Console.WriteLine($"kernel:    {llama.Attention.Description}");
         Console.WriteLine($"tokenizer: {llama.Tokenizer.Kind}, threads: {threads}, KV cache: {llama.Options.KvElementType.ShortName()}");
+        Console.WriteLine($"weights:   {DescribeWeightMemory(llama)}");
         if (llama.KernelWarning is { } warning)
             Console.Error.WriteLine(warning);
         Console.WriteLine();
@@ -177,7 +190,23 @@ internal static class GenerateCommand
         Console.WriteLine($"attention: {r.AttentionTime.TotalMilliseconds:N1} ms of {total * 1000:N1} ms ({100 * r.AttentionTime.TotalSeconds / Math.Max(total, 1e-9):N1}%), {r.Kernel}");
         Console.WriteLine($"KV cache:  {Bytes(r.KvCacheBytes)} {llama.Options.KvElementType.ShortName()} for {llama.Config.Layers} layers × {llama.Config.KvGroups} K/V heads; "
             + $"MHA (G = H = {llama.Config.Heads}) would need {Bytes(r.MhaKvCacheBytes)} ({(double)r.MhaKvCacheBytes / r.KvCacheBytes:N2}×)");
-        Console.WriteLine($"memory:    peak working set {Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}");
+        long inMemory = llama.WeightMemory == GgufTensorMemory.Mapped ? 0 : llama.FileBytes;
+        Console.WriteLine($"memory:    peak working set {Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}: the model {(inMemory > 0 ? "read into memory" : "file's pages mapped so far (shared with the page cache)")}, "
+            + $"{(inMemory > 0 ? Bytes(inMemory) + ", " : "")}the KV cache and activations");
+    }
+
+    private static string WeightMemoryName(GgufTensorMemory memory) => memory == GgufTensorMemory.Mapped ? "mapped" : "loaded";
+
+    /// <summary>Which weight memory ran (--weights) and how much of it the OS backs with 2 MiB pages.</summary>
+    private static string DescribeWeightMemory(LlamaModel llama)
+    {
+        string huge = llama.WeightHugePageBytes() is long bytes ? $", {(double)bytes / llama.FileBytes:P0} of it in 2 MiB pages" : "";
+        return llama.WeightMemory switch
+        {
+            GgufTensorMemory.Loaded => $"loaded into memory ({Bytes(llama.FileBytes)}{huge}); --weights mapped maps the file instead",
+            GgufTensorMemory.Mapped => $"memory-mapped from the file ({Bytes(llama.FileBytes)}{huge}); --weights loaded reads them into memory",
+            _ => $"built in, held in managed memory ({Bytes(llama.FileBytes)})",
+        };
     }
 
     private static string Bytes(long bytes) => bytes switch

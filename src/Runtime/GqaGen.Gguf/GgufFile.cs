@@ -5,7 +5,7 @@ using System.IO.MemoryMappedFiles;
 namespace GqaGen.Gguf;
 
 /// <summary>A parsed GGUF file (llama.cpp's model format): version, metadata, tensor descriptions, and the
-/// tensor bytes, memory-mapped when opened from a path.</summary>
+/// tensor bytes, memory-mapped or read into memory when opened from a path (<see cref="GgufTensorMemory"/>).</summary>
 /// <remarks>
 /// Malformed or truncated input throws <see cref="GgufFormatException"/> only. Metadata and tensor descriptions are
 /// read eagerly into managed objects and stay usable after <see cref="Dispose"/>; tensor data does not, and the spans
@@ -18,7 +18,8 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly ReadOnlyMemory<byte> _memory;
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
-    private byte* _pointer;
+    private readonly LoadedFileMemory? _loaded;
+    private byte* _pointer; // the file's first byte when mapped or loaded; null for caller memory
     private int _disposed;
     // In-memory data is pinned on the first TensorPointer call (weight matrices keep raw pointers into it) and
     // unpinned by Dispose; files that never hand out a pointer never pin.
@@ -26,14 +27,48 @@ public sealed unsafe class GgufFile : IDisposable
     private MemoryHandle _pin;
     private byte* _pinnedPointer;
 
-    private GgufFile(GgufLayout layout, ReadOnlyMemory<byte> memory, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* pointer, long length)
+    private GgufFile(GgufLayout layout, ReadOnlyMemory<byte> memory, MemoryMappedFile? map, MemoryMappedViewAccessor? view,
+        LoadedFileMemory? loaded, byte* pointer, long length)
     {
         _layout = layout;
         _memory = memory;
         _map = map;
         _view = view;
+        _loaded = loaded;
         _pointer = pointer;
         Length = length;
+        TensorMemory = map is not null ? GgufTensorMemory.Mapped : loaded is not null ? GgufTensorMemory.Loaded : GgufTensorMemory.CallerMemory;
+    }
+
+    /// <summary>Opens the file at <paramref name="path"/> as <paramref name="options"/> say: memory-mapped (the default,
+    /// as <see cref="Open(string)"/>) or read into memory of its own (<see cref="GgufTensorMemory.Loaded"/>, reporting
+    /// progress and checking <paramref name="cancellationToken"/> between chunks), then parses it.</summary>
+    /// <exception cref="GgufFormatException">The file is not a valid GGUF v2 or v3 file.</exception>
+    /// <exception cref="IOException">The file cannot be opened, mapped or read.</exception>
+    /// <exception cref="OutOfMemoryException">Loaded: the memory for the file cannot be reserved.</exception>
+    /// <exception cref="OperationCanceledException">Loaded: cancelled while reading.</exception>
+    public static GgufFile Open(string path, GgufOpenOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (options is null || options.TensorMemory == GgufTensorMemory.Mapped)
+            return Open(path);
+        LoadedFileMemory memory;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
+        {
+            if (stream.Length == 0)
+                throw new GgufFormatException("the file is empty", 0);
+            memory = LoadedFileMemory.Read(stream, options.Progress, cancellationToken);
+        }
+        try
+        {
+            var layout = GgufParser.Parse(memory.Pointer, memory.Length);
+            return new GgufFile(layout, default, null, null, memory, memory.Pointer, memory.Length);
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Memory-maps the file at <paramref name="path"/> read-only and parses it.</summary>
@@ -59,7 +94,7 @@ public sealed unsafe class GgufFile : IDisposable
             acquired = true;
             pointer += view.PointerOffset;
             var layout = GgufParser.Parse(pointer, length);
-            return new GgufFile(layout, default, map, view, pointer, length);
+            return new GgufFile(layout, default, map, view, null, pointer, length);
         }
         catch
         {
@@ -82,7 +117,7 @@ public sealed unsafe class GgufFile : IDisposable
         GgufLayout layout;
         using (var pin = data.Pin())
             layout = GgufParser.Parse((byte*)pin.Pointer, data.Length);
-        return new GgufFile(layout, data, null, null, null, data.Length);
+        return new GgufFile(layout, data, null, null, null, null, data.Length);
     }
 
     /// <summary>Parses GGUF bytes held in an array; the returned file reads tensor data from <paramref name="data"/>.</summary>
@@ -105,8 +140,30 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>The length of the file in bytes.</summary>
     public long Length { get; }
 
-    /// <summary>Whether tensor data is read from a memory-mapped file (<see cref="Open"/>) rather than from memory.</summary>
+    /// <summary>Whether tensor data is read from a memory-mapped file (<see cref="Open(string)"/>) rather than from memory.</summary>
     public bool IsMemoryMapped => _map is not null;
+
+    /// <summary>Where the tensor bytes live: mapped, loaded into the file's own memory, or the caller's memory.</summary>
+    public GgufTensorMemory TensorMemory { get; }
+
+    /// <summary>
+    /// How many bytes of the file's memory the OS backs with 2 MiB pages right now (Linux, from /proc/self/smaps: a
+    /// loaded file's <c>AnonHugePages</c>, a mapped one's <c>FilePmdMapped</c>); null for caller memory, on other
+    /// systems, or when the map cannot be read. A mapped file's figure grows as pages are touched.
+    /// </summary>
+    public long? HugePageBytes()
+    {
+        if (IsDisposed)
+            return null;
+        if (_loaded is not null)
+            return _loaded.HugePageBytes();
+        if (_map is not null && OperatingSystem.IsLinux())
+        {
+            nuint start = (nuint)_pointer - (nuint)_view!.PointerOffset;
+            return ProcessMemoryMap.HugePageBytes(start & ~(nuint)4095, (nuint)_pointer + (nuint)Length + 4096);
+        }
+        return null;
+    }
 
     /// <summary>The metadata key-value pairs, in file order when enumerated.</summary>
     public IReadOnlyDictionary<string, GgufValue> Metadata => _layout.Metadata;
@@ -249,7 +306,7 @@ public sealed unsafe class GgufFile : IDisposable
         (long start, long size) = CheckedTensorRange(tensor);
         if (size > Array.MaxLength)
             throw new NotSupportedException($"Tensor '{tensor.Name}' is {size} bytes, too large for one span; read it in parts.");
-        return _map is not null
+        return _pointer is not null
             ? new ReadOnlySpan<byte>(_pointer + start, (int)size)
             : _memory.Span.Slice((int)start, (int)size);
     }
@@ -261,7 +318,7 @@ public sealed unsafe class GgufFile : IDisposable
     public byte* TensorPointer(GgufTensorInfo tensor)
     {
         (long start, _) = CheckedTensorRange(tensor);
-        if (_map is not null)
+        if (_pointer is not null)
             return _pointer + start;
         lock (_pinGate)
         {
@@ -292,8 +349,8 @@ public sealed unsafe class GgufFile : IDisposable
         return (start, size);
     }
 
-    /// <summary>Unmaps the file (if it was opened from a path) or unpins its in-memory data. Metadata and tensor
-    /// descriptions remain readable.</summary>
+    /// <summary>Unmaps the file or frees the memory it was loaded into (if it was opened from a path), or unpins the
+    /// caller's data. Metadata and tensor descriptions remain readable.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -313,5 +370,10 @@ public sealed unsafe class GgufFile : IDisposable
             _view.Dispose();
         }
         _map?.Dispose();
+        if (_loaded is not null)
+        {
+            _pointer = null;
+            _loaded.Dispose();
+        }
     }
 }

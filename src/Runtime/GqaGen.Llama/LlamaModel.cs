@@ -34,17 +34,31 @@ public sealed class LlamaModel : IDisposable
             : null;
     }
 
-    /// <summary>Memory-maps and loads the model at <paramref name="path"/>; the model owns the file.</summary>
+    /// <summary>Loads the model at <paramref name="path"/>, its weights in the memory
+    /// <see cref="LlamaModelOptions.WeightMemory"/> names; the model owns the file.</summary>
     /// <exception cref="GgufFormatException">The file is not valid GGUF (truncated, corrupt, absurd sizes).</exception>
     /// <exception cref="InvalidDataException">Valid GGUF, but a key or tensor the model needs is missing or inconsistent (named in the message).</exception>
     /// <exception cref="NotSupportedException">Another architecture, tensor type or tokenizer (named in the message).</exception>
     /// <exception cref="InvalidOperationException"><see cref="GqaKernelChoice.Generated"/> and no generated kernel matches the layout.</exception>
-    public static LlamaModel Load(string path, LlamaModelOptions? options = null)
+    public static LlamaModel Load(string path, LlamaModelOptions? options = null) => Load(path, options, progress: null);
+
+    /// <summary>
+    /// As <see cref="Load(string, LlamaModelOptions?)"/>, reporting the bytes read to <paramref name="progress"/> while
+    /// the weights are read into memory (<see cref="GgufTensorMemory.Loaded"/>: seconds for a multi-GB file) and
+    /// checking <paramref name="cancellationToken"/> between chunks.
+    /// </summary>
+    /// <exception cref="GgufFormatException">The file is not valid GGUF (truncated, corrupt, absurd sizes).</exception>
+    /// <exception cref="InvalidDataException">Valid GGUF, but a key or tensor the model needs is missing or inconsistent (named in the message).</exception>
+    /// <exception cref="NotSupportedException">Another architecture, tensor type or tokenizer (named in the message).</exception>
+    /// <exception cref="InvalidOperationException"><see cref="GqaKernelChoice.Generated"/> and no generated kernel matches the layout.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while the file was read.</exception>
+    public static LlamaModel Load(string path, LlamaModelOptions? options, IProgress<GgufLoadProgress>? progress, CancellationToken cancellationToken = default)
     {
-        GgufFile file = GgufFile.Open(path);
+        options ??= new LlamaModelOptions();
+        GgufFile file = GgufFile.Open(path, new GgufOpenOptions { TensorMemory = options.WeightMemory, Progress = progress }, cancellationToken);
         try
         {
-            return new LlamaModel(file, ownsFile: true, options ?? new LlamaModelOptions());
+            return new LlamaModel(file, ownsFile: true, options);
         }
         catch
         {
@@ -85,6 +99,18 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>When the generic kernel runs for want of a [GqaLayout]: one line saying so, with the exact attribute to add.</summary>
     public string? KernelWarning { get; }
+
+    /// <summary>Where the weights live: mapped from the file, loaded into the model's own memory (see
+    /// <see cref="LlamaModelOptions.WeightMemory"/>), or a caller's memory (a <see cref="GgufFile"/> parsed from bytes).</summary>
+    public GgufTensorMemory WeightMemory => _file.TensorMemory;
+
+    /// <summary>Bytes of the weights' memory the OS backs with 2 MiB pages now (Linux; null elsewhere or for caller
+    /// memory): the check that <see cref="GgufTensorMemory.Loaded"/>'s huge-page request took effect.</summary>
+    public long? WeightHugePageBytes() => _file.HugePageBytes();
+
+    /// <summary>The size of the model file (all of it is in memory when <see cref="WeightMemory"/> is
+    /// <see cref="GgufTensorMemory.Loaded"/>).</summary>
+    public long FileBytes => _file.Length;
 
     /// <summary>The storage type of the projection matrices (that of <c>blk.0.attn_q.weight</c>).</summary>
     public GgmlType WeightType => Weights.Blocks[0].Query.Type;

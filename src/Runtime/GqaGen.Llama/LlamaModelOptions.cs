@@ -1,3 +1,5 @@
+using GqaGen.Gguf;
+
 namespace GqaGen.Llama;
 
 /// <summary>How a <see cref="LlamaModel"/> runs.</summary>
@@ -32,4 +34,19 @@ public sealed class LlamaModelOptions
         init => field = Enum.IsDefined(value) ? value
             : throw new ArgumentOutOfRangeException(nameof(KvElementType), value, $"Unknown KV element type; expected one of {string.Join(", ", Enum.GetNames<KvElementType>())}.");
     } = KvElementType.Float16;
+
+    /// <summary>
+    /// How the weights reach the kernels when the model is loaded from a path: <see cref="GgufTensorMemory.Loaded"/>
+    /// (the default) reads the file into the model's own memory with transparent huge pages requested;
+    /// <see cref="GgufTensorMemory.Mapped"/> maps it (instant, shared with other processes, no copy in memory, but
+    /// streamed through 4 KiB pages). The default comes from measurements on F16, Q8_0 and Q4_K_M files: see
+    /// docs/benchmarks.md ("Weight memory"). Ignored by <see cref="LlamaModel.Load(GgufFile, LlamaModelOptions?)"/>,
+    /// whose file is already open.
+    /// </summary>
+    public GgufTensorMemory WeightMemory
+    {
+        get;
+        init => field = value is GgufTensorMemory.Mapped or GgufTensorMemory.Loaded ? value
+            : throw new ArgumentOutOfRangeException(nameof(WeightMemory), value, $"Weights are {GgufTensorMemory.Mapped} or {GgufTensorMemory.Loaded}; got {value}.");
+    } = GgufTensorMemory.Loaded;
 }
