@@ -71,6 +71,7 @@ internal static class GenerateCommand
                 MaxTokens = settings.MaxTokens,
                 ContextLength = settings.Context,
                 TruncatePromptFromLeft = settings.TruncatePrompt,
+                PromptProgress = new ProgressLine("prompt"),
                 StopSequences = settings.Stop,
                 Sampling = new SamplingOptions
                 {
@@ -81,7 +82,7 @@ internal static class GenerateCommand
 
             using GgufFile file = modelFile is null
                 ? BuiltInModel()
-                : GgufFile.Open(modelFile.FullName, new GgufOpenOptions { TensorMemory = options.WeightMemory, Progress = new LoadProgressLine(modelFile.Name) });
+                : GgufFile.Open(modelFile.FullName, new GgufOpenOptions { TensorMemory = options.WeightMemory, Progress = new ProgressLine($"loading {modelFile.Name}") });
             using LlamaModel llama = LlamaModel.Load(file, options);
             Describe(llama, modelFile, threads);
             if (settings.Context > llama.Config.ContextLength)
@@ -127,10 +128,16 @@ internal static class GenerateCommand
             GenerationResult? result = null;
             // Created before anything is printed: a prompt that does not fit is refused here, before any work.
             IAsyncEnumerable<GenerationUpdate> stream = new TextGenerator(llama).GenerateStreamingAsync(prompt, generation, cancel.Token);
-            Console.Out.Flush();
-            Console.Write(prompt);
+            // The prompt is echoed once it has run, so that its progress line (stderr, while it runs) never lands in
+            // the middle of the text.
+            bool echoed = false;
             await foreach (GenerationUpdate update in stream)
             {
+                if (!echoed)
+                {
+                    Console.Write(prompt);
+                    echoed = true;
+                }
                 Console.Write(update.Text);
                 tokens += update.Tokens.Count;
                 result = update.Result ?? result;

@@ -36,6 +36,13 @@ public sealed record GenerationOptions
     /// </summary>
     public bool TruncatePromptFromLeft { get; init; }
 
+    /// <summary>
+    /// Receives the prompt's progress after each chunk of <see cref="LlamaSession.PrefillChunk"/> tokens while it runs
+    /// (the tokens a reused prefix saves are not counted); null (default) for none. Called synchronously on the thread
+    /// that runs the forward passes: a handler that draws a progress bar should be quick.
+    /// </summary>
+    public IProgress<PrefillProgress>? PromptProgress { get; init; }
+
     /// <summary>Whether to stop at an end-of-generation token (EOS, Llama 3's &lt;|eot_id|&gt;). Default true.</summary>
     public bool StopAtEndOfSequence { get; init; } = true;
 

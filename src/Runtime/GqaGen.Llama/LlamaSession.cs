@@ -156,7 +156,19 @@ public sealed class LlamaSession : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A token is not in the vocabulary.</exception>
     /// <exception cref="InvalidOperationException">The tokens do not fit in the cache, or another call is running on
     /// this session.</exception>
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken) => Prefill(tokens, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Prefill(ReadOnlySpan{int}, CancellationToken)"/>, reporting to <paramref name="progress"/> after each
+    /// chunk of <see cref="PrefillChunk"/> tokens (synchronously, on the thread running the prefill: keep the handler
+    /// short, or hand the value on to another thread yourself).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before a chunk.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tokens"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token is not in the vocabulary.</exception>
+    /// <exception cref="InvalidOperationException">The tokens do not fit in the cache, or another call is running on
+    /// this session.</exception>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, IProgress<PrefillProgress>? progress, CancellationToken cancellationToken)
     {
         if (tokens.IsEmpty)
             throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
@@ -167,6 +179,7 @@ public sealed class LlamaSession : IDisposable
         Enter();
         // All or nothing: a failure or cancellation in a later chunk must not leave the earlier chunks counted as context.
         int first = Position;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             for (int start = 0; start < tokens.Length; start += PrefillChunk)
@@ -174,6 +187,7 @@ public sealed class LlamaSession : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 int count = Math.Min(PrefillChunk, tokens.Length - start);
                 Run(tokens.Slice(start, count), computeLogits: start + count == tokens.Length);
+                progress?.Report(new PrefillProgress(start + count, tokens.Length, Stopwatch.GetElapsedTime(started)));
             }
         }
         catch

@@ -60,7 +60,7 @@ internal sealed class GenerationRun : IDisposable
         if (!session.CanRewind(reused))
             reused = 0; // a wrapped sliding-window ring: only starting over is possible
         session.Rewind(reused);
-        session.Prefill(_prompt.AsSpan(reused), cancellationToken);
+        session.Prefill(_prompt.AsSpan(reused), _options.PromptProgress, cancellationToken);
         _evaluated = _prompt.Length - reused;
         _prefillTicks = Stopwatch.GetTimestamp() - started;
 
