@@ -210,9 +210,9 @@ internal static class GenerateCommand
         string huge = llama.WeightHugePageBytes() is long bytes ? $", {(double)bytes / llama.FileBytes:P0} of it in 2 MiB pages" : "";
         return llama.WeightMemory switch
         {
-            GgufTensorMemory.Loaded => $"loaded into memory ({Bytes(llama.FileBytes)}{huge}); --weights mapped maps the file instead",
-            GgufTensorMemory.Mapped => $"memory-mapped from the file ({Bytes(llama.FileBytes)}{huge}); --weights loaded reads them into memory",
-            _ => $"built in, held in managed memory ({Bytes(llama.FileBytes)})",
+            GgufTensorMemory.Loaded => $"loaded into memory ({llama.FileBytes / 1e9:N2} GB{huge}); --weights mapped maps the file instead",
+            GgufTensorMemory.Mapped => $"memory-mapped from the file ({llama.FileBytes / 1e9:N2} GB{huge}); --weights loaded reads them into memory",
+            _ => $"built in, held in managed memory ({llama.FileBytes / 1e6:N2} MB)",
         };
     }
 
