@@ -437,27 +437,14 @@ internal static class KernelEmitter
 
     private static void EmitDecode(SourceWriter w, LayoutSpec layout, VectorPlan avx512, VectorPlan avx2)
     {
-        KvStorageTypes others = KvStorageTypes.All & ~layout.KvElementTypes;
         w.Line("// Checks the arguments once, then runs the decode driver compiled for the cache's storage type.");
         using (w.Block("public static void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp)"))
         {
             w.Line("GqaGuard.CheckDecode(Shape, query, cache, layer, positions, output, logSumExp);");
             EmitWindowCheck(w, layout);
-            using (w.Block("switch (cache.ElementType)"))
-            {
-                foreach (KvStorageTypes type in KvStorage.In(layout.KvElementTypes))
-                {
-                    w.Line($"case KvElementType.{KvStorage.Name(type)}:");
-                    w.Line($"    DecodeSlots<{KvStorage.RowsStruct(type)}>(query, cache, layer, positions, output, logSumExp);");
-                    w.Line("    break;");
-                }
-                w.Line(others == KvStorageTypes.None
-                    ? "// Not reached: every storage type a KvCache can hold has a driver above."
-                    : $"// The drivers are not compiled for {KvStorage.Describe(others)} (KvElementTypes): the generic kernel decodes those caches, correctly and more slowly.");
-                w.Line("default:");
-                w.Line("    GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);");
-                w.Line("    break;");
-            }
+            EmitStorageSwitch(w, layout, rows => $"DecodeSlots<{rows}>(query, cache, layer, positions, output, logSumExp);",
+                "GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);",
+                others => $"// The drivers are not compiled for {others} (KvElementTypes): the generic kernel decodes those caches, correctly and more slowly.");
         }
         w.Line();
         w.Line("// Maps the positions onto the cache's slots: a sliding window keeps only the last W positions, and where they wrap");
@@ -510,7 +497,6 @@ internal static class KernelEmitter
 
     private static void EmitPrefill(SourceWriter w, LayoutSpec layout)
     {
-        KvStorageTypes others = KvStorageTypes.All & ~layout.KvElementTypes;
         const string Parameters = "ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool";
         const string Arguments = "queries, cache, layer, firstPosition, count, output, pool";
         w.Line("// Checks the arguments once, then runs the tiled prefill driver compiled for the cache's storage type.");
@@ -518,21 +504,8 @@ internal static class KernelEmitter
         {
             w.Line("GqaGuard.CheckPrefill(Shape, queries, cache, layer, firstPosition, count, output);");
             EmitWindowCheck(w, layout);
-            using (w.Block("switch (cache.ElementType)"))
-            {
-                foreach (KvStorageTypes type in KvStorage.In(layout.KvElementTypes))
-                {
-                    w.Line($"case KvElementType.{KvStorage.Name(type)}:");
-                    w.Line($"    PrefillRows<{KvStorage.RowsStruct(type)}>({Arguments});");
-                    w.Line("    break;");
-                }
-                w.Line(others == KvStorageTypes.None
-                    ? "// Not reached: every storage type a KvCache can hold has a driver above."
-                    : $"// No driver for {KvStorage.Describe(others)} (KvElementTypes): the generic kernel prefills those caches.");
-                w.Line("default:");
-                w.Line($"    GenericGqaKernel.Prefill(Shape, {Arguments});");
-                w.Line("    break;");
-            }
+            EmitStorageSwitch(w, layout, rows => $"PrefillRows<{rows}>({Arguments});", $"GenericGqaKernel.Prefill(Shape, {Arguments});",
+                others => $"// No driver for {others} (KvElementTypes): the generic kernel prefills those caches.");
         }
         w.Line();
         w.Line($"// One driver for every storage type: the runtime's tiled kernel, which the JIT compiles per row format and per Dims,");
@@ -545,6 +518,30 @@ internal static class KernelEmitter
         {
             w.Line("public static int HeadDim => " + layout.HeadDim.ToString(CultureInfo.InvariantCulture) + ";");
             w.Line("public static int HeadsPerGroup => " + layout.HeadsPerGroup.ToString(CultureInfo.InvariantCulture) + ";");
+        }
+    }
+
+    /// <summary>Writes <c>switch (cache.ElementType)</c> with a case per storage type the layout covers, calling
+    /// <paramref name="driverCall"/>(row-format struct), and a default that calls <paramref name="genericCall"/> under a comment
+    /// (<paramref name="uncoveredComment"/>(the uncovered types), or "not reached" when every type is covered).</summary>
+    private static void EmitStorageSwitch(SourceWriter w, LayoutSpec layout, System.Func<string, string> driverCall, string genericCall,
+        System.Func<string, string> uncoveredComment)
+    {
+        KvStorageTypes others = KvStorageTypes.All & ~layout.KvElementTypes;
+        using (w.Block("switch (cache.ElementType)"))
+        {
+            foreach (KvStorageTypes type in KvStorage.In(layout.KvElementTypes))
+            {
+                w.Line($"case KvElementType.{KvStorage.Name(type)}:");
+                w.Line("    " + driverCall(KvStorage.RowsStruct(type)));
+                w.Line("    break;");
+            }
+            w.Line(others == KvStorageTypes.None
+                ? "// Not reached: every storage type a KvCache can hold has a driver above."
+                : uncoveredComment(KvStorage.Describe(others)));
+            w.Line("default:");
+            w.Line("    " + genericCall);
+            w.Line("    break;");
         }
     }
 
