@@ -196,6 +196,57 @@ public static unsafe partial class GenericGqaKernel
         return scored;
     }
 
+    /// <summary>Elements of the output rows <see cref="AccumulateValues4"/> holds in registers at once: four Vector512.</summary>
+    private const int PrefillValueStep = 4 * 16;
+
+    /// <summary>
+    /// Four rows: <c>o_r = o_r · α_r + Σ_{j &lt; n} w[r · wStride + j] · V_j</c>, for a d that is a multiple of 64. Four
+    /// vectors of each row stay in 16 registers while the V rows stream past, so each V vector loaded feeds four FMAs
+    /// (the decode kernel's two-head form feeds two: prefill has more query rows per K/V row to share the load).
+    /// </summary>
+    private static void AccumulateValues4<TRows>(ref float o, ref byte v, ref float w, int wStride, int n, ReadOnlySpan<float> alphas, int d, int rowBytes)
+        where TRows : struct, IKvRowFormat
+    {
+        Vector512<float> s0 = Vector512.Create(alphas[0]), s1 = Vector512.Create(alphas[1]), s2 = Vector512.Create(alphas[2]), s3 = Vector512.Create(alphas[3]);
+        ref float o1 = ref Unsafe.Add(ref o, d), o2 = ref Unsafe.Add(ref o, 2 * d), o3 = ref Unsafe.Add(ref o, 3 * d);
+        ref float w1 = ref Unsafe.Add(ref w, wStride), w2 = ref Unsafe.Add(ref w, 2 * wStride), w3 = ref Unsafe.Add(ref w, 3 * wStride);
+        for (int offset = 0; offset < d; offset += PrefillValueStep)
+        {
+            nuint at = (nuint)offset;
+            Vector512<float> a0 = Vector512.LoadUnsafe(ref o, at) * s0, a1 = Vector512.LoadUnsafe(ref o, at + 16) * s0;
+            Vector512<float> a2 = Vector512.LoadUnsafe(ref o, at + 32) * s0, a3 = Vector512.LoadUnsafe(ref o, at + 48) * s0;
+            Vector512<float> b0 = Vector512.LoadUnsafe(ref o1, at) * s1, b1 = Vector512.LoadUnsafe(ref o1, at + 16) * s1;
+            Vector512<float> b2 = Vector512.LoadUnsafe(ref o1, at + 32) * s1, b3 = Vector512.LoadUnsafe(ref o1, at + 48) * s1;
+            Vector512<float> c0 = Vector512.LoadUnsafe(ref o2, at) * s2, c1 = Vector512.LoadUnsafe(ref o2, at + 16) * s2;
+            Vector512<float> c2 = Vector512.LoadUnsafe(ref o2, at + 32) * s2, c3 = Vector512.LoadUnsafe(ref o2, at + 48) * s2;
+            Vector512<float> e0 = Vector512.LoadUnsafe(ref o3, at) * s3, e1 = Vector512.LoadUnsafe(ref o3, at + 16) * s3;
+            Vector512<float> e2 = Vector512.LoadUnsafe(ref o3, at + 32) * s3, e3 = Vector512.LoadUnsafe(ref o3, at + 48) * s3;
+            ref byte row = ref v;
+            for (int j = 0; j < n; j++)
+            {
+                Vector512<float> v0 = TRows.Load512(ref row, offset), v1 = TRows.Load512(ref row, offset + 16);
+                Vector512<float> v2 = TRows.Load512(ref row, offset + 32), v3 = TRows.Load512(ref row, offset + 48);
+                Vector512<float> x = Vector512.Create(Unsafe.Add(ref w, j));
+                a0 = Vector512.FusedMultiplyAdd(v0, x, a0); a1 = Vector512.FusedMultiplyAdd(v1, x, a1);
+                a2 = Vector512.FusedMultiplyAdd(v2, x, a2); a3 = Vector512.FusedMultiplyAdd(v3, x, a3);
+                x = Vector512.Create(Unsafe.Add(ref w1, j));
+                b0 = Vector512.FusedMultiplyAdd(v0, x, b0); b1 = Vector512.FusedMultiplyAdd(v1, x, b1);
+                b2 = Vector512.FusedMultiplyAdd(v2, x, b2); b3 = Vector512.FusedMultiplyAdd(v3, x, b3);
+                x = Vector512.Create(Unsafe.Add(ref w2, j));
+                c0 = Vector512.FusedMultiplyAdd(v0, x, c0); c1 = Vector512.FusedMultiplyAdd(v1, x, c1);
+                c2 = Vector512.FusedMultiplyAdd(v2, x, c2); c3 = Vector512.FusedMultiplyAdd(v3, x, c3);
+                x = Vector512.Create(Unsafe.Add(ref w3, j));
+                e0 = Vector512.FusedMultiplyAdd(v0, x, e0); e1 = Vector512.FusedMultiplyAdd(v1, x, e1);
+                e2 = Vector512.FusedMultiplyAdd(v2, x, e2); e3 = Vector512.FusedMultiplyAdd(v3, x, e3);
+                row = ref Unsafe.Add(ref row, rowBytes);
+            }
+            a0.StoreUnsafe(ref o, at); a1.StoreUnsafe(ref o, at + 16); a2.StoreUnsafe(ref o, at + 32); a3.StoreUnsafe(ref o, at + 48);
+            b0.StoreUnsafe(ref o1, at); b1.StoreUnsafe(ref o1, at + 16); b2.StoreUnsafe(ref o1, at + 32); b3.StoreUnsafe(ref o1, at + 48);
+            c0.StoreUnsafe(ref o2, at); c1.StoreUnsafe(ref o2, at + 16); c2.StoreUnsafe(ref o2, at + 32); c3.StoreUnsafe(ref o2, at + 48);
+            e0.StoreUnsafe(ref o3, at); e1.StoreUnsafe(ref o3, at + 16); e2.StoreUnsafe(ref o3, at + 32); e3.StoreUnsafe(ref o3, at + 48);
+        }
+    }
+
     /// <summary>For every row r: <c>o_r = o_r · α_r + Σ_{j &lt; n} weights[r · stride + j] · V_j</c>.</summary>
     private static void AccumulatePrefillBlock<TRows>(GqaKernelPath path, Span<float> oTile, int rows, int d, int rowBytes,
         ReadOnlySpan<byte> blockValues, int n, Span<float> weights, int stride, Span<float> alphas)
@@ -209,6 +260,11 @@ public static unsafe partial class GenericGqaKernel
             int lastOffset = d - Vector512<float>.Count;
             Vector512<float> lastMask = GqaSimd.LastLanes512(d % 16 == 0 ? 16 : d % 16);
             int r = 0;
+            if (d % PrefillValueStep == 0)
+            {
+                for (; r + 4 <= rows; r += 4)
+                    AccumulateValues4<TRows>(ref Unsafe.Add(ref o, r * d), ref v, ref Unsafe.Add(ref w, r * stride), stride, n, alphas.Slice(r, 4), d, rowBytes);
+            }
             for (; r + 2 <= rows; r += 2)
                 AccumulateValues2<TRows>(ref Unsafe.Add(ref o, r * d), ref v, ref Unsafe.Add(ref w, r * stride), stride, n, alphas[r], alphas[r + 1], d, rowBytes, lastOffset, lastMask);
             for (; r < rows; r++)
