@@ -16,7 +16,7 @@ internal static class KernelEmitter
     /// <summary>Members every layout adds to the annotated type, whatever its vector plan.</summary>
     public static readonly string[] FixedMemberNames =
         ["Heads", "KvGroups", "HeadDim", "HeadsPerGroup", "Scale", "SlidingWindow", "KvElementTypes", "Shape", "ActivePath",
-         "CreateCache", "AppendKv", "Decode", "DecodeScalar"];
+         "CreateCache", "AppendKv", "Decode", "DecodeScalar", "Prefill"];
 
     /// <summary>Namespace of the implementation classes; the annotated type holds only its public surface and forwarders.</summary>
     public const string ImplementationNamespace = "GqaGen.Generated";
@@ -177,6 +177,15 @@ internal static class KernelEmitter
         w.Signature("public static void Decode", $"{ReadOnlySpan} query, {Cache} cache, int layer, int length, {Span} output");
         w.Line($"    => Decode(query, cache, layer, {Range}.FromLength(length), output, default);");
 
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Attends a block of <paramref name=\"count\"/> query tokens ((count, Heads × HeadDim) floats) at positions <paramref name=\"firstPosition\"/> onwards causally over the cache:");
+        w.Line("/// query i (position p) sees positions max(0, p − W + 1) … p, W the cache's sliding window (0 for none). Append the block's K/V first (AppendKv for each");
+        w.Line("/// of its positions), then call this. <paramref name=\"pool\"/> spreads the (group, query tile) work items over its threads; null runs on the calling thread.");
+        w.Line("/// </summary>");
+        w.Signature("public static void Prefill", $"{ReadOnlySpan} queries, {Cache} cache, int layer, int firstPosition, int count, {Span} output, global::GqaGen.ComputePool? pool = null");
+        w.Line($"    => {implementation}.Prefill(queries, cache, layer, firstPosition, count, output, pool);");
+
         string rawParameters = RawPathParameters(qualified: true);
         foreach (VectorPlan plan in new[] { avx512, avx2 })
         {
@@ -206,7 +215,7 @@ internal static class KernelEmitter
             w.Line("using global::System.Runtime.CompilerServices;");
             w.Line("using global::System.Runtime.InteropServices;");
             w.Line("using global::System.Runtime.Intrinsics;");
-            foreach (string type in new[] { "GqaSimd", "IKvRowFormat" }.Concat(KvStorage.In(layout.KvElementTypes).Select(KvStorage.RowsStruct)))
+            foreach (string type in new[] { "GqaSimd", "IKvRowFormat", "IPrefillDims" }.Concat(KvStorage.In(layout.KvElementTypes).Select(KvStorage.RowsStruct)))
                 w.Line($"using {type} = global::GqaGen.Kernels.{type};");
             w.Line();
             w.Line($"/// <summary>The kernels behind {layout.FullName}'s Decode and AppendKv, specialized for its layout.</summary>");
@@ -226,6 +235,8 @@ internal static class KernelEmitter
                 EmitAppend(w, layout, avx512, avx2);
                 w.Line();
                 EmitDecode(w, layout, avx512, avx2);
+                w.Line();
+                EmitPrefill(w, layout);
                 if (avx512.Applies)
                 {
                     w.Line();
@@ -263,11 +274,17 @@ internal static class KernelEmitter
                   $"One decode driver per vector width serves every storage type: it is generic over the row format, and the JIT compiles it once for {(rows.Length == 1 ? "" : "each of ")}{JoinList(rows)}, " +
                   "inlining that format's loads, which widen the stored elements to floats in registers." +
                   (others == KvStorageTypes.None ? "</para>" : $" Caches of other storage types ({JoinList(KvStorage.In(others).Select(KvStorage.ShortName).ToArray())}) decode through the generic kernel.</para>"));
+        w.DocText($"<para>Prefill runs the runtime's tiled causal kernel (GenericGqaKernel.PrefillTiled) with this layout's HeadDim {layout.HeadDim} and {perGroup} heads per group as JIT-time constants: " +
+                  $"tiles of {PrefillTileTokens(layout)} query token{(PrefillTileTokens(layout) == 1 ? "" : "s")} × {perGroup} heads ({PrefillTileTokens(layout) * perGroup} query rows) per K/V group read each K/V block once, " +
+                  "with an online softmax per row and the causal mask on the diagonal block only.</para>");
         foreach (VectorPlan plan in new[] { avx512, avx2 })
             w.DocText($"<para>{plan.Name}: {DescribePlan(plan, perGroup)}</para>");
         w.DocText("<para>Scalar: the runtime's generic scalar loop (GenericGqaKernel), tiles of 16 positions.</para>");
         w.Line("/// </remarks>");
     }
+
+    /// <summary>Query tokens per prefill tile: the runtime kernel's rule, 16 query rows (at least one token).</summary>
+    private static int PrefillTileTokens(LayoutSpec layout) => System.Math.Max(1, 16 / layout.HeadsPerGroup);
 
     /// <summary>"a", "a and b", "a, b and c".</summary>
     private static string JoinList(string[] items)
@@ -420,27 +437,14 @@ internal static class KernelEmitter
 
     private static void EmitDecode(SourceWriter w, LayoutSpec layout, VectorPlan avx512, VectorPlan avx2)
     {
-        KvStorageTypes others = KvStorageTypes.All & ~layout.KvElementTypes;
         w.Line("// Checks the arguments once, then runs the decode driver compiled for the cache's storage type.");
         using (w.Block("public static void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp)"))
         {
             w.Line("GqaGuard.CheckDecode(Shape, query, cache, layer, positions, output, logSumExp);");
             EmitWindowCheck(w, layout);
-            using (w.Block("switch (cache.ElementType)"))
-            {
-                foreach (KvStorageTypes type in KvStorage.In(layout.KvElementTypes))
-                {
-                    w.Line($"case KvElementType.{KvStorage.Name(type)}:");
-                    w.Line($"    DecodeSlots<{KvStorage.RowsStruct(type)}>(query, cache, layer, positions, output, logSumExp);");
-                    w.Line("    break;");
-                }
-                w.Line(others == KvStorageTypes.None
-                    ? "// Not reached: every storage type a KvCache can hold has a driver above."
-                    : $"// The drivers are not compiled for {KvStorage.Describe(others)} (KvElementTypes): the generic kernel decodes those caches, correctly and more slowly.");
-                w.Line("default:");
-                w.Line("    GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);");
-                w.Line("    break;");
-            }
+            EmitStorageSwitch(w, layout, rows => $"DecodeSlots<{rows}>(query, cache, layer, positions, output, logSumExp);",
+                "GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);",
+                others => $"// The drivers are not compiled for {others} (KvElementTypes): the generic kernel decodes those caches, correctly and more slowly.");
         }
         w.Line();
         w.Line("// Maps the positions onto the cache's slots: a sliding window keeps only the last W positions, and where they wrap");
@@ -488,6 +492,56 @@ internal static class KernelEmitter
                 w.Line($"    GenericGqaKernel.DecodeScalar<{RowsParameter}>(Shape, {RawPathArguments});");
                 w.Line("    break;");
             }
+        }
+    }
+
+    private static void EmitPrefill(SourceWriter w, LayoutSpec layout)
+    {
+        const string Parameters = "ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool";
+        const string Arguments = "queries, cache, layer, firstPosition, count, output, pool";
+        w.Line("// Checks the arguments once, then runs the tiled prefill driver compiled for the cache's storage type.");
+        using (w.Block($"public static void Prefill({Parameters})"))
+        {
+            w.Line("GqaGuard.CheckPrefill(Shape, queries, cache, layer, firstPosition, count, output);");
+            EmitWindowCheck(w, layout);
+            EmitStorageSwitch(w, layout, rows => $"PrefillRows<{rows}>({Arguments});", $"GenericGqaKernel.Prefill(Shape, {Arguments});",
+                others => $"// No driver for {others} (KvElementTypes): the generic kernel prefills those caches.");
+        }
+        w.Line();
+        w.Line($"// One driver for every storage type: the runtime's tiled kernel, which the JIT compiles per row format and per Dims,");
+        w.Line($"// folding d = {layout.HeadDim} and {layout.HeadsPerGroup} heads per group into its loop bounds, tile sizes and tail masks.");
+        using (StorageGenericMethod(w, "private static void PrefillRows", Parameters))
+            w.Line($"GenericGqaKernel.PrefillTiled<{RowsParameter}, Dims>(Shape, {Arguments});");
+        w.Line();
+        w.Line("/// <summary>This layout's numbers as JIT-time constants for the prefill kernel.</summary>");
+        using (w.Block("private readonly struct Dims : IPrefillDims"))
+        {
+            w.Line("public static int HeadDim => " + layout.HeadDim.ToString(CultureInfo.InvariantCulture) + ";");
+            w.Line("public static int HeadsPerGroup => " + layout.HeadsPerGroup.ToString(CultureInfo.InvariantCulture) + ";");
+        }
+    }
+
+    /// <summary>Writes <c>switch (cache.ElementType)</c> with a case per storage type the layout covers, calling
+    /// <paramref name="driverCall"/>(row-format struct), and a default that calls <paramref name="genericCall"/> under a comment
+    /// (<paramref name="uncoveredComment"/>(the uncovered types), or "not reached" when every type is covered).</summary>
+    private static void EmitStorageSwitch(SourceWriter w, LayoutSpec layout, System.Func<string, string> driverCall, string genericCall,
+        System.Func<string, string> uncoveredComment)
+    {
+        KvStorageTypes others = KvStorageTypes.All & ~layout.KvElementTypes;
+        using (w.Block("switch (cache.ElementType)"))
+        {
+            foreach (KvStorageTypes type in KvStorage.In(layout.KvElementTypes))
+            {
+                w.Line($"case KvElementType.{KvStorage.Name(type)}:");
+                w.Line("    " + driverCall(KvStorage.RowsStruct(type)));
+                w.Line("    break;");
+            }
+            w.Line(others == KvStorageTypes.None
+                ? "// Not reached: every storage type a KvCache can hold has a driver above."
+                : uncoveredComment(KvStorage.Describe(others)));
+            w.Line("default:");
+            w.Line("    " + genericCall);
+            w.Line("    break;");
         }
     }
 

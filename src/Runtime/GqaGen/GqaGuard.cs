@@ -28,6 +28,42 @@ public static class GqaGuard
             throw new ArgumentException("logSumExp overlaps query or output; pass a separate buffer.", nameof(logSumExp));
     }
 
+    /// <summary>
+    /// Checks the arguments of a prefill call against <paramref name="shape"/>: <paramref name="count"/> query tokens at
+    /// positions <paramref name="firstPosition"/> … <paramref name="firstPosition"/> + <paramref name="count"/> − 1, whose
+    /// K/V the caller has appended already, and, for a ring cache, that every query's window is still in the ring.
+    /// </summary>
+    public static void CheckPrefill(GqaShape shape, ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output)
+    {
+        CheckCache(shape, cache, layer);
+        if (count < 0)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A prefill block holds 0 or more query tokens; got {count}.");
+        if (firstPosition < 0)
+            throw new ArgumentOutOfRangeException(nameof(firstPosition), firstPosition, $"The first query position cannot be negative; got {firstPosition}.");
+        if ((long)firstPosition + count > cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(count), count,
+                $"Query positions {firstPosition} to {(long)firstPosition + count - 1} reach past the cache capacity {cache.Capacity} (positions 0 to {cache.Capacity - 1}); create the cache with a larger capacity.");
+        long expected = (long)count * shape.QueryLength;
+        if (queries.Length != expected)
+            throw new ArgumentException($"queries has {queries.Length} elements; expected {expected} (count {count} × Heads × HeadDim {shape.QueryLength} for {shape}).", nameof(queries));
+        if (output.Length != expected)
+            throw new ArgumentException($"output has {output.Length} elements; expected {expected} (count {count} × Heads × HeadDim {shape.QueryLength} for {shape}).", nameof(output));
+        if (queries.Overlaps(output))
+            throw new ArgumentException("output overlaps queries; prefilling in place is not supported. Pass a separate output buffer.", nameof(output));
+        if (cache.SlidingWindow > 0 && count > 0)
+        {
+            // The oldest position any query of the block reads is the first query's window start; the newest is the last
+            // query's own. All of them must still be in the ring after the block's K/V was appended.
+            int oldest = Math.Max(0, firstPosition - cache.SlidingWindow + 1);
+            long needed = (long)firstPosition + count - oldest;
+            if (needed > cache.Slots)
+                throw new ArgumentOutOfRangeException(nameof(count), count,
+                    $"A block of {count} queries from position {firstPosition} with sliding window {cache.SlidingWindow} reads positions {oldest} to {(long)firstPosition + count - 1} ({needed} positions), "
+                    + $"but the ring holds {cache.Slots} slots, so appending the block overwrote the oldest of them. Prefill in blocks of at most {Math.Max(1, cache.Slots - (firstPosition - oldest))} queries "
+                    + $"(Slots − W + 1 = {Math.Max(1, cache.Slots - cache.SlidingWindow + 1)} once past the first window), appending each block just before it, or use the overload that appends.");
+        }
+    }
+
     /// <summary>Checks the arguments of an append call against <paramref name="shape"/>.</summary>
     public static void CheckAppend(GqaShape shape, KvCache cache, int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
     {

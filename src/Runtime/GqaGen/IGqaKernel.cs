@@ -35,4 +35,14 @@ public interface IGqaKernel
     /// the log of the softmax denominator (for merging split-KV partial results).
     /// </summary>
     static abstract void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp);
+
+    /// <summary>
+    /// Attends a block of <paramref name="count"/> query tokens (<c>count × Heads × HeadDim</c> floats, token-major) at
+    /// positions <paramref name="firstPosition"/> … <paramref name="firstPosition"/> + <paramref name="count"/> − 1
+    /// causally over the cache: query i sees positions max(0, p − W + 1) … p (p its own position, W the cache's sliding
+    /// window, 0 for none). Append the block's keys and values first (<see cref="AppendKv"/> for each of its positions),
+    /// then call this. A cache of a storage type the layout has no driver for runs the generic kernel, as
+    /// <see cref="Decode"/> does. See <see cref="GenericGqaKernel.Prefill"/> for the tiling and threading.
+    /// </summary>
+    static abstract void Prefill(ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool);
 }

@@ -12,7 +12,8 @@ namespace GqaGen;
 /// one K/V head, consecutive slots are consecutive rows of <see cref="RowBytes"/> bytes, so a decode step streams each
 /// group's rows front to back.</para>
 /// <para>Without a window, position p is slot p and the cache holds <see cref="Capacity"/> positions. With a window W,
-/// the cache is a ring of <see cref="Slots"/> = min(W, capacity) rows per group: position p lives in slot p mod
+/// the cache is a ring of <see cref="Slots"/> = min(W, capacity) rows per group (or more, if asked for, so that a
+/// prefill block and the window before it fit together): position p lives in slot p mod
 /// <see cref="Slots"/>, so appending never runs out of room (up to <see cref="Capacity"/>), and a decode over positions
 /// [s, e) attends to positions e − W ≤ j &lt; e only, i.e. a query at position p sees p − W &lt; j ≤ p
 /// (Hugging Face's and llama.cpp's definition: Mistral's <c>sliding_window</c>, llama.cpp's <c>n_swa</c>).</para>
@@ -39,10 +40,15 @@ public sealed unsafe class KvCache : IDisposable
     /// with one it holds the last <paramref name="slidingWindow"/> (so a ring may be given <see cref="int.MaxValue"/>).</param>
     /// <param name="elementType">How elements are stored.</param>
     /// <param name="slidingWindow">0 for none, else W: decode attends to the last W positions of its range only.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A count is negative or zero where it must be positive, or one layer's K region would exceed <see cref="int.MaxValue"/> bytes.</exception>
+    /// <param name="ringSlots">With a window: rows per group of the ring, at least W (0 for W). A ring of S &gt; W slots lets a
+    /// prefill block of up to S − W + 1 queries be appended and then attended at once (every query's window is still
+    /// in the ring); a ring of W slots takes one query at a time once the positions pass the first window. Capped at
+    /// <paramref name="capacity"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative or zero where it must be positive, <paramref name="ringSlots"/> is
+    /// set without a window or below it, or one layer's K region would exceed <see cref="int.MaxValue"/> bytes.</exception>
     /// <exception cref="ArgumentException"><paramref name="elementType"/> is not a known element type, or the shape is uninitialized.</exception>
     /// <exception cref="OutOfMemoryException">The memory cannot be allocated.</exception>
-    public KvCache(GqaShape shape, int layers, int capacity, KvElementType elementType = KvElementType.Float32, int slidingWindow = 0)
+    public KvCache(GqaShape shape, int layers, int capacity, KvElementType elementType = KvElementType.Float32, int slidingWindow = 0, int ringSlots = 0)
     {
         if (shape.Heads == 0)
             throw new ArgumentException("The shape is uninitialized (default(GqaShape)); create it with new GqaShape(heads, kvGroups, headDim).", nameof(shape));
@@ -55,7 +61,12 @@ public sealed unsafe class KvCache : IDisposable
         if (slidingWindow < 0)
             throw new ArgumentOutOfRangeException(nameof(slidingWindow), slidingWindow, $"A sliding window must be positive (or 0 for none); got {slidingWindow}.");
 
-        int slots = slidingWindow > 0 ? Math.Min(capacity, slidingWindow) : capacity;
+        if (ringSlots != 0 && (slidingWindow == 0 || ringSlots < slidingWindow))
+            throw new ArgumentOutOfRangeException(nameof(ringSlots), ringSlots, slidingWindow == 0
+                ? $"ringSlots sizes the ring of a sliding-window cache; this cache has no window, so it holds every position. Pass 0, or a sliding window."
+                : $"A ring must hold at least the window: ringSlots {ringSlots} is below the sliding window {slidingWindow}. Pass 0 (a ring of {slidingWindow} slots) or at least {slidingWindow}.");
+
+        int slots = slidingWindow > 0 ? Math.Min(capacity, Math.Max(slidingWindow, ringSlots)) : capacity;
         int rowBytes = elementType.RowBytes(shape.HeadDim);
         long regionBytes = (long)shape.KvGroups * slots * rowBytes;
         if (regionBytes > int.MaxValue)
@@ -94,7 +105,8 @@ public sealed unsafe class KvCache : IDisposable
     /// <summary>The sliding window W (decode attends to the last W positions of its range), or 0 for none.</summary>
     public int SlidingWindow { get; }
 
-    /// <summary>Rows each group holds per layer: <see cref="Capacity"/> without a window, min(W, capacity) with one.</summary>
+    /// <summary>Rows each group holds per layer: <see cref="Capacity"/> without a window, min(W, capacity) with one (or
+    /// min(ringSlots, capacity) where a larger ring was asked for).</summary>
     public int Slots { get; }
 
     /// <summary>Bytes one row (one position of one K/V head) occupies: <see cref="KvElementTypeExtensions.RowBytes"/>.</summary>

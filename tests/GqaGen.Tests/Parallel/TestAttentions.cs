@@ -23,6 +23,9 @@ internal sealed class ReferenceAttention(GqaShape shape) : GqaAttention(shape)
 
     public override void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default)
         => GqaReference.Decode(Shape, query, cache, layer, positions, output, logSumExp);
+
+    public override void Prefill(ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool = null)
+        => GqaReference.Prefill(Shape, queries, cache, layer, firstPosition, count, output);
 }
 
 /// <summary>
@@ -50,6 +53,9 @@ internal sealed class ObservedAttention(GqaAttention inner, Action<KvRange> befo
         beforeDecode(positions);
         inner.Decode(query, cache, layer, positions, output, logSumExp);
     }
+
+    public override void Prefill(ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool = null)
+        => inner.Prefill(queries, cache, layer, firstPosition, count, output, pool);
 }
 
 /// <summary>The bindings split decoding is tested over, by name (serializable theory data).</summary>

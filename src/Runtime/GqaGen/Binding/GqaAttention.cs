@@ -84,6 +84,88 @@ public abstract class GqaAttention
     public void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp, ComputePool? pool)
         => SplitKvDecode.Decode(this, query, cache, layer, positions, output, logSumExp, pool);
 
+    /// <summary>
+    /// Attends a block of <paramref name="count"/> prompt tokens causally over the cache, tiled so that each K/V row is read
+    /// once per tile of queries rather than once per query (see <see cref="GenericGqaKernel.Prefill"/>): query i, at
+    /// position p = <paramref name="firstPosition"/> + i, attends to positions max(0, p − W + 1) … p (W the cache's sliding
+    /// window; 0 for none), exactly as <see cref="Decode(ReadOnlySpan{float}, KvCache, int, KvRange, Span{float}, Span{float})"/>
+    /// over [0, p + 1) would.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Order: append first.</b> The block's own keys and values must already be in the cache: call
+    /// <see cref="AppendKv"/> for positions <paramref name="firstPosition"/> … <paramref name="firstPosition"/> + <paramref name="count"/> − 1,
+    /// then <c>Prefill</c>. (<see cref="AppendAndPrefill"/> does both, in sub-blocks a ring cache can hold.)</para>
+    /// <para><b>Rings.</b> With a sliding window the ring must still hold every query's window after the block is
+    /// appended: (firstPosition + count) − max(0, firstPosition − W + 1) ≤ <see cref="KvCache.Slots"/>; otherwise an
+    /// <see cref="ArgumentOutOfRangeException"/> names the numbers.</para>
+    /// <para><b>Threads.</b> Work items (K/V group × tile of query tokens) are dealt round-robin to <paramref name="pool"/>'s
+    /// threads; each item is computed identically whoever runs it, so any thread count gives the same bits.</para>
+    /// </remarks>
+    /// <param name="queries">(count, Heads × HeadDim) query elements, token-major.</param>
+    /// <param name="cache">The K/V cache; it must hold this binding's layout and the block's K/V.</param>
+    /// <param name="layer">The cache layer to read.</param>
+    /// <param name="firstPosition">Position of the first query token.</param>
+    /// <param name="count">Number of query tokens (0 does nothing).</param>
+    /// <param name="output">Receives (count, Heads × HeadDim) outputs; must not overlap <paramref name="queries"/>.</param>
+    /// <param name="pool">Threads to spread the work over; null runs on the calling thread.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length, the spans overlap, or the cache holds another layout (or window, for a windowed layout).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layer or positions are outside the cache, or a ring no longer holds every query's window.</exception>
+    /// <exception cref="ObjectDisposedException">The cache or the pool has been disposed.</exception>
+    public abstract void Prefill(ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool = null);
+
+    /// <summary>
+    /// Appends the block's keys and values and attends its queries, as <see cref="AppendKv"/> for each position followed
+    /// by <see cref="Prefill"/>, cut into sub-blocks that a ring cache can hold (each sub-block is appended just before it
+    /// is attended): with a sliding window W over a ring of S slots, at most S − W + 1 queries per sub-block once the
+    /// positions pass the first window. Without a window the whole block is one sub-block.
+    /// </summary>
+    /// <param name="queries">(count, Heads × HeadDim) query elements.</param>
+    /// <param name="keys">(count, KvGroups × HeadDim) key elements for positions firstPosition onwards.</param>
+    /// <param name="values">(count, KvGroups × HeadDim) value elements.</param>
+    /// <param name="cache">The K/V cache.</param>
+    /// <param name="layer">The cache layer.</param>
+    /// <param name="firstPosition">Position of the first token.</param>
+    /// <param name="count">Number of tokens.</param>
+    /// <param name="output">Receives (count, Heads × HeadDim) outputs.</param>
+    /// <param name="pool">Threads to spread the attention over; null runs on the calling thread.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length, or the cache holds another layout.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layer or positions are outside the cache.</exception>
+    public void AppendAndPrefill(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, KvCache cache, int layer,
+        int firstPosition, int count, Span<float> output, ComputePool? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        long kvLength = (long)count * Shape.KvLength;
+        if (keys.Length != kvLength)
+            throw new ArgumentException($"keys has {keys.Length} elements; expected {kvLength} (count {count} × KvGroups × HeadDim {Shape.KvLength} for {Shape}).", nameof(keys));
+        if (values.Length != kvLength)
+            throw new ArgumentException($"values has {values.Length} elements; expected {kvLength} (count {count} × KvGroups × HeadDim {Shape.KvLength} for {Shape}).", nameof(values));
+        // The sizes and positions of the whole block are checked before anything is written; AppendKv and Prefill check
+        // the cache, layer and ring for each sub-block.
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPosition);
+        long expected = (long)count * Shape.QueryLength;
+        if (queries.Length != expected || output.Length != expected)
+            throw new ArgumentException($"queries and output have {queries.Length} and {output.Length} elements; expected {expected} each (count {count} × Heads × HeadDim {Shape.QueryLength} for {Shape}).", queries.Length != expected ? nameof(queries) : nameof(output));
+        if ((long)firstPosition + count > cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Positions {firstPosition} to {(long)firstPosition + count - 1} reach past the cache capacity {cache.Capacity}.");
+
+        int q = Shape.QueryLength, kv = Shape.KvLength;
+        for (int done = 0, part; done < count; done += part)
+        {
+            int position = firstPosition + done;
+            part = count - done;
+            if (cache.SlidingWindow > 0)
+            {
+                // The sub-block's first query reads back to max(0, position − W + 1); the ring must hold that and the sub-block.
+                int held = cache.Slots - (position - Math.Max(0, position - cache.SlidingWindow + 1));
+                part = Math.Min(part, Math.Max(1, held));
+            }
+            for (int i = done; i < done + part; i++)
+                AppendKv(cache, layer, firstPosition + i, keys.Slice(i * kv, kv), values.Slice(i * kv, kv));
+            Prefill(queries.Slice(done * q, part * q), cache, layer, position, part, output.Slice(done * q, part * q), pool);
+        }
+    }
+
     /// <summary>The binding for the generated kernel of <typeparamref name="TKernel"/>.</summary>
     public static GqaAttention For<TKernel>() where TKernel : IGqaKernel => new Generated<TKernel>();
 
@@ -117,6 +199,9 @@ public abstract class GqaAttention
 
         public override void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default) =>
             TKernel.Decode(query, cache, layer, positions, output, logSumExp);
+
+        public override void Prefill(ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool = null) =>
+            TKernel.Prefill(queries, cache, layer, firstPosition, count, output, pool);
     }
 
     private sealed class GenericBinding(GqaShape shape) : GqaAttention(shape)
@@ -136,5 +221,8 @@ public abstract class GqaAttention
 
         public override void Decode(ReadOnlySpan<float> query, KvCache cache, int layer, KvRange positions, Span<float> output, Span<float> logSumExp = default) =>
             GenericGqaKernel.Decode(Shape, query, cache, layer, positions, output, logSumExp);
+
+        public override void Prefill(ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output, ComputePool? pool = null) =>
+            GenericGqaKernel.Prefill(Shape, queries, cache, layer, firstPosition, count, output, pool);
     }
 }

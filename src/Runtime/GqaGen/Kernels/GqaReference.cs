@@ -64,6 +64,26 @@ public static class GqaReference
         GC.KeepAlive(cache);
     }
 
+    /// <summary>
+    /// The causal attention of a block of <paramref name="count"/> query tokens, one token at a time: query i (position
+    /// p = <paramref name="firstPosition"/> + i) is <see cref="Decode"/> over positions [0, p + 1), which the cache's
+    /// sliding window, if any, narrows to the last W of them. The block's K/V must be appended first.
+    /// </summary>
+    /// <param name="shape">The layout.</param>
+    /// <param name="queries">(count, Heads × HeadDim) query elements.</param>
+    /// <param name="cache">The K/V cache, holding positions up to the last query's.</param>
+    /// <param name="layer">The layer to read.</param>
+    /// <param name="firstPosition">Position of the first query.</param>
+    /// <param name="count">Number of query tokens.</param>
+    /// <param name="output">Receives (count, Heads × HeadDim) outputs.</param>
+    public static void Prefill(GqaShape shape, ReadOnlySpan<float> queries, KvCache cache, int layer, int firstPosition, int count, Span<float> output)
+    {
+        GqaGuard.CheckPrefill(shape, queries, cache, layer, firstPosition, count, output);
+        int length = shape.QueryLength;
+        for (int i = 0; i < count; i++)
+            Decode(shape, queries.Slice(i * length, length), cache, layer, new KvRange(0, firstPosition + i + 1), output.Slice(i * length, length));
+    }
+
     /// <summary>The K or V rows query head <paramref name="head"/> attends to, copied out of its group: (position, headDim).</summary>
     private static double[,] RepeatKv(GqaShape shape, KvCache cache, int layer, bool values, int head, KvRange positions)
     {
