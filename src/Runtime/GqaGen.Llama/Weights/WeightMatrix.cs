@@ -160,8 +160,8 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for <paramref name="tokens"/> inputs at once (prompt
-    /// prefill): each weight row is read from memory once per block of tokens (all of them, up to about 512 KiB of
-    /// X), and each block of weights is dequantized once per four tokens. Row t of Y equals, bit for bit,
+    /// prefill), register-blocked (<see cref="MatMulKernel"/>): each tile of a few weight rows is dequantized once per
+    /// 48 tokens into an L1 panel, and each weight vector loaded is used for six tokens. Row t of Y equals, bit for bit,
     /// <see cref="MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/> of row t of X.
     /// </summary>
     /// <param name="x">The inputs, row-major <c>(tokens, Columns)</c>.</param>
@@ -322,7 +322,7 @@ public sealed unsafe class WeightMatrix
         if (job->Tokens == 1)
             MatVecKernel.MultiplyRows<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Y + start, count);
         else
-            MatVecKernel.MultiplyTokens<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Tokens, job->Y + start, job->YStride, count);
+            MatMulKernel.MultiplyTokens<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Tokens, job->Y + start, job->YStride, count);
     }
 
     /// <summary>Checks a shape against a type; returns the bytes per row.</summary>
