@@ -5,24 +5,15 @@ namespace GqaGen.Llama;
 
 internal static unsafe partial class MatMulKernel
 {
-    /// <summary>
-    /// The AVX-512 microkernels. A tile's accumulators follow <see cref="MatVecKernel"/>'s AVX-512 order: element
-    /// formats add <c>w[0..15] · x</c> of every group into <c>a</c> (first pass) and <c>w[16..31] · x</c> into
-    /// <c>b</c> (second pass); scaled-sum formats add <c>d · (q[0..15] · x + q[16..31] · x)</c> of the even groups
-    /// into one and of the odd groups into the other (the matrix-vector kernel's two alternating accumulators).
-    /// </summary>
+    /// <summary>The AVX-512 tiles: 12 rows × 32 tokens.</summary>
     private readonly struct Vector512Tiles : ITilePath
     {
-        /// <summary>Vectors per pass in a tile's accumulators: <see cref="MaxRowTile"/> rows × <see cref="TokenTile"/> tokens.</summary>
-        private const int PassVectors = MaxRowTile * TokenTile;
+        public static int RowTile => 12;
+
+        public static int TokenTile => 32;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static int RowTile<TFormat>()
-            where TFormat : IWeightFormat
-            => TFormat.ScalesBlockSums ? 2 : 4;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Pack<TFormat>(byte* row, int firstGroup, int groups, float* weights, float* scales, float* coefficients)
+        public static void Pack<TFormat>(byte* row, int firstGroup, int groups, float* weights, float* coefficients)
             where TFormat : IWeightFormat
         {
             nint offset = MatVecKernel.BlockOffset<TFormat>(firstGroup);
@@ -30,107 +21,91 @@ internal static unsafe partial class MatMulKernel
             for (int k = 0; k < groups; k++, MatVecKernel.NextGroup<TFormat>(ref offset, ref group))
             {
                 MatVecKernel.LoadBlock512<TFormat>(row + offset, group, coefficients, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale);
+                if (TFormat.ScalesBlockSums)
+                {
+                    // The format's weights d · q: exact products, so the bits of its Load.
+                    w0 *= scale;
+                    w1 *= scale;
+                }
                 w0.Store(weights + k * WeightBlock.Elements);
                 w1.Store(weights + k * WeightBlock.Elements + 16);
-                if (TFormat.ScalesBlockSums)
-                    scales[k] = scale.ToScalar();
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Tile<TFormat>(float** weights, float** scales, float** xs, int groups, float* accumulators)
-            where TFormat : IWeightFormat
-        {
-            var acc = (Vector512<float>*)accumulators;
-            if (TFormat.ScalesBlockSums)
-            {
-                ScaledPass512(weights[0], weights[1], scales[0], scales[1], xs, 0, groups, acc);
-                ScaledPass512(weights[0], weights[1], scales[0], scales[1], xs, 1, groups, acc + PassVectors);
-            }
-            else
-            {
-                nint end = (nint)groups * WeightBlock.Elements;
-                ElementPass512(weights[0], weights[1], weights[2], weights[3], xs, 0, end, acc);
-                ElementPass512(weights[0], weights[1], weights[2], weights[3], xs, 16, end, acc + PassVectors);
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Finish(float* accumulators, int row, int token)
-        {
-            var acc = (Vector512<float>*)accumulators + row * TokenTile + token;
-            return Vector512.Sum(acc[0] + acc[PassVectors]);
-        }
+        public static void Tile(float* panel, float* xt, nint stride, int columns, float* sums) => Tile512(panel, xt, stride, columns, sums);
     }
 
-    /// <summary>One pass of the AVX-512 element microkernel: 4 rows × 6 tokens, one accumulator each (24 zmm
-    /// registers), over the vectors at <c>start, start + 32, …</c> of the packed rows and of x.</summary>
+    /// <summary>
+    /// The AVX-512 microkernel: 12 rows × 32 tokens (24 accumulators of 16 tokens each, in
+    /// registers). Each step broadcasts one weight of each row and multiplies it into 2 vectors of x (the tokens'
+    /// column c, contiguous in the transposed block), so every weight loaded serves 32 tokens and every x vector
+    /// 12 rows; the tile's sums start at zero and are added to <paramref name="sums"/> at the end (rows
+    /// <paramref name="stride"/> floats apart).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ElementPass512(float* w0, float* w1, float* w2, float* w3, float** xs, nint start, nint end, Vector512<float>* acc)
+    private static void Tile512(float* panel, float* xt, nint stride, int columns, float* sums)
     {
-        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3], x4 = xs[4], x5 = xs[5];
-        Vector512<float> a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3], a04 = acc[4], a05 = acc[5];
-        Vector512<float> a10 = acc[6], a11 = acc[7], a12 = acc[8], a13 = acc[9], a14 = acc[10], a15 = acc[11];
-        Vector512<float> a20 = acc[12], a21 = acc[13], a22 = acc[14], a23 = acc[15], a24 = acc[16], a25 = acc[17];
-        Vector512<float> a30 = acc[18], a31 = acc[19], a32 = acc[20], a33 = acc[21], a34 = acc[22], a35 = acc[23];
-        for (nint c = start; c < end; c += WeightBlock.Elements)
+        Vector512<float> a0_0 = default, a0_1 = default;
+        Vector512<float> a1_0 = default, a1_1 = default;
+        Vector512<float> a2_0 = default, a2_1 = default;
+        Vector512<float> a3_0 = default, a3_1 = default;
+        Vector512<float> a4_0 = default, a4_1 = default;
+        Vector512<float> a5_0 = default, a5_1 = default;
+        Vector512<float> a6_0 = default, a6_1 = default;
+        Vector512<float> a7_0 = default, a7_1 = default;
+        Vector512<float> a8_0 = default, a8_1 = default;
+        Vector512<float> a9_0 = default, a9_1 = default;
+        Vector512<float> a10_0 = default, a10_1 = default;
+        Vector512<float> a11_0 = default, a11_1 = default;
+        for (nint c = 0; c < columns; c++, xt += stride)
         {
-            Vector512<float> v0 = Vector512.Load(w0 + c), v1 = Vector512.Load(w1 + c), v2 = Vector512.Load(w2 + c), v3 = Vector512.Load(w3 + c);
-            Column512(v0, v1, v2, v3, Vector512.Load(x0 + c), ref a00, ref a10, ref a20, ref a30);
-            Column512(v0, v1, v2, v3, Vector512.Load(x1 + c), ref a01, ref a11, ref a21, ref a31);
-            Column512(v0, v1, v2, v3, Vector512.Load(x2 + c), ref a02, ref a12, ref a22, ref a32);
-            Column512(v0, v1, v2, v3, Vector512.Load(x3 + c), ref a03, ref a13, ref a23, ref a33);
-            Column512(v0, v1, v2, v3, Vector512.Load(x4 + c), ref a04, ref a14, ref a24, ref a34);
-            Column512(v0, v1, v2, v3, Vector512.Load(x5 + c), ref a05, ref a15, ref a25, ref a35);
+            Vector512<float> x0 = Vector512.Load(xt), x1 = Vector512.Load(xt + 16);
+            Broadcast512(panel[c], x0, x1, ref a0_0, ref a0_1);
+            Broadcast512(panel[c + 1 * ChunkColumns], x0, x1, ref a1_0, ref a1_1);
+            Broadcast512(panel[c + 2 * ChunkColumns], x0, x1, ref a2_0, ref a2_1);
+            Broadcast512(panel[c + 3 * ChunkColumns], x0, x1, ref a3_0, ref a3_1);
+            Broadcast512(panel[c + 4 * ChunkColumns], x0, x1, ref a4_0, ref a4_1);
+            Broadcast512(panel[c + 5 * ChunkColumns], x0, x1, ref a5_0, ref a5_1);
+            Broadcast512(panel[c + 6 * ChunkColumns], x0, x1, ref a6_0, ref a6_1);
+            Broadcast512(panel[c + 7 * ChunkColumns], x0, x1, ref a7_0, ref a7_1);
+            Broadcast512(panel[c + 8 * ChunkColumns], x0, x1, ref a8_0, ref a8_1);
+            Broadcast512(panel[c + 9 * ChunkColumns], x0, x1, ref a9_0, ref a9_1);
+            Broadcast512(panel[c + 10 * ChunkColumns], x0, x1, ref a10_0, ref a10_1);
+            Broadcast512(panel[c + 11 * ChunkColumns], x0, x1, ref a11_0, ref a11_1);
         }
-        acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03; acc[4] = a04; acc[5] = a05;
-        acc[6] = a10; acc[7] = a11; acc[8] = a12; acc[9] = a13; acc[10] = a14; acc[11] = a15;
-        acc[12] = a20; acc[13] = a21; acc[14] = a22; acc[15] = a23; acc[16] = a24; acc[17] = a25;
-        acc[18] = a30; acc[19] = a31; acc[20] = a32; acc[21] = a33; acc[22] = a34; acc[23] = a35;
+        AddTo(sums, a0_0);
+        AddTo(sums + 16, a0_1);
+        AddTo(sums + 1 * stride, a1_0);
+        AddTo(sums + 1 * stride + 16, a1_1);
+        AddTo(sums + 2 * stride, a2_0);
+        AddTo(sums + 2 * stride + 16, a2_1);
+        AddTo(sums + 3 * stride, a3_0);
+        AddTo(sums + 3 * stride + 16, a3_1);
+        AddTo(sums + 4 * stride, a4_0);
+        AddTo(sums + 4 * stride + 16, a4_1);
+        AddTo(sums + 5 * stride, a5_0);
+        AddTo(sums + 5 * stride + 16, a5_1);
+        AddTo(sums + 6 * stride, a6_0);
+        AddTo(sums + 6 * stride + 16, a6_1);
+        AddTo(sums + 7 * stride, a7_0);
+        AddTo(sums + 7 * stride + 16, a7_1);
+        AddTo(sums + 8 * stride, a8_0);
+        AddTo(sums + 8 * stride + 16, a8_1);
+        AddTo(sums + 9 * stride, a9_0);
+        AddTo(sums + 9 * stride + 16, a9_1);
+        AddTo(sums + 10 * stride, a10_0);
+        AddTo(sums + 10 * stride + 16, a10_1);
+        AddTo(sums + 11 * stride, a11_0);
+        AddTo(sums + 11 * stride + 16, a11_1);
     }
 
-    /// <summary>One pass of the AVX-512 scaled-sum microkernel: 2 rows × 6 tokens, one accumulator each, over the
-    /// groups <c>first, first + 2, …</c> (one of the two alternating chains of the matrix-vector kernel).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaledPass512(float* w0, float* w1, float* s0, float* s1, float** xs, int first, int groups, Vector512<float>* acc)
-    {
-        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3], x4 = xs[4], x5 = xs[5];
-        Vector512<float> a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3], a04 = acc[4], a05 = acc[5];
-        Vector512<float> a10 = acc[6], a11 = acc[7], a12 = acc[8], a13 = acc[9], a14 = acc[10], a15 = acc[11];
-        for (int k = first; k < groups; k += 2)
-        {
-            nint c = (nint)k * WeightBlock.Elements;
-            Vector512<float> p0 = Vector512.Load(w0 + c), q0 = Vector512.Load(w0 + c + 16), d0 = Vector512.Create(s0[k]);
-            Vector512<float> p1 = Vector512.Load(w1 + c), q1 = Vector512.Load(w1 + c + 16), d1 = Vector512.Create(s1[k]);
-            ScaledColumn512(p0, q0, d0, p1, q1, d1, Vector512.Load(x0 + c), Vector512.Load(x0 + c + 16), ref a00, ref a10);
-            ScaledColumn512(p0, q0, d0, p1, q1, d1, Vector512.Load(x1 + c), Vector512.Load(x1 + c + 16), ref a01, ref a11);
-            ScaledColumn512(p0, q0, d0, p1, q1, d1, Vector512.Load(x2 + c), Vector512.Load(x2 + c + 16), ref a02, ref a12);
-            ScaledColumn512(p0, q0, d0, p1, q1, d1, Vector512.Load(x3 + c), Vector512.Load(x3 + c + 16), ref a03, ref a13);
-            ScaledColumn512(p0, q0, d0, p1, q1, d1, Vector512.Load(x4 + c), Vector512.Load(x4 + c + 16), ref a04, ref a14);
-            ScaledColumn512(p0, q0, d0, p1, q1, d1, Vector512.Load(x5 + c), Vector512.Load(x5 + c + 16), ref a05, ref a15);
-        }
-        acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03; acc[4] = a04; acc[5] = a05;
-        acc[6] = a10; acc[7] = a11; acc[8] = a12; acc[9] = a13; acc[10] = a14; acc[11] = a15;
-    }
-
-    /// <summary>One x vector against four rows' weight vectors, in the matrix-vector kernel's operand order.</summary>
+    /// <summary>One weight times two vectors of tokens' x, added to its row's two accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Column512(Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> x,
-        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    private static void Broadcast512(float weight, Vector512<float> x0, Vector512<float> x1, ref Vector512<float> a0, ref Vector512<float> a1)
     {
-        a0 = Vector512.MultiplyAddEstimate(w0, x, a0);
-        a1 = Vector512.MultiplyAddEstimate(w1, x, a1);
-        a2 = Vector512.MultiplyAddEstimate(w2, x, a2);
-        a3 = Vector512.MultiplyAddEstimate(w3, x, a3);
-    }
-
-    /// <summary>One token's group of x against two rows' quants: <c>a += d · (q[16..31] · x1 + q[0..15] · x0)</c>,
-    /// the matrix-vector kernel's expression.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScaledColumn512(Vector512<float> p0, Vector512<float> q0, Vector512<float> d0, Vector512<float> p1, Vector512<float> q1, Vector512<float> d1,
-        Vector512<float> x0, Vector512<float> x1, ref Vector512<float> a0, ref Vector512<float> a1)
-    {
-        a0 = Vector512.MultiplyAddEstimate(d0, Vector512.MultiplyAddEstimate(q0, x1, p0 * x0), a0);
-        a1 = Vector512.MultiplyAddEstimate(d1, Vector512.MultiplyAddEstimate(q1, x1, p1 * x0), a1);
+        var w = Vector512.Create(weight);
+        a0 = Vector512.MultiplyAddEstimate(w, x0, a0);
+        a1 = Vector512.MultiplyAddEstimate(w, x1, a1);
     }
 }

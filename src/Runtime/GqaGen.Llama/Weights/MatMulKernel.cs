@@ -1,59 +1,58 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GqaGen.Llama;
 
 /// <summary>
 /// The batched weight products behind <see cref="WeightMatrix.MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/>:
-/// <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for many tokens at once, register-blocked so that the work is bound by the
-/// FMA units rather than by dequantization or memory, on an AVX-512 and an AVX2 path (the scalar path, and batches
-/// of fewer than <see cref="TokenTile"/> tokens, use <see cref="MatVecKernel.MultiplyTokens{TFormat}"/>).
+/// <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for many tokens at once, register-blocked so that the FMA units, not
+/// dequantization or cache traffic, set the speed; an AVX-512 and an AVX2 path. The scalar path, and batches of fewer
+/// than <see cref="MinimumTokens"/> tokens, use the matrix-vector kernels (<see cref="MatVecKernel.MultiplyTokens{TFormat}"/>).
 /// </summary>
 /// <remarks>
-/// <para>The loop nest, per thread's slice of rows: tokens in blocks of <see cref="TokenBlock"/>; within a block,
-/// rows in tiles of a few rows (<see cref="ITilePath.RowTile{TFormat}"/>: 4 for AVX-512, 2 for AVX2, half that for
-/// the scaled-sum formats); within a row tile, columns in chunks of <see cref="ChunkGroups"/> 32-weight groups. Each
-/// chunk of the tile's rows is dequantized once into a small float panel in L1 (the quants and the group scales for
-/// <see cref="IWeightFormat.ScalesBlockSums"/> formats; F32 rows are read in place), then every
-/// <see cref="TokenTile"/>-token tile of the block runs the microkernel over it: rows × tokens accumulators held in
-/// registers (24 of the 32 zmm registers for F16), so each weight vector loaded is used for six tokens and each x
-/// vector for every row of the tile. Dequantization thus costs once per 48 tokens instead of once per token.</para>
-/// <para>Exactness: every (row, token) accumulates in exactly the order of <see cref="MatVecKernel"/>'s dot product on
-/// the same path: the same two vector accumulators, the same products in the same order, the same final
-/// <c>Sum(a + b)</c> plus the same partial last group. The accumulators are vectors, not scalars, so they cannot all
-/// stay in registers across the chunks: each tile's are kept in a buffer (about 24 KB, in L1/L2) between chunks, and
-/// the two accumulators of a row are advanced in two passes over the chunk (for element formats the first and second
-/// halves of each group; for scaled-sum formats the even and odd groups, which is how its two alternating
-/// accumulators split), which halves the registers one (row, token) needs. So row t of Y equals the matrix-vector
-/// product of row t of X bit for bit, whatever the thread count or batch size.</para>
-/// <para>Leftovers: a last token tile with fewer than six tokens repeats its last token, and a last row tile with
-/// fewer rows repeats its last row, in the microkernel only (the repeats are computed and dropped; nothing is read
-/// outside the given rows and tokens, and only the real outputs are written).</para>
+/// <para>The design is a small GEMM in the style of GotoBLAS/BLIS, with the tokens across vector lanes. Per thread's
+/// slice of rows and per block of up to <see cref="TokenBlock"/> tokens: the block of x is transposed once, so that
+/// column c of all its tokens is contiguous (zero-padded to whole token tiles). Rows go in panels of
+/// <see cref="PanelRows"/>; columns in chunks of <see cref="ChunkColumns"/>. Each chunk of a panel's rows is
+/// dequantized once (per token block) into a float panel (96 KB, in L2), and each token tile's chunk of transposed x
+/// (32 KB on AVX-512, in L1) is then reused by every row tile of the panel. The microkernel keeps 12 rows × 32 tokens
+/// of sums in 24 zmm registers (6 × 16 in 12 ymm on AVX2): per column it loads two vectors of x and broadcasts one weight
+/// per row, 24 FMAs for 14 loads, every weight used for 32 tokens and every x vector for 12 rows. Sums are kept
+/// per (row, token) in a small buffer between chunks.</para>
+/// <para>Accuracy: the weights are the same bits as the matrix-vector kernels' (the same dequantization), but the order
+/// of the fp32 sums differs: each output is the sum of its chunks' sums, each chunk summed in column order. So an output
+/// is not the bits of <see cref="WeightMatrix.MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/>; it meets
+/// the same bound, <c>|y − ref| ≤ 1e-5 · Σ_c |W[r, c] · x[c]|</c> (the rounding of a sum of at most
+/// 256 + columns / 256 terms). An output depends only on its row, its token's x and the path: not on the thread count,
+/// the other tokens, or where the token falls in a tile.</para>
+/// <para>Leftovers: a panel's missing rows are zero weights and a block's missing tokens zero x, computed and dropped;
+/// nothing outside the given rows and tokens is read and only the real outputs are written. The partial last group of
+/// an element-format row is added per output by <see cref="MatVecKernel.PartialBlock{TFormat}"/>.</para>
 /// </remarks>
 internal static unsafe partial class MatMulKernel
 {
-    /// <summary>Tokens per microkernel tile (the accumulators' second dimension).</summary>
-    public const int TokenTile = 6;
+    /// <summary>Fewer tokens than this go through the matrix-vector kernels: a token tile would be mostly padding.</summary>
+    public const int MinimumTokens = 16;
 
-    /// <summary>Tokens per block: the accumulator buffer holds one row tile × this many tokens, and each row tile's
-    /// weights are dequantized once per block.</summary>
-    public const int TokenBlock = 8 * TokenTile;
+    /// <summary>The most tokens per block: whole AVX-512 token tiles; each panel of weights is dequantized once per
+    /// block, so a block of 64 costs a dequantization per 64 uses of a weight.</summary>
+    public const int TokenBlock = 64;
 
-    /// <summary>32-weight groups per column chunk: 512 columns (a multiple of the K-quants' 8 groups per super-block),
-    /// so a chunk of x for the tile's six tokens (12 KB) and the tile's dequantized weights (8 KB) sit in L1.</summary>
-    public const int ChunkGroups = 16;
+    /// <summary>Rows per panel: a multiple of both paths' row tiles (12 and 6).</summary>
+    public const int PanelRows = 96;
 
-    /// <summary>The most rows a tile has on any path.</summary>
-    private const int MaxRowTile = 4;
+    /// <summary>Columns per chunk: one K-quant super-block (QK_K = 256), eight 32-weight groups. A panel chunk is
+    /// 96 × 256 floats (96 KB, L2); one token tile's transposed x chunk 256 × 32 floats (32 KB, L1).</summary>
+    public const int ChunkColumns = 256;
 
-    /// <summary>Floats of the accumulator buffer per token tile: two passes × rows × tokens × a 16-float vector (the
-    /// widest).</summary>
-    private const int TileFloats = 2 * MaxRowTile * TokenTile * 16;
+    /// <summary>The widest token tile (AVX-512), which the transposed block is padded to.</summary>
+    private const int MaxTokenTile = 32;
 
     /// <summary>
     /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for tokens <c>t</c> in <c>[0, tokens)</c> and rows
     /// <c>r</c> in <c>[0, rowCount)</c>; X's rows are <paramref name="columns"/> floats apart, Y's rows
-    /// <paramref name="yStride"/> floats apart. Each output is the same bits as
-    /// <see cref="MatVecKernel.MultiplyRows{TFormat}"/> on the same path.
+    /// <paramref name="yStride"/> floats apart.
     /// </summary>
     /// <remarks>No argument is checked: the caller guarantees the bytes of <paramref name="rowCount"/> rows,
     /// <paramref name="tokens"/> × <paramref name="columns"/> floats of x and the outputs.</remarks>
@@ -61,7 +60,7 @@ internal static unsafe partial class MatMulKernel
     public static void MultiplyTokens<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat
     {
-        if (tokens < TokenTile || path == GqaKernelPath.Scalar)
+        if (tokens < MinimumTokens || path == GqaKernelPath.Scalar)
             MatVecKernel.MultiplyTokens<TFormat>(path, rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
         else if (path == GqaKernelPath.Avx512)
             Run<Vector512Tiles, TFormat>(rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
@@ -75,94 +74,104 @@ internal static unsafe partial class MatMulKernel
         where TPath : ITilePath
         where TFormat : IWeightFormat
     {
-        int rowTile = TPath.RowTile<TFormat>();
         int groups = columns / WeightBlock.Elements;
-        const int TilesPerBlock = TokenBlock / TokenTile;
-        // Buffers on the stack, 64-byte aligned so that no vector load of them splits a cache line.
-        byte* accumulatorBytes = stackalloc byte[TilesPerBlock * TileFloats * sizeof(float) + 64];
-        float* accumulators = (float*)(((nint)accumulatorBytes + 63) & ~(nint)63);
-        byte* panelBytes = stackalloc byte[MaxRowTile * ChunkGroups * WeightBlock.Elements * sizeof(float) + 64];
-        float* panel = (float*)(((nint)panelBytes + 63) & ~(nint)63);
-        float* scales = stackalloc float[MaxRowTile * ChunkGroups];
-        float* coefficients = stackalloc float[IWeightFormat.MaxBlockCoefficients];
-        float** weights = stackalloc float*[MaxRowTile];
-        float** rowScales = stackalloc float*[MaxRowTile];
-        float** xs = stackalloc float*[TokenTile];
-
-        for (int t0 = 0; t0 < tokens; t0 += TokenBlock)
+        nint wholeColumns = (nint)groups * WeightBlock.Elements;
+        nint transposedFloats = wholeColumns * TokenBlock;
+        const int PanelFloats = PanelRows * ChunkColumns, SumFloats = PanelRows * TokenBlock;
+        // One allocation per call and thread for the transposed x (up to 1.4 MB for 5632 columns), the panel and the
+        // sums: too big for the stack of a pool thread, and small beside the work (2 · rows · columns · tokens flops).
+        float* memory = (float*)NativeMemory.AlignedAlloc((nuint)((transposedFloats + PanelFloats + SumFloats) * sizeof(float)), 64);
+        try
         {
-            int blockTokens = Math.Min(TokenBlock, tokens - t0);
-            int tiles = (blockTokens + TokenTile - 1) / TokenTile;
-            float* xBlock = x + (nint)t0 * columns;
-            for (int r0 = 0; r0 < rowCount; r0 += rowTile)
+            float* transposed = memory, panel = memory + transposedFloats, sums = panel + PanelFloats;
+            float* coefficients = stackalloc float[IWeightFormat.MaxBlockCoefficients];
+            for (int t0 = 0; t0 < tokens; t0 += TokenBlock)
             {
-                int tileRows = Math.Min(rowTile, rowCount - r0);
-                byte* tileStart = rows + r0 * rowBytes;
-                new Span<float>(accumulators, tiles * TileFloats).Clear();
-                for (int g0 = 0; g0 < groups; g0 += ChunkGroups)
+                int blockTokens = Math.Min(TokenBlock, tokens - t0);
+                int stride = (blockTokens + MaxTokenTile - 1) / MaxTokenTile * MaxTokenTile;
+                float* xBlock = x + (nint)t0 * columns;
+                Transpose(xBlock, columns, blockTokens, wholeColumns, transposed, stride);
+                for (int p0 = 0; p0 < rowCount; p0 += PanelRows)
                 {
-                    int chunkGroups = Math.Min(ChunkGroups, groups - g0);
-                    // Dequantize the chunk of the tile's rows once (F32 is read in place); missing rows repeat the last.
-                    for (int i = 0; i < rowTile; i++)
+                    int panelRows = Math.Min(PanelRows, rowCount - p0);
+                    int paddedRows = (panelRows + TPath.RowTile - 1) / TPath.RowTile * TPath.RowTile;
+                    byte* panelStart = rows + p0 * rowBytes;
+                    new Span<float>(sums, paddedRows * stride).Clear();
+                    for (int g0 = 0; g0 < groups; g0 += ChunkColumns / WeightBlock.Elements)
                     {
-                        if (i >= tileRows)
+                        int chunkGroups = Math.Min(ChunkColumns / WeightBlock.Elements, groups - g0);
+                        int chunkColumns = chunkGroups * WeightBlock.Elements;
+                        for (int i = 0; i < panelRows; i++)
+                            TPath.Pack<TFormat>(panelStart + i * rowBytes, g0, chunkGroups, panel + i * ChunkColumns, coefficients);
+                        for (int i = panelRows; i < paddedRows; i++)
+                            new Span<float>(panel + i * ChunkColumns, chunkColumns).Clear();
+                        float* xChunk = transposed + (nint)g0 * WeightBlock.Elements * stride;
+                        for (int tile = 0; tile < stride; tile += TPath.TokenTile)
                         {
-                            weights[i] = weights[tileRows - 1];
-                            rowScales[i] = rowScales[tileRows - 1];
-                        }
-                        else if (typeof(TFormat) == typeof(F32Format))
-                        {
-                            weights[i] = (float*)(tileStart + i * rowBytes) + (nint)g0 * WeightBlock.Elements;
-                            rowScales[i] = null;
-                        }
-                        else
-                        {
-                            weights[i] = panel + i * ChunkGroups * WeightBlock.Elements;
-                            rowScales[i] = scales + i * ChunkGroups;
-                            TPath.Pack<TFormat>(tileStart + i * rowBytes, g0, chunkGroups, weights[i], rowScales[i], coefficients);
+                            for (int r = 0; r < paddedRows; r += TPath.RowTile)
+                                TPath.Tile(panel + r * ChunkColumns, xChunk + tile, stride, chunkColumns, sums + r * stride + tile);
                         }
                     }
-                    for (int tile = 0; tile < tiles; tile++)
+                    for (int t = 0; t < blockTokens; t++)
                     {
-                        // Missing tokens of the last tile repeat its last token.
-                        for (int j = 0; j < TokenTile; j++)
-                            xs[j] = xBlock + (nint)Math.Min(tile * TokenTile + j, blockTokens - 1) * columns + g0 * WeightBlock.Elements;
-                        TPath.Tile<TFormat>(weights, rowScales, xs, chunkGroups, accumulators + tile * TileFloats);
+                        float* xt = xBlock + (nint)t * columns;
+                        float* yt = y + (nint)(t0 + t) * yStride + p0;
+                        for (int i = 0; i < panelRows; i++)
+                            yt[i] = sums[i * stride + t] + MatVecKernel.PartialBlock<TFormat>(panelStart + i * rowBytes, groups, columns, xt);
                     }
-                }
-                for (int t = 0; t < blockTokens; t++)
-                {
-                    float* tileAccumulators = accumulators + t / TokenTile * TileFloats;
-                    float* xt = xBlock + (nint)t * columns;
-                    float* yt = y + (nint)(t0 + t) * yStride + r0;
-                    for (int i = 0; i < tileRows; i++)
-                        yt[i] = TPath.Finish(tileAccumulators, i, t % TokenTile) + MatVecKernel.PartialBlock<TFormat>(tileStart + i * rowBytes, groups, columns, xt);
                 }
             }
         }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
     }
+
+    /// <summary>
+    /// Writes <c>transposed[c · stride + t] = x[t · columns + c]</c> for the block's <paramref name="tokens"/> and
+    /// columns <c>[0, wholeColumns)</c>, and zeros for the padding tokens <c>[tokens, stride)</c>.
+    /// </summary>
+    private static void Transpose(float* x, int columns, int tokens, nint wholeColumns, float* transposed, int stride)
+    {
+        for (nint c = 0; c < wholeColumns; c++)
+        {
+            float* destination = transposed + c * stride;
+            float* source = x + c;
+            int t = 0;
+            for (; t < tokens; t++)
+                destination[t] = source[(nint)t * columns];
+            for (; t < stride; t++)
+                destination[t] = 0;
+        }
+    }
+
+    /// <summary>Adds a tile's sums to the buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(float* sums, Vector512<float> value)
+        => Vector512.Store(Vector512.Load(sums) + value, sums);
+
+    /// <summary>Adds a tile's sums to the buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(float* sums, Vector256<float> value)
+        => Vector256.Store(Vector256.Load(sums) + value, sums);
 
     /// <summary>One instruction-set path of the microkernel; the JIT specializes <see cref="Run"/> per path and format.</summary>
     private interface ITilePath
     {
-        /// <summary>Rows per tile for <typeparamref name="TFormat"/> (at most <see cref="MaxRowTile"/>).</summary>
-        static abstract int RowTile<TFormat>()
-            where TFormat : IWeightFormat;
+        /// <summary>Rows per microkernel tile.</summary>
+        static abstract int RowTile { get; }
+
+        /// <summary>Tokens per microkernel tile (divides <see cref="MaxTokenTile"/>).</summary>
+        static abstract int TokenTile { get; }
 
         /// <summary>Dequantizes groups <c>[firstGroup, firstGroup + groups)</c> of a row into <paramref name="weights"/>
-        /// (32 floats per group, in column order): the weights, or the quants and each group's scale in
-        /// <paramref name="scales"/> for <see cref="IWeightFormat.ScalesBlockSums"/> formats. The values are those
-        /// the path's matrix-vector kernel uses, bit for bit.</summary>
-        static abstract void Pack<TFormat>(byte* row, int firstGroup, int groups, float* weights, float* scales, float* coefficients)
+        /// in column order: the weights the path's matrix-vector kernel multiplies by, bit for bit.</summary>
+        static abstract void Pack<TFormat>(byte* row, int firstGroup, int groups, float* weights, float* coefficients)
             where TFormat : IWeightFormat;
 
-        /// <summary>Advances one token tile's accumulators by <paramref name="groups"/> groups of the rows' packed
-        /// weights against the tokens' x, in the path's accumulation order.</summary>
-        static abstract void Tile<TFormat>(float** weights, float** scales, float** xs, int groups, float* accumulators)
-            where TFormat : IWeightFormat;
-
-        /// <summary>Row <paramref name="row"/>, token <paramref name="token"/> of a tile: <c>Sum(a + b)</c> of its two
-        /// accumulators.</summary>
-        static abstract float Finish(float* accumulators, int row, int token);
+        /// <summary>Adds <c>Σ_c panel[i · ChunkColumns + c] · xt[c · stride + j]</c> over <c>c</c> in
+        /// <c>[0, columns)</c> to <c>sums[i · stride + j]</c> for the tile's rows i and tokens j.</summary>
+        static abstract void Tile(float* panel, float* xt, nint stride, int columns, float* sums);
     }
 }

@@ -30,7 +30,7 @@ namespace GqaGen.Llama;
 /// bytes at 60 to 110 GB/s in cache and about 30 from DRAM. Reaching memory bandwidth takes the compute pool's
 /// threads (rows are split over them), or integer dot products on activations quantized to 8 bits, as ggml does,
 /// which would change the results.</para>
-/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the batched tiles),
+/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the 4-token tiles),
 /// because each accumulates its row in the same order: per path, a row's groups go into the same two accumulators,
 /// which are summed with <see cref="Vector512.Sum{T}(Vector512{T})"/> (or the 256-bit one) and added to the
 /// sequential sum of the partial last group. So a row's output does not depend on the thread count, the row slice
