@@ -20,6 +20,7 @@ internal static unsafe partial class MatMulKernel
             int group = MatVecKernel.GroupInBlock<TFormat>(firstGroup);
             for (int k = 0; k < groups; k++, MatVecKernel.NextGroup<TFormat>(ref offset, ref group))
             {
+                PrefetchNextChunk<TFormat>(row + offset);
                 MatVecKernel.LoadBlock256<TFormat>(row + offset, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> scale);
                 if (TFormat.ScalesBlockSums)
                 {

@@ -20,6 +20,7 @@ internal static unsafe partial class MatMulKernel
             int group = MatVecKernel.GroupInBlock<TFormat>(firstGroup);
             for (int k = 0; k < groups; k++, MatVecKernel.NextGroup<TFormat>(ref offset, ref group))
             {
+                PrefetchNextChunk<TFormat>(row + offset);
                 MatVecKernel.LoadBlock512<TFormat>(row + offset, group, coefficients, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale);
                 if (TFormat.ScalesBlockSums)
                 {

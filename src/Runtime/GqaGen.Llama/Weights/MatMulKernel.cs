@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Llama;
 
@@ -143,6 +144,27 @@ internal static unsafe partial class MatMulKernel
                 destination[t] = source[(nint)t * columns];
             for (; t < stride; t++)
                 destination[t] = 0;
+        }
+    }
+
+    /// <summary>
+    /// While a group of a row is packed, asks for the same group of the row's next chunk into L2: a chunk of a panel
+    /// is 96 short pieces of rows (1 KB of F32), too short for the hardware prefetchers, and without this the packing
+    /// waits on DRAM (F32 and F16 ran at about 60 % of peak, the quantized types, fewer bytes, at 70 to 78 %). A
+    /// prefetch never faults, so running past the last chunk is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextChunk<TFormat>(byte* group)
+        where TFormat : IWeightFormat
+    {
+        if (Sse.IsSupported)
+        {
+            const int GroupsPerChunk = ChunkColumns / WeightBlock.Elements;
+            int groupBytes = TFormat.BlockBytes * WeightBlock.Elements / TFormat.BlockElements;
+            byte* ahead = group + groupBytes * GroupsPerChunk;
+            Sse.Prefetch1(ahead);
+            if (groupBytes > 64)
+                Sse.Prefetch1(ahead + 64);
         }
     }
 
