@@ -126,7 +126,7 @@ internal static unsafe partial class MatVecKernel
     /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate256"/>: the dequantized weights, or for block
     /// formats the quants and the broadcast scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadBlock256<TFormat>(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> scale)
+    internal static void LoadBlock256<TFormat>(byte* block, int group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> scale)
         where TFormat : IWeightFormat
     {
         if (TFormat.ScalesBlockSums)

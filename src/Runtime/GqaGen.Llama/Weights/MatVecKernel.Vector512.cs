@@ -198,7 +198,7 @@ internal static unsafe partial class MatVecKernel
     /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate512"/>: the dequantized weights, or for block
     /// formats the quants and the broadcast scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadBlock512<TFormat>(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale)
+    internal static void LoadBlock512<TFormat>(byte* block, int group, float* coefficients, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> scale)
         where TFormat : IWeightFormat
     {
         if (TFormat.DecodesBlocks)

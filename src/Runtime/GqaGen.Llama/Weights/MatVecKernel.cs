@@ -30,7 +30,7 @@ namespace GqaGen.Llama;
 /// bytes at 60 to 110 GB/s in cache and about 30 from DRAM. Reaching memory bandwidth takes the compute pool's
 /// threads (rows are split over them), or integer dot products on activations quantized to 8 bits, as ggml does,
 /// which would change the results.</para>
-/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the batched tiles),
+/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the 4-token tiles),
 /// because each accumulates its row in the same order: per path, a row's groups go into the same two accumulators,
 /// which are summed with <see cref="Vector512.Sum{T}(Vector512{T})"/> (or the 256-bit one) and added to the
 /// sequential sum of the partial last group. So a row's output does not depend on the thread count, the row slice
@@ -131,13 +131,13 @@ internal static unsafe partial class MatVecKernel
     /// <summary>The byte offset, in a row, of the block that holds group <paramref name="k"/> of the row. A constant
     /// multiply for 32-weight formats; a shift and a multiply for super-blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint BlockOffset<TFormat>(int k)
+    internal static nint BlockOffset<TFormat>(int k)
         where TFormat : IWeightFormat
         => (nint)((uint)k / (uint)GroupsPerBlock<TFormat>()) * TFormat.BlockBytes;
 
     /// <summary>Which group of its block group <paramref name="k"/> of a row is (always 0 for 32-weight formats).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int GroupInBlock<TFormat>(int k)
+    internal static int GroupInBlock<TFormat>(int k)
         where TFormat : IWeightFormat
         => (int)((uint)k % (uint)GroupsPerBlock<TFormat>());
 
@@ -148,7 +148,7 @@ internal static unsafe partial class MatVecKernel
     /// formats about 5% of their single-thread speed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NextGroup<TFormat>(ref nint offset, ref int group)
+    internal static void NextGroup<TFormat>(ref nint offset, ref int group)
         where TFormat : IWeightFormat
     {
         if (GroupsPerBlock<TFormat>() == 1)
@@ -211,7 +211,7 @@ internal static unsafe partial class MatVecKernel
     /// that a row's result does not depend on the tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float PartialBlock<TFormat>(byte* row, int wholeGroups, int columns, float* x)
+    internal static float PartialBlock<TFormat>(byte* row, int wholeGroups, int columns, float* x)
         where TFormat : IWeightFormat
     {
         float sum = 0;

@@ -20,8 +20,11 @@ namespace GqaGen.Llama;
 /// as any other, but not to 1e-5 of itself, with any fp32 accumulation order. NaN or infinity in x propagates;
 /// weights are assumed finite (an F16 infinity or NaN, weight or block scale, is read as a finite ±65536…131008, see
 /// <see cref="HalfBits"/>; absurd scales give huge or infinite products, never an exception).</para>
-/// <para>Determinism: for a given instruction-set path, a row's output is the same bits whatever the thread count,
-/// the row slice asked for, or the number of tokens in a <see cref="MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/> call.</para>
+/// <para>Determinism: for a given instruction-set path, a row's output is the same bits whatever the thread count
+/// or the row slice asked for. <see cref="MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/>
+/// with fewer than 16 tokens, or on the scalar path, gives each token the bits of its matrix-vector product; with 16
+/// or more on the AVX-512 and AVX2 paths it sums in another order (<see cref="MatMulKernel"/>), within the same
+/// bound, and a token's outputs then depend only on its own x, not on the other tokens of the batch.</para>
 /// <para>Thread safety: a matrix is immutable; any number of threads may multiply with it at once. The methods check
 /// once per call that a GGUF file they read from has not been disposed; disposing it <em>during</em> a call is the
 /// caller's race to avoid.</para>
@@ -160,9 +163,11 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for <paramref name="tokens"/> inputs at once (prompt
-    /// prefill): each weight row is read from memory once per block of tokens (all of them, up to about 512 KiB of
-    /// X), and each block of weights is dequantized once per four tokens. Row t of Y equals, bit for bit,
-    /// <see cref="MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/> of row t of X.
+    /// prefill). From 16 tokens on, a register-blocked matrix product (<see cref="MatMulKernel"/>: each weight
+    /// dequantized once per 64 tokens, each weight loaded used for 32 tokens, each x vector for 12 rows), whose outputs
+    /// meet the bound in the remarks but are not the bits of
+    /// <see cref="MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/>; fewer tokens go through the
+    /// matrix-vector kernels, and row t of Y then equals, bit for bit, the matrix-vector product of row t of X.
     /// </summary>
     /// <param name="x">The inputs, row-major <c>(tokens, Columns)</c>.</param>
     /// <param name="tokens">How many inputs (0 computes nothing).</param>
@@ -322,7 +327,7 @@ public sealed unsafe class WeightMatrix
         if (job->Tokens == 1)
             MatVecKernel.MultiplyRows<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Y + start, count);
         else
-            MatVecKernel.MultiplyTokens<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Tokens, job->Y + start, job->YStride, count);
+            MatMulKernel.MultiplyTokens<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Tokens, job->Y + start, job->YStride, count);
     }
 
     /// <summary>Checks a shape against a type; returns the bytes per row.</summary>

@@ -1,0 +1,116 @@
+using GqaGen.Gguf;
+using GqaGen.Llama;
+using GqaGen.Tests.Support;
+
+namespace GqaGen.Llama.Tests.Weights;
+
+/// <summary>
+/// <see cref="WeightMatrix.MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/>, the batched
+/// products of <see cref="MatMulKernel"/>: every storage type × instruction-set path (called directly, so a path the
+/// hardware lacks runs in software) × token counts crossing the kernels' blocking (below and above
+/// <see cref="MatMulKernel.MinimumTokens"/>, the 16- and 32-token tiles and the 64-token block) × row counts crossing
+/// the row tiles (6 and 12) and the 96-row panel, each against a double-precision product of the test's own
+/// dequantization of the weights, outputs poisoned first.
+/// </summary>
+[Trait("Category", "Kernel")]
+public sealed class BatchedProductTests
+{
+    private static readonly GqaKernelPath[] Paths = [GqaKernelPath.Avx512, GqaKernelPath.Avx2, GqaKernelPath.Scalar];
+    private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 64, 100];
+    private static readonly int[] RowCounts = [5, 13, 97];
+
+    public static TheoryData<GgmlType, int, GqaKernelPath> Cases()
+    {
+        var data = new TheoryData<GgmlType, int, GqaKernelPath>();
+        foreach (GgmlType type in WeightMatrix.SupportedTypes)
+        {
+            foreach (GqaKernelPath path in Paths)
+            {
+                foreach (int rows in RowCounts)
+                    data.Add(type, rows, path);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Every_output_is_within_the_bound_and_threads_1_and_2_give_the_same_bits(GgmlType type, int rows, GqaKernelPath path)
+    {
+        int columns = Columns(type);
+        int seed = HashCode.Combine(type, rows, path);
+        (byte[] bytes, double[] values) = RandomMatrix(type, rows, columns, seed);
+        WeightMatrix matrix = WeightMatrix.FromArray("w", type, rows, columns, bytes);
+        float[] x = EncodedMatrix.RandomVector(TokenCounts[^1] * columns, seed + 1);
+        using var pool = new ComputePool(2);
+
+        foreach (int tokens in TokenCounts)
+        {
+            string context = $"{type} {rows}×{columns} on {path}, {tokens} tokens";
+            ReadOnlySpan<float> xs = x.AsSpan(0, tokens * columns);
+            var y = new GuardedBuffer(tokens * rows);
+            matrix.MultiplyMatrix(xs, tokens, y.Inner, null, path);
+            y.AssertMarginsUntouched(context);
+            for (int t = 0; t < tokens; t++)
+                MatVecAssert.Close(QuantizedBlocks.Reference(values, rows, columns, xs.Slice(t * columns, columns)), y.Inner.Slice(t * rows, rows), $"{context}, token {t}");
+
+            var threaded = new GuardedBuffer(tokens * rows);
+            matrix.MultiplyMatrix(xs, tokens, threaded.Inner, pool, path);
+            threaded.AssertMarginsUntouched($"{context}, 2 threads");
+            MatVecAssert.Identical(y.Inner, threaded.Inner, $"{context}, 2 threads against 1");
+        }
+    }
+
+    /// <summary>A token's outputs depend on its own x only, not on the batch around it or its place in a tile: the
+    /// first 17 tokens of a 100-token batch (two blocks, padded tiles) equal a batch of those 17 alone, bit for bit;
+    /// below <see cref="MatMulKernel.MinimumTokens"/> each token equals its matrix-vector product.</summary>
+    [Theory]
+    [InlineData(GgmlType.F16, GqaKernelPath.Avx512)]
+    [InlineData(GgmlType.Q8_0, GqaKernelPath.Avx512)]
+    [InlineData(GgmlType.Q4_K, GqaKernelPath.Avx2)]
+    [InlineData(GgmlType.BF16, GqaKernelPath.Avx2)]
+    public void A_tokens_outputs_do_not_depend_on_the_rest_of_the_batch(GgmlType type, GqaKernelPath path)
+    {
+        const int Rows = 29, Many = 100, Few = 17;
+        int columns = Columns(type);
+        (byte[] bytes, _) = RandomMatrix(type, Rows, columns, 5);
+        WeightMatrix matrix = WeightMatrix.FromArray("w", type, Rows, columns, bytes);
+        float[] x = EncodedMatrix.RandomVector(Many * columns, 6);
+
+        var many = new float[Many * Rows];
+        matrix.MultiplyMatrix(x, Many, many, null, path);
+        var few = new float[Few * Rows];
+        matrix.MultiplyMatrix(x.AsSpan(0, Few * columns), Few, few, null, path);
+        MatVecAssert.Identical(few, many.AsSpan(0, Few * Rows), $"{type} on {path}: {Few} tokens alone against the first {Few} of {Many}");
+
+        const int Small = MatMulKernel.MinimumTokens - 1;
+        var small = new float[Small * Rows];
+        matrix.MultiplyMatrix(x.AsSpan(0, Small * columns), Small, small, null, path);
+        var single = new float[Rows];
+        for (int t = 0; t < Small; t++)
+        {
+            matrix.MultiplyVector(x.AsSpan(t * columns, columns), single, 0, Rows, path);
+            MatVecAssert.Identical(single, small.AsSpan(t * Rows, Rows), $"{type} on {path}: token {t} of {Small} against MultiplyVector");
+        }
+    }
+
+    /// <summary>Rows long enough to cross the 256-column chunks at a different phase per type family: element formats
+    /// end in a partial 32-weight group, 32-weight block formats in a partial chunk, K-quants span three super-blocks.</summary>
+    private static int Columns(GgmlType type) => type switch
+    {
+        GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => 2 * 256 + 32 + 7,
+        GgmlType.Q8_0 => 2 * 256 + 32,
+        _ => QuantizedBlocks.Layout(type).Elements == 32 ? 2 * 256 + 32 : 3 * 256,
+    };
+
+    /// <summary>Random weights in <paramref name="type"/> and their exact values, by the tests' own encoders.</summary>
+    private static (byte[] Bytes, double[] Values) RandomMatrix(GgmlType type, int rows, int columns, int seed)
+    {
+        if (type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0)
+        {
+            EncodedMatrix encoded = EncodedMatrix.Random(type, rows, columns, seed);
+            return (encoded.Bytes, encoded.Values);
+        }
+        return QuantizedBlocks.RandomMatrix(type, rows, columns, seed);
+    }
+}
