@@ -90,10 +90,9 @@ internal sealed class GqaGenProgram : IVersusProgram
         session.Rewind(_fillTokens.Length);
         int[] prompt = [.. _fillTokens, first];
         var options = new GenerationOptions { MaxTokens = steps, StopAtEndOfSequence = false };
-        int drawn = 0;
         long start = Stopwatch.GetTimestamp();
         // A benchmark's timing loop: blocking on the stream is the point (the same wait a console app's await does).
-        drawn = Drain(_generator.GenerateStreamingAsync(session, prompt, options)).GetAwaiter().GetResult();
+        int drawn = Drain(_generator.GenerateStreamingAsync(session, prompt, options)).GetAwaiter().GetResult();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         if (drawn != steps)
             throw new InvalidOperationException($"The streaming generation drew {drawn} tokens where {steps} were asked for; the timing would not compare with the decode loop's.");
