@@ -8,6 +8,9 @@ using GqaGen.Bench.Peers;
 // `decoder` runs the decoder's tokens/s harness instead of the BenchmarkDotNet suite.
 if (args.Length > 0 && args[0] == "decoder")
     return DecoderBench.Run(args[1..]);
+// `decoder-versus` runs GqaGen's decoder beside LLamaSharp and llama.cpp on one file.
+if (args.Length > 0 && args[0] == "decoder-versus")
+    return DecoderVersusBench.Run(args[1..]);
 
 // BenchmarkDotNet prints its usage for --help and an error and the usage for an unknown option, but then runs
 // nothing and returns normally; parse first so that a bad command line exits with 2 (help and --version with 0).
