@@ -321,8 +321,6 @@ public sealed class LlamaSession : IDisposable
             for (int t = 0; t < n; t++)
                 _rope.Apply(_query.AsSpan(t * qLength, qLength), _key.AsSpan(t * kvLength, kvLength), first + t);
             long started = Stopwatch.GetTimestamp();
-            for (int t = 0; t < n; t++)
-                _attention.AppendKv(_cache, layer, first + t, _key.AsSpan(t * kvLength, kvLength), _value.AsSpan(t * kvLength, kvLength));
             Attend(layer, first, n);
             _attentionTicks += Stopwatch.GetTimestamp() - started;
             Multiply(block.Output, _attended, _projected, n);
@@ -347,28 +345,22 @@ public sealed class LlamaSession : IDisposable
         }
     }
 
-    /// <summary>Causal attention for the chunk: token t sees positions 0…first+t. A decode step (one token) splits its
-    /// positions over the pool's threads (split-KV, merged by log-sum-exp; short contexts stay on one thread); a prefill
-    /// chunk runs its tokens in parallel instead (each reads the cache and writes its own output row).</summary>
+    /// <summary>Appends the chunk's keys and values to the cache and attends causally: token t sees positions
+    /// 0…first+t (within the window, if the cache has one). A decode step (one token) splits its positions over the
+    /// pool's threads (split-KV, merged by log-sum-exp; short contexts stay on one thread); a prompt chunk runs the tiled
+    /// prefill kernel, which reads each K/V row once per tile of queries for all heads of its group, its work items
+    /// spread over the pool.</summary>
     private void Attend(int layer, int first, int n)
     {
-        int qLength = _config.Shape.QueryLength;
+        int qLength = _config.Shape.QueryLength, kvLength = _config.Shape.KvLength;
         if (n == 1)
         {
+            _attention.AppendKv(_cache, layer, first, _key.AsSpan(0, kvLength), _value.AsSpan(0, kvLength));
             _attention.Decode(_query.AsSpan(0, qLength), _cache, layer, new KvRange(0, first + 1), _attended.AsSpan(0, qLength), default, _pool);
             return;
         }
-        if (_pool.Threads == 1)
-        {
-            for (int t = 0; t < n; t++)
-                _attention.Decode(_query.AsSpan(t * qLength, qLength), _cache, layer, new KvRange(0, first + t + 1), _attended.AsSpan(t * qLength, qLength));
-            return;
-        }
-        _pool.For(n, (start, end) =>
-        {
-            for (int t = start; t < end; t++)
-                _attention.Decode(_query.AsSpan(t * qLength, qLength), _cache, layer, new KvRange(0, first + t + 1), _attended.AsSpan(t * qLength, qLength));
-        });
+        _attention.AppendAndPrefill(_query.AsSpan(0, n * qLength), _key.AsSpan(0, n * kvLength), _value.AsSpan(0, n * kvLength),
+            _cache, layer, first, n, _attended.AsSpan(0, n * qLength), _pool);
     }
 
     private void Multiply(WeightMatrix weights, float[] input, float[] output, int tokens)
