@@ -18,12 +18,8 @@ namespace GqaGen.Bench;
 /// <para>The cache holds exactly Cached + Tokens positions of random K and V, written once per process; prefill only
 /// reads it, so every call does the same work.</para>
 /// </remarks>
-[MemoryDiagnoser]
-[Config(typeof(PrefillColumns))]
-public class PrefillBenchmarks
+public class PrefillBenchmarks : PrefillBenchmarkBase
 {
-    private readonly PrefillState _state = new();
-
     [Params(BenchLayout.Llama3_8B, BenchLayout.TinyLlama)]
     public BenchLayout Layout { get; set; }
 
@@ -37,31 +33,15 @@ public class PrefillBenchmarks
     public int Threads { get; set; }
 
     [GlobalSetup]
-    public void Setup() => _state.Setup(Layout, KvElementType.Float32, Tokens, Cached, Threads);
-
-    [GlobalCleanup]
-    public void Cleanup() => _state.Dispose();
-
-    [Benchmark(Baseline = true, Description = "Decode per token")]
-    public void DecodePerToken() => _state.DecodePerToken();
-
-    [Benchmark(Description = "Prefill generic")]
-    public void Generic() => _state.Prefill(_state.GenericKernel);
-
-    [Benchmark(Description = "Prefill generated")]
-    public void Generated() => _state.Prefill(_state.GeneratedKernel);
+    public void Setup() => State.Setup(Layout, KvElementType.Float32, Tokens, Cached, Threads);
 }
 
 /// <summary>
 /// As <see cref="PrefillBenchmarks"/> with float16 K/V, at 512 tokens and one thread only: the same kernels widening
 /// half-precision rows in registers.
 /// </summary>
-[MemoryDiagnoser]
-[Config(typeof(PrefillColumns))]
-public class PrefillFloat16Benchmarks
+public class PrefillFloat16Benchmarks : PrefillBenchmarkBase
 {
-    private readonly PrefillState _state = new();
-
     [Params(BenchLayout.Llama3_8B, BenchLayout.TinyLlama)]
     public BenchLayout Layout { get; set; }
 
@@ -75,19 +55,27 @@ public class PrefillFloat16Benchmarks
     public KvElementType Kv { get; set; }
 
     [GlobalSetup]
-    public void Setup() => _state.Setup(Layout, Kv, Tokens, Cached, threads: 1);
+    public void Setup() => State.Setup(Layout, Kv, Tokens, Cached, threads: 1);
+}
+
+/// <summary>The three ways every prefill benchmark runs its block, on the state its <c>[GlobalSetup]</c> built.</summary>
+[MemoryDiagnoser]
+[Config(typeof(PrefillColumns))]
+public abstract class PrefillBenchmarkBase
+{
+    private protected PrefillState State { get; } = new();
 
     [GlobalCleanup]
-    public void Cleanup() => _state.Dispose();
+    public void Cleanup() => State.Dispose();
 
     [Benchmark(Baseline = true, Description = "Decode per token")]
-    public void DecodePerToken() => _state.DecodePerToken();
+    public void DecodePerToken() => State.DecodePerToken();
 
     [Benchmark(Description = "Prefill generic")]
-    public void Generic() => _state.Prefill(_state.GenericKernel);
+    public void Generic() => State.Prefill(State.GenericKernel);
 
     [Benchmark(Description = "Prefill generated")]
-    public void Generated() => _state.Prefill(_state.GeneratedKernel);
+    public void Generated() => State.Prefill(State.GeneratedKernel);
 }
 
 /// <summary>The cache, queries, outputs and pool of a prefill benchmark, and the ways of running it.</summary>
