@@ -94,6 +94,28 @@ public sealed class BatchedProductTests
         }
     }
 
+    /// <summary>Element-format rows shorter than a 32-weight group (no whole group: the product is the partial group
+    /// alone) or just around one, through the batched kernel (17 tokens).</summary>
+    [Theory]
+    [InlineData(GgmlType.F32, 1, GqaKernelPath.Avx512)]
+    [InlineData(GgmlType.F16, 7, GqaKernelPath.Avx512)]
+    [InlineData(GgmlType.BF16, 31, GqaKernelPath.Avx2)]
+    [InlineData(GgmlType.F32, 33, GqaKernelPath.Avx2)]
+    [InlineData(GgmlType.F16, 63, GqaKernelPath.Avx512)]
+    public void Short_rows_are_within_the_bound(GgmlType type, int columns, GqaKernelPath path)
+    {
+        const int Rows = 5, Tokens = 17;
+        EncodedMatrix encoded = EncodedMatrix.Random(type, Rows, columns, columns);
+        WeightMatrix matrix = WeightMatrix.FromArray("w", type, Rows, columns, encoded.Bytes);
+        float[] x = EncodedMatrix.RandomVector(Tokens * columns, columns + 1);
+        var y = new GuardedBuffer(Tokens * Rows);
+        matrix.MultiplyMatrix(x, Tokens, y.Inner, null, path);
+        string context = $"{type} {Rows}×{columns} on {path}, {Tokens} tokens";
+        y.AssertMarginsUntouched(context);
+        for (int t = 0; t < Tokens; t++)
+            MatVecAssert.Close(encoded.Reference(x.AsSpan(t * columns, columns)), y.Inner.Slice(t * Rows, Rows), $"{context}, token {t}");
+    }
+
     /// <summary>Rows long enough to cross the 256-column chunks at a different phase per type family: element formats
     /// end in a partial 32-weight group, 32-weight block formats in a partial chunk, K-quants span three super-blocks.</summary>
     private static int Columns(GgmlType type) => type switch
