@@ -39,14 +39,16 @@ public sealed class DecoderVersusSmokeTests(ITestOutputHelper output) : IDisposa
         {
             foreach (string row in new[] { "decode at depth 0", $"decode at depth {depth}", "prompt 8", $"prompt {depth} (the fill, once)" })
             {
-                // Threads, row, then GqaGen (loaded), GqaGen (mapped) and LLamaSharp medians (positive numbers), then the two ratios.
-                Match match = Regex.Match(text, $@"^\| {threads} \| {Regex.Escape(row)} \| ([0-9.,]+) \| ([0-9.,]+) \| ([0-9.,]+) \|(?: [^|]+ \|)* ([0-9.]+)× \| ([0-9.]+)× \|", RegexOptions.Multiline);
+                // Threads, row, then GqaGen (loaded), GqaGen (mapped) and LLamaSharp medians (positive numbers), then the two ratios
+                // (thousands separated: a tiny model's figures on a busy machine can be anything).
+                Match match = Regex.Match(text, $@"^\| {threads} \| {Regex.Escape(row)} \| ([0-9.,]+) \| ([0-9.,]+) \| ([0-9.,]+) \|(?: [^|]+ \|)* ([0-9.,]+)× \| ([0-9.,]+)× \|", RegexOptions.Multiline);
                 Assert.True(match.Success, $"no complete table row for {threads} threads, '{row}'");
+                // Medians of tokens/s are positive; a ratio printed to two decimals can round to 0.00 on a busy machine.
                 for (int group = 1; group <= 5; group++)
-                    Assert.True(double.Parse(match.Groups[group].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture) > 0);
+                    Assert.True(double.Parse(match.Groups[group].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture) is var value && (group <= 3 ? value > 0 : value >= 0));
             }
             foreach (string program in new[] { "GqaGen (loaded)", "GqaGen (mapped)" })
-                Assert.Matches($@"(?m)^\| {threads} \| {Regex.Escape(program)} \| [0-9.,]+ \| [0-9.,]+ \| [0-9.]+× \|$", text);
+                Assert.Matches($@"(?m)^\| {threads} \| {Regex.Escape(program)} \| [0-9.,]+ \| [0-9.,]+ \| [0-9.,]+× \|$", text);
         }
         // Progress names each row and program on stderr.
         Assert.Contains($"decode at depth {depth}, round 1/1, LLamaSharp", stderr.ToString());

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using GqaGen.Gguf;
@@ -30,6 +31,7 @@ internal sealed class VersusRun(VersusSettings settings, TextWriter output, Text
     private readonly List<string> _notes = [];
     private string _decodeAtDepthRow = "";
     private string _fillRow = "";
+    private readonly long _started = Stopwatch.GetTimestamp();
 
     /// <summary>Runs every thread count and prints the header, the tables and the notes.</summary>
     public void Run()
@@ -230,7 +232,7 @@ internal sealed class VersusRun(VersusSettings settings, TextWriter output, Text
             + $"The depth rows: {settings.Depth:N0} random tokens are prefilled once per program and thread count (too slow to repeat: that prefill is the "
             + $"\"{_fillRow}\" row, one sample), then each round rewinds to {settings.Depth:N0} positions (GqaGen: session.Rewind; LLamaSharp: "
             + "llama_memory_seq_rm of the cells past it) and decodes. Other prompt rows: a fresh context each round. "
-            + "Ratios: per round, median (min–max); above 1 GqaGen is faster.");
+            + $"Ratios: per round, median (min–max); above 1 GqaGen is faster. The run took {Stopwatch.GetElapsedTime(_started).TotalMinutes:N1} minutes.");
         output.WriteLine();
         foreach (string note in _notes)
             output.WriteLine($"- {note}");
