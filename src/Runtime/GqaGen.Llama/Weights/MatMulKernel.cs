@@ -8,8 +8,8 @@ namespace GqaGen.Llama;
 /// <summary>
 /// The batched weight products behind <see cref="WeightMatrix.MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/>:
 /// <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for many tokens at once, register-blocked so that the FMA units, not
-/// dequantization or cache traffic, set the speed; an AVX-512 and an AVX2 path. The scalar path, and batches of fewer
-/// than <see cref="MinimumTokens"/> tokens, use the matrix-vector kernels (<see cref="MatVecKernel.MultiplyTokens{TFormat}"/>).
+/// dequantization or cache traffic, set the speed; an AVX-512 and an AVX2 path. The scalar path uses the
+/// matrix-vector kernels (<see cref="MatVecKernel.MultiplyTokens{TFormat}"/>).
 /// </summary>
 /// <remarks>
 /// <para>The design is a small GEMM in the style of GotoBLAS/BLIS, with the tokens across vector lanes. Per thread's
@@ -25,9 +25,11 @@ namespace GqaGen.Llama;
 /// of the fp32 sums differs: each output is the sum of its chunks' sums, each chunk summed in column order. So an output
 /// is not the bits of <see cref="WeightMatrix.MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/>; it meets
 /// the same bound, <c>|y − ref| ≤ 1e-5 · Σ_c |W[r, c] · x[c]|</c> (the rounding of a sum of at most
-/// 256 + columns / 256 terms). An output depends only on its row, its token's x and the path: not on the thread count,
-/// the other tokens, or where the token falls in a tile.</para>
-/// <para>Leftovers: a panel's missing rows are zero weights and a block's missing tokens zero x, computed and dropped;
+/// 256 + columns / 256 terms). An output depends only on its row and its token's x: not on the thread count, the
+/// other tokens, the batch size (one token included), where the token falls in a tile, or which of the two paths ran
+/// (each lane of either tile does the same fused multiply-adds on the same weights). So a prompt gives the same bits
+/// however it is cut into chunks.</para>
+/// <para>Leftovers: a panel's missing rows are zero weights and a tile's missing tokens zero x, computed and dropped;
 /// nothing outside the given rows and tokens is read and only the real outputs are written. The partial last group of
 /// an element-format row is added per output by <see cref="MatVecKernel.PartialBlock{TFormat}"/>. NaN or infinity in a
 /// token's x propagates to that token's outputs only (padding lanes may turn NaN; they are never written).</para>
@@ -39,8 +41,9 @@ namespace GqaGen.Llama;
 /// </remarks>
 internal static unsafe partial class MatMulKernel
 {
-    /// <summary>Fewer tokens than this go through the matrix-vector kernels: a token tile would be mostly padding.</summary>
-    public const int MinimumTokens = 16;
+    /// <summary>Batches of at most this many tokens use the 16-token tiles on the AVX-512 path too: a 32-token tile
+    /// would be mostly padding.</summary>
+    public const int SmallBatch = 16;
 
     /// <summary>The most tokens per block: whole AVX-512 token tiles; each panel of weights is dequantized once per
     /// block, so a block of 64 costs a dequantization per 64 uses of a weight.</summary>
@@ -53,7 +56,7 @@ internal static unsafe partial class MatMulKernel
     /// 96 × 256 floats (96 KB, L2); one token tile's transposed x chunk 256 × 32 floats (32 KB, L1).</summary>
     public const int ChunkColumns = 256;
 
-    /// <summary>The widest token tile (AVX-512), which the transposed block is padded to.</summary>
+    /// <summary>The widest token tile (AVX-512).</summary>
     private const int MaxTokenTile = 32;
 
     /// <summary>
@@ -67,9 +70,11 @@ internal static unsafe partial class MatMulKernel
     public static void MultiplyTokens<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat
     {
-        if (tokens < MinimumTokens || path == GqaKernelPath.Scalar)
+        // Both tiles compute each (row, token) with the same per-lane operations on the same weights, so the 16-token
+        // AVX2 tile serves small batches on the AVX-512 path too (less padding) without changing a bit.
+        if (path == GqaKernelPath.Scalar)
             MatVecKernel.MultiplyTokens<TFormat>(path, rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
-        else if (path == GqaKernelPath.Avx512)
+        else if (path == GqaKernelPath.Avx512 && tokens > SmallBatch)
             Run<Vector512Tiles, TFormat>(rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
         else
             Run<Vector256Tiles, TFormat>(rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
@@ -82,6 +87,7 @@ internal static unsafe partial class MatMulKernel
         where TFormat : IWeightFormat
     {
         int groups = columns / WeightBlock.Elements;
+        int tokenTile = Math.Min(TPath.TokenTile, MaxTokenTile);
         nint wholeColumns = (nint)groups * WeightBlock.Elements;
         nint transposedFloats = wholeColumns * TokenBlock;
         const int PanelFloats = PanelRows * ChunkColumns, SumFloats = PanelRows * TokenBlock;
@@ -95,7 +101,7 @@ internal static unsafe partial class MatMulKernel
             for (int t0 = 0; t0 < tokens; t0 += TokenBlock)
             {
                 int blockTokens = Math.Min(TokenBlock, tokens - t0);
-                int stride = (blockTokens + MaxTokenTile - 1) / MaxTokenTile * MaxTokenTile;
+                int stride = (blockTokens + tokenTile - 1) / tokenTile * tokenTile;
                 float* xBlock = x + (nint)t0 * columns;
                 Transpose(xBlock, columns, blockTokens, wholeColumns, transposed, stride);
                 for (int p0 = 0; p0 < rowCount; p0 += PanelRows)
@@ -190,7 +196,7 @@ internal static unsafe partial class MatMulKernel
         /// <summary>Rows per microkernel tile.</summary>
         static abstract int RowTile { get; }
 
-        /// <summary>Tokens per microkernel tile (divides <see cref="MaxTokenTile"/>).</summary>
+        /// <summary>Tokens per microkernel tile (divides <see cref="TokenBlock"/>); the transposed block is padded to it.</summary>
         static abstract int TokenTile { get; }
 
         /// <summary>Dequantizes groups <c>[firstGroup, firstGroup + groups)</c> of a row into <paramref name="weights"/>

@@ -21,10 +21,10 @@ namespace GqaGen.Llama;
 /// weights are assumed finite (an F16 infinity or NaN, weight or block scale, is read as a finite ±65536…131008, see
 /// <see cref="HalfBits"/>; absurd scales give huge or infinite products, never an exception).</para>
 /// <para>Determinism: for a given instruction-set path, a row's output is the same bits whatever the thread count
-/// or the row slice asked for. <see cref="MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/>
-/// with fewer than 16 tokens, or on the scalar path, gives each token the bits of its matrix-vector product; with 16
-/// or more on the AVX-512 and AVX2 paths it sums in another order (<see cref="MatMulKernel"/>), within the same
-/// bound, and a token's outputs then depend only on its own x, not on the other tokens of the batch.</para>
+/// or the row slice asked for. <see cref="MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/> on
+/// the scalar path gives each token the bits of its matrix-vector product; on the AVX-512 and AVX2 paths it sums in
+/// another order (<see cref="MatMulKernel"/>), within the same bound, and a token's outputs depend only on its own x:
+/// not on the other tokens, the batch size (one included) or which of the two paths ran.</para>
 /// <para>Thread safety: a matrix is immutable; any number of threads may multiply with it at once. The methods check
 /// once per call that a GGUF file they read from has not been disposed; disposing it <em>during</em> a call is the
 /// caller's race to avoid.</para>
@@ -163,11 +163,11 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for <paramref name="tokens"/> inputs at once (prompt
-    /// prefill). From 16 tokens on, a register-blocked matrix product (<see cref="MatMulKernel"/>: each weight
-    /// dequantized once per 64 tokens, each weight loaded used for 32 tokens, each x vector for 12 rows), whose outputs
-    /// meet the bound in the remarks but are not the bits of
-    /// <see cref="MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/>; fewer tokens go through the
-    /// matrix-vector kernels, and row t of Y then equals, bit for bit, the matrix-vector product of row t of X.
+    /// prefill): a register-blocked matrix product (<see cref="MatMulKernel"/>: each weight dequantized once per 64
+    /// tokens, each weight loaded used for 32 tokens, each x vector for 12 rows), whose outputs meet the bound in the
+    /// remarks but are not the bits of <see cref="MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/>
+    /// (except on the scalar path); a token's outputs do not depend on the rest of the batch, so a prompt gives the same
+    /// bits however it is cut into calls.
     /// </summary>
     /// <param name="x">The inputs, row-major <c>(tokens, Columns)</c>.</param>
     /// <param name="tokens">How many inputs (0 computes nothing).</param>
@@ -240,7 +240,7 @@ public sealed unsafe class WeightMatrix
         CheckLength(x.Length, (long)tokens * Columns, nameof(x), $"tokens × Columns = {tokens} × {Columns}");
         CheckLength(y.Length, (long)tokens * Rows, nameof(y), $"tokens × Rows = {tokens} × {Rows}");
         CheckNoOverlap(x, y);
-        Multiply(x, tokens, y, 0, Rows, pool, path);
+        Multiply(x, tokens, y, 0, Rows, pool, path, batched: true);
     }
 
     private void CheckVectors(ReadOnlySpan<float> x, Span<float> y)
@@ -268,8 +268,10 @@ public sealed unsafe class WeightMatrix
             throw new ObjectDisposedException(nameof(GgufFile), $"Weight matrix '{Name}' reads its weights from a GGUF file that has been disposed.");
     }
 
-    /// <summary>Rows [firstRow, firstRow + rowCount) for every token, on the pool or inline; arguments checked.</summary>
-    private void Multiply(ReadOnlySpan<float> x, int tokens, Span<float> y, int firstRow, int rowCount, ComputePool? pool, GqaKernelPath path)
+    /// <summary>Rows [firstRow, firstRow + rowCount) for every token, on the pool or inline; arguments checked. Batched
+    /// (MultiplyMatrix) calls go to the batched kernel even for one token, so that a token's bits do not depend on the
+    /// batch size; the others to the matrix-vector kernel.</summary>
+    private void Multiply(ReadOnlySpan<float> x, int tokens, Span<float> y, int firstRow, int rowCount, ComputePool? pool, GqaKernelPath path, bool batched = false)
     {
         if (pool is not null)
             ObjectDisposedException.ThrowIf(pool.IsDisposed, pool);
@@ -289,6 +291,7 @@ public sealed unsafe class WeightMatrix
                 YStride = Rows,
                 Type = Type,
                 Path = path,
+                Batched = batched,
             };
             if (pool is null || pool.Threads == 1 || rowCount <= MatVecKernel.RowTile)
                 RunRows(&job, 0, rowCount);
@@ -324,7 +327,7 @@ public sealed unsafe class WeightMatrix
         where TFormat : IWeightFormat
     {
         byte* rows = job->Rows + start * job->RowBytes;
-        if (job->Tokens == 1)
+        if (!job->Batched)
             MatVecKernel.MultiplyRows<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Y + start, count);
         else
             MatMulKernel.MultiplyTokens<TFormat>(job->Path, rows, job->RowBytes, job->Columns, job->X, job->Tokens, job->Y + start, job->YStride, count);
@@ -383,5 +386,6 @@ public sealed unsafe class WeightMatrix
         public int YStride;
         public GgmlType Type;
         public GqaKernelPath Path;
+        public bool Batched;
     }
 }
