@@ -4,8 +4,10 @@ namespace GqaGen.Tests.Prefill;
 
 /// <summary>
 /// The tiled prefill, generated and generic, against the reference (per query, the plain causal softmax): outputs
-/// poisoned first, every element of every query checked; and the same bits on one and on two threads.
+/// poisoned first, every element of every query checked; and the same bits on one and on two threads. A kernel test:
+/// CI runs it again on each narrower instruction-set path.
 /// </summary>
+[Trait("Category", "Kernel")]
 public sealed class PrefillTests
 {
     [Theory]
