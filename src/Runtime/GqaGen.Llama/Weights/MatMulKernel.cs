@@ -9,7 +9,7 @@ namespace GqaGen.Llama;
 /// The batched weight products behind <see cref="WeightMatrix.MultiplyMatrix(ReadOnlySpan{float}, int, Span{float}, ComputePool?)"/>:
 /// <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for many tokens at once, register-blocked so that the FMA units, not
 /// dequantization or cache traffic, set the speed; an AVX-512 and an AVX2 path. The scalar path uses the
-/// matrix-vector kernels (<see cref="MatVecKernel.MultiplyTokens{TFormat}"/>).
+/// matrix-vector kernels (<see cref="MatVecKernel.MultiplyTokensScalarBlocked{TFormat}"/>).
 /// </summary>
 /// <remarks>
 /// <para>The design is a small GEMM in the style of GotoBLAS/BLIS, with the tokens across vector lanes. Per thread's
@@ -73,7 +73,7 @@ internal static unsafe partial class MatMulKernel
         // Both tiles compute each (row, token) with the same per-lane operations on the same weights, so the 16-token
         // AVX2 tile serves small batches on the AVX-512 path too (less padding) without changing a bit.
         if (path == GqaKernelPath.Scalar)
-            MatVecKernel.MultiplyTokens<TFormat>(path, rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
+            MatVecKernel.MultiplyTokensScalarBlocked<TFormat>(rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
         else if (path == GqaKernelPath.Avx512 && tokens > SmallBatch)
             Run<Vector512Tiles, TFormat>(rows, rowBytes, columns, x, tokens, y, yStride, rowCount);
         else

@@ -20,8 +20,8 @@ internal static unsafe partial class MatVecKernel
             y[r] = DotScalar<TFormat>(rows + r * rowBytes, columns, x);
     }
 
-    /// <summary>The scalar path of <see cref="MultiplyTokens"/>: row by row, every token of the block against the row
-    /// while it is in L1.</summary>
+    /// <summary>One token block of <see cref="MultiplyTokensScalarBlocked"/>: row by row, every token of the block
+    /// against the row while it is in L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyTokensScalar<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat

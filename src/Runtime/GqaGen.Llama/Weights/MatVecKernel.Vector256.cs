@@ -26,25 +26,6 @@ internal static unsafe partial class MatVecKernel
             y[r] = DotVector256<TFormat>(rows + r * rowBytes, columns, x);
     }
 
-    /// <summary>
-    /// The AVX2 path of <see cref="MultiplyTokens"/>: tiles of one row × four tokens (8 accumulators and 4 to 5 weight
-    /// registers of the 16), so each block of weights is dequantized once per four tokens; leftover tokens go one by one.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MultiplyTokensVector256<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
-        where TFormat : IWeightFormat
-    {
-        for (int r = 0; r < rowCount; r++)
-        {
-            byte* row = rows + r * rowBytes;
-            int t = 0;
-            for (; t <= tokens - 4; t += 4)
-                Dot1x4Vector256<TFormat>(row, columns, x + (nint)t * columns, y + (nint)t * yStride + r, yStride);
-            for (; t < tokens; t++)
-                y[(nint)t * yStride + r] = DotVector256<TFormat>(row, columns, x + (nint)t * columns);
-        }
-    }
-
     /// <summary>One row · x, the row's bytes requested as one linear stream.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotVector256<TFormat>(byte* row, int columns, float* x)
@@ -95,32 +76,6 @@ internal static unsafe partial class MatVecKernel
         y[1] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row1, groups, columns, x);
         y[2] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row2, groups, columns, x);
         y[3] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row3, groups, columns, x);
-    }
-
-    /// <summary>One row · four tokens' x, written to <c>y[t · yStride]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot1x4Vector256<TFormat>(byte* row, int columns, float* x, float* y, int yStride)
-        where TFormat : IWeightFormat
-    {
-        float* x0 = x, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns;
-        Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        int groups = columns / WeightBlock.Elements;
-        nint offset = 0;
-        int group = 0;
-        for (int c = 0, k = 0; k < groups; k++, c += WeightBlock.Elements, NextGroup<TFormat>(ref offset, ref group))
-        {
-            byte* block = row + offset;
-            PrefetchStream<TFormat>(row + StreamOffset<TFormat>(offset, group));
-            LoadBlock256<TFormat>(block, group, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3, out Vector256<float> d);
-            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x0 + c), Vector256.Load(x0 + c + 8), Vector256.Load(x0 + c + 16), Vector256.Load(x0 + c + 24), ref a0, ref b0);
-            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x1 + c), Vector256.Load(x1 + c + 8), Vector256.Load(x1 + c + 16), Vector256.Load(x1 + c + 24), ref a1, ref b1);
-            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x2 + c), Vector256.Load(x2 + c + 8), Vector256.Load(x2 + c + 16), Vector256.Load(x2 + c + 24), ref a2, ref b2);
-            Accumulate256<TFormat>(w0, w1, w2, w3, d, Vector256.Load(x3 + c), Vector256.Load(x3 + c + 8), Vector256.Load(x3 + c + 16), Vector256.Load(x3 + c + 24), ref a3, ref b3);
-        }
-        y[0] = Vector256.Sum(a0 + b0) + PartialBlock<TFormat>(row, groups, columns, x0);
-        y[yStride] = Vector256.Sum(a1 + b1) + PartialBlock<TFormat>(row, groups, columns, x1);
-        y[2 * (nint)yStride] = Vector256.Sum(a2 + b2) + PartialBlock<TFormat>(row, groups, columns, x2);
-        y[3 * (nint)yStride] = Vector256.Sum(a3 + b3) + PartialBlock<TFormat>(row, groups, columns, x3);
     }
 
     /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate256"/>: the dequantized weights, or for block

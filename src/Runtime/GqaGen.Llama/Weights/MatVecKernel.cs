@@ -30,7 +30,7 @@ namespace GqaGen.Llama;
 /// bytes at 60 to 110 GB/s in cache and about 30 from DRAM. Reaching memory bandwidth takes the compute pool's
 /// threads (rows are split over them), or integer dot products on activations quantized to 8 bits, as ggml does,
 /// which would change the results.</para>
-/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row, the 4-token tiles),
+/// <para>Every row's result is the same bits whichever tile computes it (four rows, one row),
 /// because each accumulates its row in the same order: per path, a row's groups go into the same two accumulators,
 /// which are summed with <see cref="Vector512.Sum{T}(Vector512{T})"/> (or the 256-bit one) and added to the
 /// sequential sum of the partial last group. So a row's output does not depend on the thread count, the row slice
@@ -82,36 +82,24 @@ internal static unsafe partial class MatVecKernel
     }
 
     /// <summary>
-    /// Effectively computes <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for tokens <c>t</c> in <c>[0, tokens)</c> and rows
-    /// <c>r</c> in <c>[0, rowCount)</c>; X's rows are <paramref name="columns"/> floats apart, Y's rows
-    /// <paramref name="yStride"/> floats apart.
+    /// The scalar path of the batched products (<see cref="MatMulKernel"/> runs the vector paths): effectively
+    /// <c>Y[t, r] = Σ_c W[r, c] · X[t, c]</c> for tokens <c>t</c> in <c>[0, tokens)</c> and rows <c>r</c> in
+    /// <c>[0, rowCount)</c>, each token the bits of its matrix-vector product; X's rows are <paramref name="columns"/>
+    /// floats apart, Y's rows <paramref name="yStride"/> floats apart.
     /// </summary>
     /// <remarks>
     /// Tokens go in blocks whose activations fit <see cref="TokenBlockBytes"/>; within a block each weight row is read
     /// from memory once and used for every token of the block. No argument is checked.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyTokens<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
+    public static void MultiplyTokensScalarBlocked<TFormat>(byte* rows, nint rowBytes, int columns, float* x, int tokens, float* y, int yStride, int rowCount)
         where TFormat : IWeightFormat
     {
         int tokenBlock = Math.Max(4, (TokenBlockBytes / sizeof(float) / columns) & ~3);
         for (int t = 0; t < tokens; t += tokenBlock)
         {
             int count = Math.Min(tokenBlock, tokens - t);
-            float* xBlock = x + (nint)t * columns;
-            float* yBlock = y + (nint)t * yStride;
-            switch (path)
-            {
-                case GqaKernelPath.Avx512:
-                    MultiplyTokensVector512<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
-                    break;
-                case GqaKernelPath.Avx2:
-                    MultiplyTokensVector256<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
-                    break;
-                default:
-                    MultiplyTokensScalar<TFormat>(rows, rowBytes, columns, xBlock, count, yBlock, yStride, rowCount);
-                    break;
-            }
+            MultiplyTokensScalar<TFormat>(rows, rowBytes, columns, x + (nint)t * columns, count, y + (nint)t * yStride, yStride, rowCount);
         }
     }
 
