@@ -7,7 +7,6 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using GqaGen.Gguf;
 using GqaGen.Llama;
-using GqaGen.Synthetic;
 
 namespace GqaGen.Bench;
 
@@ -56,18 +55,9 @@ public class MatMulBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        (int rows, int columns) = ParseShape(Shape);
+        (int rows, int columns) = BenchMatrices.ParseShape(Shape);
         var random = new Random(2026);
-        long rowBytes = WeightMatrix.RowByteSize(Type, columns);
-        var bytes = new byte[rowBytes * rows];
-        var row = new float[columns];
-        for (int r = 0; r < rows; r++)
-        {
-            // Weights like a trained model's (uniform in ±0.05), encoded by ggml's reference quantizers.
-            for (int c = 0; c < columns; c++)
-                row[c] = (random.NextSingle() * 2 - 1) * 0.05f;
-            WeightEncoder.Encode(Type, row, bytes.AsSpan((int)(r * rowBytes), (int)rowBytes));
-        }
+        byte[] bytes = BenchMatrices.RandomWeights(random, Type, rows, columns);
         _matrix = WeightMatrix.FromArray(Shape, Type, rows, columns, bytes);
         _x = new float[Tokens * columns];
         for (int i = 0; i < _x.Length; i++)
@@ -85,14 +75,8 @@ public class MatMulBenchmarks
     /// <summary>Floating-point operations of one call.</summary>
     internal static double Flops(string shape, int tokens)
     {
-        (int rows, int columns) = ParseShape(shape);
+        (int rows, int columns) = BenchMatrices.ParseShape(shape);
         return 2.0 * rows * columns * tokens;
-    }
-
-    private static (int Rows, int Columns) ParseShape(string shape)
-    {
-        string[] parts = shape.Split('x');
-        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>Adds the "GFLOP/s" and "% of peak" columns.</summary>

@@ -8,7 +8,6 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using GqaGen.Gguf;
 using GqaGen.Llama;
-using GqaGen.Synthetic;
 
 namespace GqaGen.Bench;
 
@@ -51,9 +50,9 @@ public class MatVecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        (int rows, int columns) = ParseShape(Shape);
+        (int rows, int columns) = BenchMatrices.ParseShape(Shape);
         var random = new Random(2025);
-        byte[] original = RandomWeights(random, Type, rows, columns);
+        byte[] original = BenchMatrices.RandomWeights(random, Type, rows, columns);
         int copies = (int)Math.Max(1, (CycledBytes + original.LongLength - 1) / original.LongLength);
         _bytes = new byte[copies][];
         _matrices = new WeightMatrix[copies];
@@ -108,30 +107,8 @@ public class MatVecBenchmarks
     /// <summary>Bytes of weights one call streams, from the benchmark's parameters.</summary>
     internal static long WeightBytes(GgmlType type, string shape)
     {
-        (int rows, int columns) = ParseShape(shape);
+        (int rows, int columns) = BenchMatrices.ParseShape(shape);
         return WeightMatrix.RowByteSize(type, columns) * rows;
-    }
-
-    private static (int Rows, int Columns) ParseShape(string shape)
-    {
-        string[] parts = shape.Split('x');
-        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Weights like a trained model's (uniform in ±0.05), encoded in <paramref name="type"/> by the synthetic
-    /// models' encoders (ggml's reference quantizers for the quantized types), row by row.</summary>
-    private static byte[] RandomWeights(Random random, GgmlType type, int rows, int columns)
-    {
-        long rowBytes = WeightMatrix.RowByteSize(type, columns);
-        var bytes = new byte[rowBytes * rows];
-        var row = new float[columns];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < columns; c++)
-                row[c] = (random.NextSingle() * 2 - 1) * 0.05f;
-            WeightEncoder.Encode(type, row, bytes.AsSpan((int)(r * rowBytes), (int)rowBytes));
-        }
-        return bytes;
     }
 
     /// <summary>The baseline: a sum of the bytes as 32-bit integers with four independent accumulators.</summary>
