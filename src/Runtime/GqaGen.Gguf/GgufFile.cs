@@ -37,7 +37,6 @@ public sealed unsafe class GgufFile : IDisposable
         _loaded = loaded;
         _pointer = pointer;
         Length = length;
-        TensorMemory = map is not null ? GgufTensorMemory.Mapped : loaded is not null ? GgufTensorMemory.Loaded : GgufTensorMemory.CallerMemory;
     }
 
     /// <summary>Opens the file at <paramref name="path"/> as <paramref name="options"/> say: memory-mapped (the default,
@@ -144,7 +143,8 @@ public sealed unsafe class GgufFile : IDisposable
     public bool IsMemoryMapped => _map is not null;
 
     /// <summary>Where the tensor bytes live: mapped, loaded into the file's own memory, or the caller's memory.</summary>
-    public GgufTensorMemory TensorMemory { get; }
+    public GgufTensorMemory TensorMemory
+        => _map is not null ? GgufTensorMemory.Mapped : _loaded is not null ? GgufTensorMemory.Loaded : GgufTensorMemory.CallerMemory;
 
     /// <summary>
     /// How many bytes of the file's memory the OS backs with 2 MiB pages right now (Linux, from /proc/self/smaps: a
