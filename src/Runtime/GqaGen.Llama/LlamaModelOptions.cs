@@ -49,4 +49,17 @@ public sealed class LlamaModelOptions
         init => field = value is GgufTensorMemory.Mapped or GgufTensorMemory.Loaded ? value
             : throw new ArgumentOutOfRangeException(nameof(WeightMemory), value, $"Weights are {GgufTensorMemory.Mapped} or {GgufTensorMemory.Loaded}; got {value}.");
     } = GgufTensorMemory.Loaded;
+
+    /// <summary>
+    /// How a decode step multiplies activations with quantized weights: <see cref="ActivationPrecision.Float32"/> (the
+    /// default: exact products with the dequantized weights) or <see cref="ActivationPrecision.Int8"/> (activations
+    /// rounded to 8 bits and integer products, as llama.cpp does; faster where unpacking 4- to 6-bit weights is the
+    /// bottleneck). Prompt batches always use fp32 activations.
+    /// </summary>
+    public ActivationPrecision Activations
+    {
+        get;
+        init => field = Enum.IsDefined(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(Activations), value, $"Unknown activation precision; expected one of {string.Join(", ", Enum.GetNames<ActivationPrecision>())}.");
+    } = ActivationPrecision.Float32;
 }

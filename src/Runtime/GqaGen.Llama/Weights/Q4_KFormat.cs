@@ -11,7 +11,7 @@ namespace GqaGen.Llama;
 /// <c>(d · sc[j]) · q[i] − dmin · m[j]</c> (ggml-quants.c, <c>dequantize_row_q4_K</c>): exact products, one rounding.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q4_KFormat : IWeightFormat
+internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of the packed scales, after <c>d</c> and <c>dmin</c>.</summary>
@@ -89,4 +89,33 @@ internal readonly unsafe struct Q4_KFormat : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8DotFormat): u = the nibble; A = d, α = sc[j]; B = −dmin, β = m[j], on both slices of
+    // sub-block j.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
+    {
+        a = QuantBits.Half(block);
+        b = -QuantBits.Half(block + 2);
+        QuantBits.ScalesMinsK4(block + ScalesOffset, out Vector256<int> scales, out Vector256<int> mins);
+        alpha = QuantBits.EachTwice(scales);
+        beta = QuantBits.EachTwice(mins);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block, int group)
+        => (Vector256.Load(block + NibblesOffset + 32 * (group >> 1)) >>> (4 * (group & 1))) & Vector256.Create((byte)0xF);
+
+    /// <summary>Sub-blocks <paramref name="group"/> (even) and + 1 share 32 bytes: their low nibbles, then their high.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block, int group)
+        => QuantBits.Halves64(block + NibblesOffset + 32 * (group >> 1), 0, 4) & Vector512.Create((byte)0xF);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+    {
+        int group = index >> 5;
+        return (block[NibblesOffset + 32 * (group >> 1) + (index & 31)] >> (4 * (group & 1))) & 0xF;
+    }
 }

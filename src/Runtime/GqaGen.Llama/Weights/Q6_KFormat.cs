@@ -13,7 +13,7 @@ namespace GqaGen.Llama;
 /// <c>dequantize_row_q6_K</c>), an exact product (at most 11 + 7 + 5 significant bits).
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q6_KFormat : IWeightFormat
+internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of <c>qh</c>, after the 128 bytes of <c>ql</c>.</summary>
@@ -116,4 +116,45 @@ internal readonly unsafe struct Q6_KFormat : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8DotFormat): u = the 6-bit quant; A = d, α = sc[s]; B = −32d, β = sc[s].
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
+    {
+        a = QuantBits.Half(block + ScaleOffset);
+        b = -32 * a;
+        Vector128<sbyte> scales = Vector128.Load((sbyte*)(block + ScalesOffset));
+        alpha = Vector256.Create(Vector128.WidenLower(scales), Vector128.WidenUpper(scales));
+        beta = alpha;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block, int group)
+    {
+        int half = group >> 2, p = group & 3;
+        Vector256<byte> low = (Vector256.Load(block + 64 * half + 32 * (p & 1)) >>> (4 * (p >> 1))) & Vector256.Create((byte)0xF);
+        Vector256<byte> high = (Vector256.Load(block + HighBitsOffset + 32 * half) >>> (2 * p)) & Vector256.Create((byte)3);
+        return low | (high << 4);
+    }
+
+    /// <summary>Groups <paramref name="group"/> (even) and + 1: 64 consecutive bytes of <c>ql</c> and one 32-byte run
+    /// of <c>qh</c>, shifted two ways.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block, int group)
+    {
+        int half = group >> 2, p = group & 3;
+        Vector512<byte> low = (Vector512.Load(block + 64 * half) >>> (4 * (p >> 1))) & Vector512.Create((byte)0xF);
+        Vector512<byte> high = QuantBits.Halves64(block + HighBitsOffset + 32 * half, 2 * p, 2 * p + 2) & Vector512.Create((byte)3);
+        return low | (high << 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+    {
+        int group = index >> 5, half = group >> 2, p = group & 3, l = index & 31;
+        byte low = block[64 * half + 32 * (p & 1) + l];
+        byte high = block[HighBitsOffset + 32 * half + l];
+        return ((low >> (4 * (p >> 1))) & 0xF) | (((high >> (2 * p)) & 3) << 4);
+    }
 }

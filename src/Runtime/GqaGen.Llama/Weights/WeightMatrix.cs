@@ -179,6 +179,28 @@ public sealed unsafe class WeightMatrix
     public void MultiplyMatrix(ReadOnlySpan<float> x, int tokens, Span<float> y, ComputePool? pool = null)
         => MultiplyMatrix(x, tokens, y, pool, MatVecKernel.BestPath);
 
+    /// <summary>
+    /// Whether <see cref="MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/> takes matrices of
+    /// <paramref name="type"/>: Q4_K and Q6_K, the two types of the common Q4_K_M files. F32, F16, BF16 and Q8_0 already
+    /// stream at memory speed with fp32 activations.
+    /// </summary>
+    public static bool SupportsInt8Activations(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q6_K;
+
+    /// <summary>
+    /// Effectively computes <c>y[r] = Σ_c W[r, c] · x[c]</c> for every row with activations quantized to 8 bits
+    /// (<see cref="Int8Activations"/>), with integer products (llama.cpp's way of multiplying quantized weights): the exact
+    /// product of the dequantized weights with the dequantized activations, up to fp32 accumulation. Faster than
+    /// <see cref="MultiplyVector(ReadOnlySpan{float}, Span{float}, ComputePool?)"/> where dequantizing is the bottleneck,
+    /// at the price of the activations' rounding (see <see cref="Int8Activations"/>). Rows are split over
+    /// <paramref name="pool"/> as there; a row's bits depend on the instruction-set path only.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The matrix's type is not one <see cref="SupportsInt8Activations"/> takes.</exception>
+    /// <exception cref="ArgumentException"><paramref name="x"/> is not <see cref="Columns"/> long, or <paramref name="y"/>
+    /// not <see cref="Rows"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The GGUF file the matrix reads, or the pool, has been disposed.</exception>
+    public void MultiplyVector(Int8Activations x, Span<float> y, ComputePool? pool = null)
+        => MultiplyVector(x, y, pool, MatVecKernel.BestPath);
+
     /// <summary>Effectively computes <c>destination[c] = W[row, c]</c>: one row as floats (an embedding lookup).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is not in <c>[0, Rows)</c>.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not <see cref="Columns"/> elements.</exception>
@@ -242,6 +264,54 @@ public sealed unsafe class WeightMatrix
         CheckNoOverlap(x, y);
         Multiply(x, tokens, y, 0, Rows, pool, path, batched: true);
     }
+
+    /// <summary><see cref="MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/> on a chosen path.</summary>
+    internal void MultiplyVector(Int8Activations x, Span<float> y, ComputePool? pool, GqaKernelPath path)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!SupportsInt8Activations(Type))
+            throw new NotSupportedException($"Weight matrix '{Name}' is {Type}; integer dot products with 8-bit activations take {string.Join(", ", s_supportedTypes.Where(SupportsInt8Activations))} only.");
+        CheckLength(x.Length, Columns, nameof(x), "Columns");
+        CheckLength(y.Length, Rows, nameof(y), "Rows");
+        if (pool is not null)
+            ObjectDisposedException.ThrowIf(pool.IsDisposed, pool);
+        ThrowIfSourceDisposed();
+        fixed (float* py = y)
+        {
+            var job = new Int8Job
+            {
+                Rows = _data,
+                RowBytes = _rowBytes,
+                Columns = Columns,
+                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer),
+                Y = py,
+                Type = Type,
+                Path = path,
+            };
+            if (pool is null || pool.Threads == 1 || Rows <= MatVecKernel.RowTile)
+                RunInt8Rows(&job, 0, Rows);
+            else
+                pool.For(Rows, MatVecKernel.RowTile, &RunInt8Rows, &job);
+        }
+        GC.KeepAlive(x);
+        GC.KeepAlive(_keepAlive);
+    }
+
+    /// <summary>One chunk of an integer-product multiply: rows [start, end).</summary>
+    private static void RunInt8Rows(void* state, int start, int end)
+    {
+        Int8Job* job = (Int8Job*)state;
+        switch (job->Type)
+        {
+            case GgmlType.Q4_K: RunInt8Rows<Q4_KFormat>(job, start, end - start); break;
+            default: RunInt8Rows<Q6_KFormat>(job, start, end - start); break;
+        }
+    }
+
+    private static void RunInt8Rows<TFormat>(Int8Job* job, int start, int count)
+        where TFormat : IInt8DotFormat
+        => Int8DotKernel.MultiplyRows<TFormat>(job->Path, job->Rows + start * job->RowBytes, job->RowBytes, job->Columns,
+            job->X, job->Y + start, count);
 
     private void CheckVectors(ReadOnlySpan<float> x, Span<float> y)
     {
@@ -373,6 +443,19 @@ public sealed unsafe class WeightMatrix
     };
 
     private static string SupportedTypeList => string.Join(", ", s_supportedTypes);
+
+    /// <summary>What every chunk of one integer-product multiply needs; lives in the caller's frame. The activations'
+    /// arrays are pinned for their lifetime (<see cref="Int8Activations"/>), and the caller keeps them alive.</summary>
+    private struct Int8Job
+    {
+        public byte* Rows;
+        public nint RowBytes;
+        public int Columns;
+        public Int8Source X;
+        public float* Y;
+        public GgmlType Type;
+        public GqaKernelPath Path;
+    }
 
     /// <summary>What every chunk of one multiply needs; lives in the caller's frame for the duration of the call.</summary>
     private struct Job

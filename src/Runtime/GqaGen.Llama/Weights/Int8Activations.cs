@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// An activation vector quantized to 8 bits for <see cref="WeightMatrix"/>'s integer dot products
+/// (<see cref="WeightMatrix.MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/>): blocks of 256 elements, each
+/// 256 signed integers in −127..127 times one fp32 scale <c>max|x| / 127</c>, with the sum of every 16 integers kept
+/// beside them: the layout of ggml's <c>block_q8_K</c> (ggml-common.h), which llama.cpp multiplies its K-quant weights
+/// with. Elements are rounded to nearest (ties to even).
+/// </summary>
+/// <remarks>
+/// <para>Why: with fp32 activations every 4- to 6-bit weight costs an unpack, a conversion and a floating-point
+/// multiply-add, which one core cannot do as fast as memory delivers the weights. With 8-bit activations the products
+/// are integer multiply-adds on 64 weights per instruction (<c>vpmaddubsw</c>), the weights' integer scales are applied
+/// in integers too, and floating point is touched once per 256 weights. The price is the activations' rounding: each
+/// element moves by at most <c>max|x| / 254</c> of its block, where fp32 activations give the exact product with the
+/// dequantized weights. That is why this is an option (<see cref="LlamaModelOptions.Activations"/>), off by
+/// default.</para>
+/// <para>Quantizing gives the same bits on every instruction-set path. An all-zero block has scale 0 and quants 0; a
+/// NaN or infinity in a block makes its quants meaningless (products NaN or garbage, never an exception). Not
+/// thread-safe while <see cref="Quantize"/> runs; any number of threads may read it afterwards.</para>
+/// </remarks>
+public sealed unsafe class Int8Activations
+{
+    /// <summary>Elements per block: one scale per 256 elements (ggml's QK_K).</summary>
+    public const int BlockElements = 256;
+
+    /// <summary>Elements per slice: the quants' sums are kept per 16 (the K-quants scale 16 or 32 weights at a time).</summary>
+    internal const int SliceElements = 16;
+
+    private readonly sbyte[] _quants;
+    private readonly float[] _scales;
+    private readonly short[] _sliceSums;
+
+    /// <summary>Room for a vector of <paramref name="length"/> elements, a multiple of <see cref="BlockElements"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not a positive multiple of 256.</exception>
+    public Int8Activations(int length)
+    {
+        if (length < BlockElements || length % BlockElements != 0)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Int8 activations hold whole blocks of {BlockElements} elements; the length must be a positive multiple of {BlockElements}.");
+        Length = length;
+        _quants = GC.AllocateArray<sbyte>(length, pinned: true);
+        _scales = GC.AllocateArray<float>(length / BlockElements, pinned: true);
+        _sliceSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
+    }
+
+    /// <summary>Elements in the vector.</summary>
+    public int Length { get; }
+
+    /// <summary>The quantized elements.</summary>
+    public ReadOnlySpan<sbyte> Quants => _quants;
+
+    /// <summary>The scale of each block: element i is <c>Quants[i] · Scales[i / 256]</c>.</summary>
+    public ReadOnlySpan<float> Scales => _scales;
+
+    /// <summary>Quantizes <paramref name="x"/>, which must have <see cref="Length"/> elements.</summary>
+    /// <exception cref="ArgumentException"><paramref name="x"/> has another length.</exception>
+    public void Quantize(ReadOnlySpan<float> x)
+    {
+        if (x.Length != Length)
+            throw new ArgumentException($"Int8 activations of length {Length} need {Length} elements to quantize; got {x.Length}.", nameof(x));
+        fixed (float* source = x)
+        {
+            for (int block = 0; block < Length / BlockElements; block++)
+                _scales[block] = QuantizeBlock(source + block * BlockElements, QuantPointer + block * BlockElements, SliceSumPointer + block * (BlockElements / SliceElements));
+        }
+    }
+
+    /// <summary>Writes the dequantized vector (quant × its block's scale) to <paramref name="destination"/>: what the
+    /// integer dot products multiply the weights with.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> does not have <see cref="Length"/> elements.</exception>
+    public void Dequantize(Span<float> destination)
+    {
+        if (destination.Length != Length)
+            throw new ArgumentException($"Int8 activations of length {Length} dequantize to {Length} elements; got a destination of {destination.Length}.", nameof(destination));
+        for (int i = 0; i < Length; i++)
+            destination[i] = _quants[i] * _scales[i / BlockElements];
+    }
+
+    /// <summary>The quants (pinned for the object's lifetime).</summary>
+    internal sbyte* QuantPointer => (sbyte*)Unsafe.AsPointer(ref _quants[0]);
+
+    /// <summary>The blocks' scales.</summary>
+    internal float* ScalePointer => (float*)Unsafe.AsPointer(ref _scales[0]);
+
+    /// <summary>The sum of each 16 quants (at most 16 · 127 in magnitude).</summary>
+    internal short* SliceSumPointer => (short*)Unsafe.AsPointer(ref _sliceSums[0]);
+
+    /// <summary>
+    /// One block: returns the scale <c>max|x| / 127</c> and writes the quants <c>round(x · (1 / scale))</c> (0 for a
+    /// zero block) and the 16 slice sums. Vector and scalar code do the same IEEE operations, so give the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float QuantizeBlock(float* x, sbyte* quants, short* sums)
+    {
+        float max = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> m = Vector256<float>.Zero;
+            for (int i = 0; i < BlockElements; i += 8)
+                m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + i)));
+            for (int i = 0; i < 8; i++)
+                max = MathF.Max(max, m[i]);
+        }
+        else
+        {
+            for (int i = 0; i < BlockElements; i++)
+                max = MathF.Max(max, MathF.Abs(x[i]));
+        }
+        float scale = max / 127f;
+        float inverse = scale != 0 ? 1f / scale : 0f;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var limit = Vector256.Create(127f);
+            for (int s = 0; s < BlockElements / SliceElements; s++)
+            {
+                float* source = x + SliceElements * s;
+                Vector256<int> a = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(source) * inverse), -limit), limit));
+                Vector256<int> b = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(source + 8) * inverse), -limit), limit));
+                Vector256<short> words = Vector256.Narrow(a, b);
+                Vector128<sbyte> bytes = Vector128.Narrow(words.GetLower(), words.GetUpper());
+                bytes.Store(quants + SliceElements * s);
+                sums[s] = (short)Vector256.Sum(a + b);
+            }
+        }
+        else
+        {
+            for (int s = 0; s < BlockElements / SliceElements; s++)
+            {
+                int sum = 0;
+                for (int i = SliceElements * s; i < SliceElements * (s + 1); i++)
+                {
+                    int q = (int)Math.Clamp(MathF.Round(x[i] * inverse), -127f, 127f);
+                    quants[i] = (sbyte)q;
+                    sum += q;
+                }
+                sums[s] = (short)sum;
+            }
+        }
+        return scale;
+    }
+}
