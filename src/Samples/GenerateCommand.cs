@@ -38,17 +38,23 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => WeightMemoryName(new LlamaModelOptions().WeightMemory),
         };
         weights.AcceptOnlyFromAmong("loaded", "mapped");
+        var activations = new Option<string>("--activations")
+        {
+            Description = "Activations of a decode step's Q4_K/Q6_K products: f32 (the default: exact products with the dequantized weights) or int8 (rounded to 8 bits and multiplied in integers, as llama.cpp does: faster on K-quant files).",
+            DefaultValueFactory = _ => "f32",
+        };
+        activations.AcceptOnlyFromAmong("f32", "int8");
         var truncate = new Option<bool>("--truncate-prompt") { Description = "Keep the last tokens of a prompt longer than the context (said on stderr) instead of refusing it." };
 
         var command = new Command("generate", "Generate text with the Llama decoder on the generated GQA kernels.")
         {
-            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context, truncate, weights,
+            model, prompt, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, stop, seed, threads, kv, kernel, context, truncate, weights, activations,
         };
         command.SetAction(parse => Run(
             parse.GetValue(model), parse.GetValue(prompt)!,
             new GenerationSettings(parse.GetValue(maxTokens), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP), parse.GetValue(minP),
                 parse.GetValue(repeatPenalty), parse.GetValue(repeatLastN), parse.GetValue(stop) ?? [], parse.GetValue(seed), parse.GetValue(context), parse.GetValue(truncate)),
-            parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel), parse.GetValue(weights)!));
+            parse.GetValue(threads), parse.GetValue(kv)!, parse.GetValue(kernel), parse.GetValue(weights)!, parse.GetValue(activations)!));
         return command;
     }
 
@@ -56,7 +62,7 @@ internal static class GenerateCommand
     private sealed record GenerationSettings(int MaxTokens, float Temperature, int TopK, float TopP, float MinP,
         float RepeatPenalty, int RepeatLastN, string[] Stop, int Seed, int Context, bool TruncatePrompt);
 
-    private static int Run(FileInfo? modelFile, string prompt, GenerationSettings settings, int threads, string kv, GqaKernelChoice kernel, string weights)
+    private static int Run(FileInfo? modelFile, string prompt, GenerationSettings settings, int threads, string kv, GqaKernelChoice kernel, string weights, string activations)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
@@ -65,6 +71,7 @@ internal static class GenerateCommand
             {
                 Threads = threads, Kernel = kernel, KvElementType = ParseKv(kv),
                 WeightMemory = weights == "mapped" ? GgufTensorMemory.Mapped : GgufTensorMemory.Loaded,
+                Activations = activations == "int8" ? ActivationPrecision.Int8 : ActivationPrecision.Float32,
             };
             var generation = new GenerationOptions
             {
@@ -182,7 +189,10 @@ internal static class GenerateCommand
             + $"{llama.WeightType} weights ({llama.WeightBytesPerToken / 1e6:N1} MB read per token)");
         Console.WriteLine($"attention: H={c.Heads}, G={c.KvGroups}, d={c.HeadDim} ({c.HeadsPerGroup} query heads per K/V head), RoPE base {c.RopeFreqBase:G}");
         Console.WriteLine($"kernel:    {llama.Attention.Description}");
-        Console.WriteLine($"tokenizer: {llama.Tokenizer.Kind}, threads: {threads}, KV cache: {llama.Options.KvElementType.ShortName()}");
+        Console.WriteLine($"tokenizer: {llama.Tokenizer.Kind}, threads: {threads}, KV cache: {llama.Options.KvElementType.ShortName()}, "
+            + (llama.Options.Activations == ActivationPrecision.Int8
+                ? "activations: int8 for Q4_K/Q6_K decode products"
+                : "activations: f32"));
         Console.WriteLine($"weights:   {DescribeWeightMemory(llama)}");
         if (llama.KernelWarning is { } warning)
             Console.Error.WriteLine(warning);

@@ -47,6 +47,7 @@ public sealed class LlamaSession : IDisposable
     private readonly float[] _up;        // (chunk, feedForward)
     private readonly float[] _sigmoid;   // (chunk, feedForward) scratch for SwiGLU
     private readonly float[] _logits;    // (vocabulary)
+    private readonly Int8InputCache? _int8Inputs; // a decode step's inputs in 8 bits, when the model's options ask for it
 
     private readonly bool _ownsCache;
     private readonly List<int> _tokens; // (position) the token run there, or UnknownToken
@@ -85,6 +86,7 @@ public sealed class LlamaSession : IDisposable
         _up = new float[PrefillChunk * _config.FeedForwardLength];
         _sigmoid = new float[PrefillChunk * _config.FeedForwardLength];
         _logits = new float[_config.VocabularySize];
+        _int8Inputs = model.Options.Activations == ActivationPrecision.Int8 ? new Int8InputCache() : null;
     }
 
     /// <summary>The model this session runs.</summary>
@@ -316,6 +318,7 @@ public sealed class LlamaSession : IDisposable
 
             // Attention: Q, K, V from the normed stream; K and V go straight into the cache slot.
             RmsNormRows(_x, block.AttentionNorm, _xNorm, n);
+            _int8Inputs?.Forget();
             Multiply(block.Query, _xNorm, _query, n);
             Multiply(block.Key, _xNorm, _key, n);
             Multiply(block.Value, _xNorm, _value, n);
@@ -327,14 +330,17 @@ public sealed class LlamaSession : IDisposable
             long started = Stopwatch.GetTimestamp();
             Attend(layer, first, n);
             _attentionTicks += Stopwatch.GetTimestamp() - started;
+            _int8Inputs?.Forget();
             Multiply(block.Output, _attended, _projected, n);
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _projected.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
 
             // MLP: down(silu(gate(x)) ⊙ up(x)).
             RmsNormRows(_x, block.FeedForwardNorm, _xNorm, n);
+            _int8Inputs?.Forget();
             Multiply(block.Gate, _xNorm, _gate, n);
             Multiply(block.Up, _xNorm, _up, n);
             SwiGlu(_gate.AsSpan(0, n * ffn), _up.AsSpan(0, n * ffn), _sigmoid.AsSpan(0, n * ffn));
+            _int8Inputs?.Forget();
             Multiply(block.Down, _gate, _projected, n);
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _projected.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
         }
@@ -345,7 +351,11 @@ public sealed class LlamaSession : IDisposable
         {
             Span<float> last = _x.AsSpan((n - 1) * embd, embd);
             RmsNorm(last, _weights.OutputNorm, _xNorm.AsSpan(0, embd), _config.RmsNormEpsilon);
-            _weights.OutputHead.MultiplyVector(_xNorm.AsSpan(0, embd), _logits, _pool);
+            _int8Inputs?.Forget();
+            if (_int8Inputs is not null && n == 1 && Int8InputCache.Takes(_weights.OutputHead))
+                _weights.OutputHead.MultiplyVector(_int8Inputs.Get(_xNorm, embd), _logits, _pool);
+            else
+                _weights.OutputHead.MultiplyVector(_xNorm.AsSpan(0, embd), _logits, _pool);
         }
     }
 
@@ -367,9 +377,13 @@ public sealed class LlamaSession : IDisposable
             _cache, layer, first, n, _attended.AsSpan(0, n * qLength), _pool);
     }
 
+    /// <summary>One matrix product of the forward pass: matrix-vector for one token (with 8-bit activations where the
+    /// options ask for them and the weights take them), batched for a prompt chunk.</summary>
     private void Multiply(WeightMatrix weights, float[] input, float[] output, int tokens)
     {
-        if (tokens == 1)
+        if (tokens == 1 && _int8Inputs is not null && Int8InputCache.Takes(weights))
+            weights.MultiplyVector(_int8Inputs.Get(input, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
+        else if (tokens == 1)
             weights.MultiplyVector(input.AsSpan(0, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
         else
             weights.MultiplyMatrix(input.AsSpan(0, tokens * weights.Columns), tokens, output.AsSpan(0, tokens * weights.Rows), _pool);

@@ -2,7 +2,7 @@ namespace GqaGen.Llama.Tests.Weights;
 
 /// <summary>
 /// <see cref="Int8Activations"/> against a plain re-implementation of its definition, written here: per block of 256,
-/// <c>scale = max|x| / 127</c>, <c>inverse = scale ≠ 0 ? 1 / scale : 0</c>, <c>q = clamp(round-half-even(x · inverse),
+/// <c>scale = max|x| / 127</c>, <c>inverse = 1 / scale</c> (both 0 where that is infinite: a zero block or max|x| below about 3.7e-37), <c>q = clamp(round-half-even(x · inverse),
 /// −127, 127)</c>, and the sum of every 16 quants. Run once per instruction-set configuration (the default, and with
 /// <c>DOTNET_EnableHWIntrinsic=0</c>, which takes the scalar loop), the bits must be the same.
 /// </summary>
@@ -134,8 +134,7 @@ public sealed unsafe class Int8ActivationsTests
     [InlineData(3e38f)]
     public void Tiny_and_huge_blocks_follow_the_definition(float max)
     {
-        // Down to max|x| of about 3.7e-37; below that 1 / scale overflows to infinity and every nonzero element becomes
-        // ±127 (the same in ggml's quantize_row_q8_K, whose −127 / max overflows there too), which is outside this test.
+        // Down to max|x| of about 3.7e-37; below that 1 / scale overflows (see the next test).
         var random = new Random(BitConverter.SingleToInt32Bits(max));
         var x = new float[512];
         for (int i = 0; i < x.Length; i++)
@@ -153,6 +152,28 @@ public sealed unsafe class Int8ActivationsTests
             double error = Math.Abs((double)x[i] - dequantized[i]);
             Assert.True(float.IsFinite(dequantized[i]) && error <= scale * (0.5 + 1e-4), $"max|x| = {max:R}, element {i}: {x[i]:R} dequantizes to {dequantized[i]:R}, scale {scale:R}.");
         }
+    }
+
+    [Theory]
+    [InlineData(3e-37f)]
+    [InlineData(1e-38f)]
+    [InlineData(1e-40f)]
+    public void Blocks_too_small_for_a_finite_inverse_quantize_to_zero(float max)
+    {
+        // 1 / (max / 127) overflows below about 3.7e-37; ggml's quantize_row_q8_K would send every element to ±127 there,
+        // moving x[1] = max / 5 by four fifths of max. Flushing the block moves every element by at most max instead.
+        var x = RandomActivations(512, seed: 5);
+        for (int i = 0; i < 256; i++)
+            x[i] = 0;
+        x[0] = max;
+        x[1] = max / 5;
+        x[2] = -max / 3;
+        var activations = new Int8Activations(512);
+        activations.Quantize(x);
+        Assert.Equal(0f, activations.Scales[0]);
+        Assert.All(activations.Quants[..256].ToArray(), q => Assert.Equal(0, q));
+        Assert.True(activations.Scales[1] > 0, "The second, ordinary block keeps its scale.");
+        AssertMatchesReference(x, activations, $"max|x| = {max:R} in block 0");
     }
 
     [Fact]
@@ -253,7 +274,13 @@ public sealed unsafe class Int8ActivationsTests
                     max = magnitude;
             }
             float scale = max / 127f;
-            float inverse = scale != 0 ? 1f / scale : 0f;
+            float inverse = 1f / scale;
+            if (float.IsPositiveInfinity(inverse))
+            {
+                // Zero blocks, and blocks so small that 1 / scale overflows, quantize to zero.
+                scale = 0;
+                inverse = 0;
+            }
             scales[b] = scale;
             for (int i = 256 * b; i < 256 * (b + 1); i++)
             {

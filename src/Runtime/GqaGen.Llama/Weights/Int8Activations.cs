@@ -18,8 +18,10 @@ namespace GqaGen.Llama;
 /// element moves by at most <c>max|x| / 254</c> of its block, where fp32 activations give the exact product with the
 /// dequantized weights. That is why this is an option (<see cref="LlamaModelOptions.Activations"/>), off by
 /// default.</para>
-/// <para>Quantizing gives the same bits on every instruction-set path. An all-zero block has scale 0 and quants 0; a
-/// NaN or infinity in a block makes its quants meaningless (products NaN or garbage, never an exception). Not
+/// <para>Quantizing gives the same bits on every instruction-set path. An all-zero block has scale 0 and quants 0, and
+/// so does a block whose largest magnitude is below about 3.7e-37, where <c>1 / scale</c> would overflow (ggml's
+/// quantizer sends every element of such a block to ±127 instead). A NaN or infinity in a block makes its products NaN,
+/// never an exception. Not
 /// thread-safe while <see cref="Quantize"/> runs; any number of threads may read it afterwards.</para>
 /// </remarks>
 public sealed unsafe class Int8Activations
@@ -33,6 +35,7 @@ public sealed unsafe class Int8Activations
     private readonly sbyte[] _quants;
     private readonly float[] _scales;
     private readonly short[] _sliceSums;
+    private readonly short[] _subBlockSums;
 
     /// <summary>Room for a vector of <paramref name="length"/> elements, a multiple of <see cref="BlockElements"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not a positive multiple of 256.</exception>
@@ -44,6 +47,7 @@ public sealed unsafe class Int8Activations
         _quants = GC.AllocateArray<sbyte>(length, pinned: true);
         _scales = GC.AllocateArray<float>(length / BlockElements, pinned: true);
         _sliceSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
+        _subBlockSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
     }
 
     /// <summary>Elements in the vector.</summary>
@@ -64,7 +68,13 @@ public sealed unsafe class Int8Activations
         fixed (float* source = x)
         {
             for (int block = 0; block < Length / BlockElements; block++)
-                _scales[block] = QuantizeBlock(source + block * BlockElements, QuantPointer + block * BlockElements, SliceSumPointer + block * (BlockElements / SliceElements));
+            {
+                short* sums = SliceSumPointer + block * SlicesPerBlock;
+                _scales[block] = QuantizeBlock(source + block * BlockElements, QuantPointer + block * BlockElements, sums);
+                short* subBlockSums = SubBlockSumPointer + block * SlicesPerBlock;
+                for (int j = 0; j < SlicesPerBlock / 2; j++)
+                    subBlockSums[j] = (short)(sums[2 * j] + sums[2 * j + 1]);
+            }
         }
     }
 
@@ -85,8 +95,15 @@ public sealed unsafe class Int8Activations
     /// <summary>The blocks' scales.</summary>
     internal float* ScalePointer => (float*)Unsafe.AsPointer(ref _scales[0]);
 
-    /// <summary>The sum of each 16 quants (at most 16 · 127 in magnitude).</summary>
+    /// <summary>The sum of each 16 quants (at most 16 · 127 in magnitude): 16 per block.</summary>
     internal short* SliceSumPointer => (short*)Unsafe.AsPointer(ref _sliceSums[0]);
+
+    /// <summary>The sum of each 32 quants (at most 32 · 127): 16 per block, of which the last 8 are zero, so a
+    /// block's are one 256-bit load whose upper half multiplies nothing.</summary>
+    internal short* SubBlockSumPointer => (short*)Unsafe.AsPointer(ref _subBlockSums[0]);
+
+    /// <summary>Slices (16 elements) per block.</summary>
+    internal const int SlicesPerBlock = BlockElements / SliceElements;
 
     /// <summary>
     /// One block: returns the scale <c>max|x| / 127</c> and writes the quants <c>round(x · (1 / scale))</c> (0 for a
@@ -110,7 +127,14 @@ public sealed unsafe class Int8Activations
                 max = MathF.Max(max, MathF.Abs(x[i]));
         }
         float scale = max / 127f;
-        float inverse = scale != 0 ? 1f / scale : 0f;
+        float inverse = 1f / scale;
+        if (float.IsPositiveInfinity(inverse))
+        {
+            // A zero block, or one so small (max|x| below about 3.7e-37) that 1 / scale overflows and every element would
+            // round to ±127: both quantize to zero.
+            scale = 0;
+            inverse = 0;
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var limit = Vector256.Create(127f);

@@ -11,8 +11,8 @@ namespace GqaGen.Llama;
 /// <remarks>
 /// <para>Plan of the AVX-512 path, per row and super-block: four steps of 64 weights, each the format's unsigned quants
 /// <c>u</c> times the activation quants with <c>vpmaddubsw</c> (pairs into 16-bit lanes), then <c>vpmaddwd</c> by each
-/// lane's slice integer <c>α</c> (one <c>vpermw</c> of the block's 16 α's) into the block's 32-bit sums; then, once per
-/// block, <c>vpmaddwd</c> of the 16 <c>β</c>'s with the activations' slice sums, both sums converted to float and added
+/// lane's slice or sub-block integer <c>α</c> (one <c>vpermw</c> of the block's α's) into the block's 32-bit sums;
+/// then, once per block, <c>vpmaddwd</c> of the <c>β</c>'s with the activations' slice or sub-block sums, both sums converted to float and added
 /// into the row's accumulators times <c>A · dx</c> and <c>B · dx</c>. Integers are exact (see
 /// <see cref="IInt8DotFormat"/>), so the only rounding is in those two products and the fp32 accumulation. Rows go
 /// four at a time, the next four requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s quantized rows do. The
@@ -98,20 +98,41 @@ internal static unsafe class Int8DotKernel
         TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
         Vector512<short> alphas = alpha.ToVector512Unsafe();
         sbyte* q = x.Quants + k * Int8Activations.BlockElements;
-        // 16-bit lane i of step c holds weights 64c + 2i and + 1, of slice 4c + i / 8.
-        Vector512<int> sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas,
-            Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-        sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 64), alphas,
-            Vector512.Create((short)4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7));
-        sums += Step512(TFormat.Unsigned64(block, 4), Vector512.Load(q + 128), alphas,
-            Vector512.Create((short)8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11));
-        sums += Step512(TFormat.Unsigned64(block, 6), Vector512.Load(q + 192), alphas,
-            Vector512.Create((short)12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15));
-        Vector256<int> offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load(x.SliceSums + k * (Int8Activations.BlockElements / Int8Activations.SliceElements)));
+        Vector512<int> sums;
+        Vector256<int> offsetSums;
+        if (TFormat.IntegersPerSubBlock)
+        {
+            // 16-bit lane i of step c holds weights 64c + 2i and + 1, of sub-block 2c + i / 16.
+            sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas, SubBlockLanes(0));
+            sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 64), alphas, SubBlockLanes(2));
+            sums += Step512(TFormat.Unsigned64(block, 4), Vector512.Load(q + 128), alphas, SubBlockLanes(4));
+            sums += Step512(TFormat.Unsigned64(block, 6), Vector512.Load(q + 192), alphas, SubBlockLanes(6));
+            offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load(x.SubBlockSums + k * Int8Activations.SlicesPerBlock));
+        }
+        else
+        {
+            // 16-bit lane i of step c holds weights 64c + 2i and + 1, of slice 4c + i / 8.
+            sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas, SliceLanes(0));
+            sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 64), alphas, SliceLanes(4));
+            sums += Step512(TFormat.Unsigned64(block, 4), Vector512.Load(q + 128), alphas, SliceLanes(8));
+            sums += Step512(TFormat.Unsigned64(block, 6), Vector512.Load(q + 192), alphas, SliceLanes(12));
+            offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load(x.SliceSums + k * Int8Activations.SlicesPerBlock));
+        }
         float dx = x.Scales[k];
         acc = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(sums), Vector512.Create(a * dx), acc);
         offsets = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(offsetSums), Vector256.Create(b * dx), offsets);
     }
+
+    /// <summary>Permute indices: lanes 0..7 read integer <paramref name="first"/>, lanes 8..15 the next, and so on
+    /// (four integers, eight 16-bit lanes each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> SliceLanes(short first)
+        => Vector512.Create(first) + Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+
+    /// <summary>Permute indices: lanes 0..15 read integer <paramref name="first"/>, lanes 16..31 the next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> SubBlockLanes(short first)
+        => Vector512.Create(first) + Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Step512(Vector512<byte> u, Vector512<sbyte> q, Vector512<short> alphas, Vector512<short> slices)
@@ -134,11 +155,13 @@ internal static unsafe class Int8DotKernel
             Vector256<int> sums = default;
             for (int g = 0; g < 8; g++)
             {
-                // 16-bit lanes 0..7 hold slice 2g, lanes 8..15 slice 2g + 1.
-                Vector256<short> lanes = Vector256.Create(Vector128.Create(alphas[2 * g]), Vector128.Create(alphas[2 * g + 1]));
+                // 16-bit lanes 0..7 hold slice 2g, lanes 8..15 slice 2g + 1: both of sub-block g.
+                Vector256<short> lanes = TFormat.IntegersPerSubBlock
+                    ? Vector256.Create(alphas[g])
+                    : Vector256.Create(Vector128.Create(alphas[2 * g]), Vector128.Create(alphas[2 * g + 1]));
                 sums += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(TFormat.Unsigned32(block, g), Vector256.Load(q + 32 * g)), lanes);
             }
-            Vector256<int> offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load(x.SliceSums + k * (Int8Activations.BlockElements / Int8Activations.SliceElements)));
+            Vector256<int> offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load((TFormat.IntegersPerSubBlock ? x.SubBlockSums : x.SliceSums) + k * Int8Activations.SlicesPerBlock));
             float dx = x.Scales[k];
             acc = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(sums), Vector256.Create(a * dx), acc);
             offsets = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(offsetSums), Vector256.Create(b * dx), offsets);
@@ -158,15 +181,16 @@ internal static unsafe class Int8DotKernel
             byte* block = row + (nint)k * TFormat.BlockBytes;
             TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
             sbyte* q = x.Quants + k * Int8Activations.BlockElements;
-            short* sliceSums = x.SliceSums + k * (Int8Activations.BlockElements / Int8Activations.SliceElements);
+            short* sliceSums = x.SliceSums + k * Int8Activations.SlicesPerBlock;
             int products = 0, offsets = 0;
-            for (int s = 0; s < Int8Activations.BlockElements / Int8Activations.SliceElements; s++)
+            for (int s = 0; s < Int8Activations.SlicesPerBlock; s++)
             {
                 int dot = 0;
                 for (int i = Int8Activations.SliceElements * s; i < Int8Activations.SliceElements * (s + 1); i++)
                     dot += TFormat.UnsignedElement(block, i) * q[i];
-                products += alpha[s] * dot;
-                offsets += beta[s] * sliceSums[s];
+                int integer = TFormat.IntegersPerSubBlock ? s / 2 : s;
+                products += alpha[integer] * dot;
+                offsets += beta[integer] * sliceSums[s];
             }
             float dx = x.Scales[k];
             sum += a * dx * products + b * dx * offsets;
@@ -190,9 +214,10 @@ internal static unsafe class Int8DotKernel
 }
 
 /// <summary>The activations as <see cref="Int8DotKernel"/> reads them (<see cref="Int8Activations"/>' pinned arrays).</summary>
-internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums)
+internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums)
 {
     public readonly sbyte* Quants = quants;
     public readonly float* Scales = scales;
     public readonly short* SliceSums = sliceSums;
+    public readonly short* SubBlockSums = subBlockSums;
 }

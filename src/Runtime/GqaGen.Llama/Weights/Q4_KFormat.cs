@@ -90,17 +90,17 @@ internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
 
-    // Integer dot products (IInt8DotFormat): u = the nibble; A = d, α = sc[j]; B = −dmin, β = m[j], on both slices of
-    // sub-block j.
+    // Integer dot products (IInt8DotFormat): u = the nibble; A = d, α = sc[j]; B = −dmin, β = m[j], per sub-block j.
+
+    public static bool IntegersPerSubBlock => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
     {
         a = QuantBits.Half(block);
         b = -QuantBits.Half(block + 2);
-        QuantBits.ScalesMinsK4(block + ScalesOffset, out Vector256<int> scales, out Vector256<int> mins);
-        alpha = QuantBits.EachTwice(scales);
-        beta = QuantBits.EachTwice(mins);
+        alpha = QuantBits.ScalesMinsK4Words(block + ScalesOffset);
+        beta = alpha.GetUpper().ToVector256Unsafe();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -242,11 +242,27 @@ internal static unsafe class QuantBits
         m = Vector256.ConditionalSelect(upper, (b >>> 4) | ((a >>> 6) << 4), b & six);
     }
 
-    /// <summary>The eight 32-bit lanes as sixteen 16-bit lanes, each twice (0, 0, 1, 1, …): a K-quant's per-sub-block
-    /// integers as per-slice ones. Each lane must fit in 16 bits.</summary>
+    /// <summary>
+    /// The eight 6-bit scales of a Q4_K or Q5_K super-block in 16-bit lanes 0..7 and its eight minimums in lanes 8..15,
+    /// from the 12 packed bytes at <paramref name="scales"/>: <c>get_scale_min_k4</c>'s layout rearranged with 32-bit
+    /// integer operations into 16 bytes (scales 0..7, minimums 0..7), then widened, as ggml's vector code does it.
+    /// Bytes 0..3 hold the low 6 bits of scales 0..3, bytes 4..7 those of minimums 0..3; bytes 8..11 the low nibbles
+    /// of scales 4..7 and the high nibbles of minimums 4..7, whose top two bits are the high bits of bytes 0..3 and 4..7.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<short> EachTwice(Vector256<int> values)
-        => Vector256.Narrow(Vector256.Shuffle(values, Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3)), Vector256.Shuffle(values, Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7)));
+    public static Vector256<short> ScalesMinsK4Words(byte* scales)
+    {
+        const uint Low6 = 0x3F3F3F3F, LowNibbles = 0x0F0F0F0F, Top2 = 0x03030303;
+        uint first = Unsafe.ReadUnaligned<uint>(scales), second = Unsafe.ReadUnaligned<uint>(scales + 4), third = Unsafe.ReadUnaligned<uint>(scales + 8);
+        uint scales03 = first & Low6;
+        uint scales47 = (third & LowNibbles) | (((first >> 6) & Top2) << 4);
+        uint mins03 = second & Low6;
+        uint mins47 = ((third >> 4) & LowNibbles) | (((second >> 6) & Top2) << 4);
+        Vector128<byte> bytes = Vector128.Create(scales03, scales47, mins03, mins47).AsByte();
+        return Avx2.IsSupported
+            ? Avx2.ConvertToVector256Int16(bytes)
+            : Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes)).AsInt16();
+    }
 
     /// <summary>
     /// Sub-block <paramref name="j"/>'s 6-bit scale and 6-bit minimum of a Q4_K or Q5_K super-block, from its 12

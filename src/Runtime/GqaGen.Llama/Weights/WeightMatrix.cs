@@ -283,7 +283,7 @@ public sealed unsafe class WeightMatrix
                 Rows = _data,
                 RowBytes = _rowBytes,
                 Columns = Columns,
-                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer),
+                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer),
                 Y = py,
                 Type = Type,
                 Path = path,
