@@ -5,8 +5,8 @@ using GqaGen.Synthetic;
 
 namespace GqaGen.Bench;
 
-/// <summary>What the weight-product benchmarks (<see cref="MatVecBenchmarks"/>, <see cref="MatMulBenchmarks"/>) share:
-/// their shape parameter and their random weights.</summary>
+/// <summary>What the weight-product benchmarks (<see cref="MatVecBenchmarks"/>, <see cref="Int8MatVecBenchmarks"/>,
+/// <see cref="MatMulBenchmarks"/>) share: their shape parameter, their random weights and the copies they cycle through.</summary>
 internal static class BenchMatrices
 {
     /// <summary>Rows and columns of a <c>"ROWSxCOLUMNS"</c> shape parameter.</summary>
@@ -30,5 +30,24 @@ internal static class BenchMatrices
             WeightEncoder.Encode(type, row, bytes.AsSpan((int)(r * rowBytes), (int)rowBytes));
         }
         return bytes;
+    }
+
+    /// <summary>
+    /// Enough copies of one random matrix to fill <paramref name="cycledBytes"/>, so that a benchmark using the next copy
+    /// on every call streams its weights from DRAM, as a decoder does, instead of from the L3.
+    /// </summary>
+    public static (WeightMatrix[] Matrices, byte[][] Bytes) CycledCopies(Random random, GgmlType type, string shape, long cycledBytes)
+    {
+        (int rows, int columns) = ParseShape(shape);
+        byte[] original = RandomWeights(random, type, rows, columns);
+        int copies = (int)Math.Max(1, (cycledBytes + original.LongLength - 1) / original.LongLength);
+        var bytes = new byte[copies][];
+        var matrices = new WeightMatrix[copies];
+        for (int i = 0; i < copies; i++)
+        {
+            bytes[i] = i == 0 ? original : (byte[])original.Clone();
+            matrices[i] = WeightMatrix.FromArray($"copy {i}", type, rows, columns, bytes[i]);
+        }
+        return (matrices, bytes);
     }
 }

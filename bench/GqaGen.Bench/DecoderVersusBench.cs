@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using GqaGen.Bench.Versus;
+using GqaGen.Llama;
 
 namespace GqaGen.Bench;
 
@@ -41,6 +42,12 @@ internal static class DecoderVersusBench
         var depth = new Option<int>("--depth") { Description = "Positions filled (once per program and thread count) before the depth rows.", DefaultValueFactory = _ => 4096 };
         var prompts = ListOption("--prompts", "Prompt lengths, comma-separated; one equal to --depth is the fill's prefill, the others run in a fresh context each round.", [512, 4096]);
         var noLlamaSharp = new Option<bool>("--no-llamasharp") { Description = "Leave LLamaSharp out." };
+        var activations = new Option<string>("--activations")
+        {
+            Description = "GqaGen's activations for a decode step's Q4_K/Q6_K products: f32 (the default, exact) or int8 (integer products, as llama.cpp and LLamaSharp multiply K-quants).",
+            DefaultValueFactory = _ => "f32",
+        };
+        activations.AcceptOnlyFromAmong("f32", "int8");
         var llamaBench = new Option<FileInfo?>("--llama-bench") { Description = $"A llama-bench binary to run as a subprocess (default: {DefaultLlamaBench[0]} when it exists; llama-batched-bench beside it measures the depth rows)." };
         foreach (Option<int> positive in new[] { rounds, steps, depth })
         {
@@ -64,7 +71,7 @@ internal static class DecoderVersusBench
             "GqaGen's decoder beside LLamaSharp and llama.cpp's llama-bench on one GGUF file (f16 KV cache): decode tokens/s at depth 0 and "
             + "at --depth, prompt tokens/s, per thread count, programs alternated in rounds; medians and per-round ratios as Markdown.")
         {
-            model, threads, rounds, steps, depth, prompts, noLlamaSharp, llamaBench,
+            model, threads, rounds, steps, depth, prompts, noLlamaSharp, llamaBench, activations,
         };
         var root = new RootCommand("GqaGen benchmarks") { command };
 
@@ -84,7 +91,8 @@ internal static class DecoderVersusBench
         var settings = new VersusSettings(
             parse.GetValue(model)!.FullName, parse.GetValue(threads)!, parse.GetValue(rounds), parse.GetValue(steps), parse.GetValue(depth),
             parse.GetValue(prompts)!, !parse.GetValue(noLlamaSharp),
-            LlamaCppRunner.Find(parse.GetValue(llamaBench)?.FullName, DefaultLlamaBench));
+            LlamaCppRunner.Find(parse.GetValue(llamaBench)?.FullName, DefaultLlamaBench),
+            parse.GetValue(activations) == "int8" ? ActivationPrecision.Int8 : ActivationPrecision.Float32);
         new VersusRun(settings, output, progress).Run();
         return 0;
     }

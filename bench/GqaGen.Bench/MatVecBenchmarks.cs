@@ -29,7 +29,7 @@ namespace GqaGen.Bench;
 public class MatVecBenchmarks
 {
     /// <summary>Bytes of copies to cycle through: far beyond the L3, so every call streams from DRAM.</summary>
-    private const long CycledBytes = 256L << 20;
+    internal const long CycledBytes = 256L << 20;
 
     private WeightMatrix[] _matrices = [];
     private byte[][] _bytes = [];
@@ -52,15 +52,7 @@ public class MatVecBenchmarks
     {
         (int rows, int columns) = BenchMatrices.ParseShape(Shape);
         var random = new Random(2025);
-        byte[] original = BenchMatrices.RandomWeights(random, Type, rows, columns);
-        int copies = (int)Math.Max(1, (CycledBytes + original.LongLength - 1) / original.LongLength);
-        _bytes = new byte[copies][];
-        _matrices = new WeightMatrix[copies];
-        for (int i = 0; i < copies; i++)
-        {
-            _bytes[i] = i == 0 ? original : (byte[])original.Clone();
-            _matrices[i] = WeightMatrix.FromArray($"copy {i}", Type, rows, columns, _bytes[i]);
-        }
+        (_matrices, _bytes) = BenchMatrices.CycledCopies(random, Type, Shape, CycledBytes);
         _x = new float[columns];
         for (int i = 0; i < _x.Length; i++)
             _x[i] = random.NextSingle() * 2 - 1;
@@ -78,13 +70,15 @@ public class MatVecBenchmarks
     public void MultiplyVector() => _matrices[Next()].MultiplyVector(_x, _y);
 
     [Benchmark(Description = "Read the bytes, 2 threads")]
-    public uint ReadBytesTwoThreads()
+    public uint ReadBytesTwoThreads() => SumBytesTwoThreads(_bytes[Next()], _pool!);
+
+    /// <summary>The bytes summed by two threads of <paramref name="pool"/>, one half each.</summary>
+    internal static uint SumBytesTwoThreads(byte[] bytes, ComputePool pool)
     {
-        byte[] bytes = _bytes[Next()];
         uint total = 0;
         // Two halves on 4 KiB boundaries, each summed by one thread of the pool, as the product splits its rows.
         int half = bytes.Length / 2 & ~4095;
-        _pool!.For(2, (start, end) =>
+        pool.For(2, (start, end) =>
         {
             uint sum = 0;
             for (int i = start; i < end; i++)
@@ -113,10 +107,10 @@ public class MatVecBenchmarks
 
     /// <summary>The baseline: a sum of the bytes as 32-bit integers with four independent accumulators.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static uint SumBytes(byte[] bytes) => SumBytes(bytes.AsSpan());
+    internal static uint SumBytes(byte[] bytes) => SumBytes(bytes.AsSpan());
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe uint SumBytes(ReadOnlySpan<byte> bytes)
+    internal static unsafe uint SumBytes(ReadOnlySpan<byte> bytes)
     {
         fixed (byte* start = bytes)
         {
@@ -146,7 +140,7 @@ public class MatVecBenchmarks
     }
 
     /// <summary>Adds the "Weights GB/s" column to this class's summary.</summary>
-    private sealed class WeightBandwidthConfig : ManualConfig
+    internal sealed class WeightBandwidthConfig : ManualConfig
     {
         public WeightBandwidthConfig() => AddColumn(new WeightBandwidthColumn());
     }

@@ -18,9 +18,9 @@ internal sealed class GqaGenProgram : IVersusProgram
 
     /// <summary>Loads <paramref name="path"/> with <paramref name="threads"/> threads; the filled session will hold the
     /// depth plus <paramref name="steps"/> positions.</summary>
-    public GqaGenProgram(string path, GgufTensorMemory memory, int threads, int steps)
+    public GqaGenProgram(string path, GgufTensorMemory memory, int threads, int steps, ActivationPrecision activations = ActivationPrecision.Float32)
     {
-        _model = LlamaModel.Load(path, new LlamaModelOptions { Threads = threads, KvElementType = KvElementType.Float16, WeightMemory = memory });
+        _model = LlamaModel.Load(path, new LlamaModelOptions { Threads = threads, KvElementType = KvElementType.Float16, WeightMemory = memory, Activations = activations });
         _generator = new TextGenerator(_model);
         _steps = steps;
         Name = $"GqaGen ({(memory == GgufTensorMemory.Loaded ? "loaded" : "mapped")})";

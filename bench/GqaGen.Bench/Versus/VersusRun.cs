@@ -52,8 +52,8 @@ internal sealed class VersusRun(VersusSettings settings, TextWriter output, Text
         foreach (int threads in settings.Threads)
         {
             Progress($"threads {threads}: loading the programs");
-            using var loaded = new GqaGenProgram(settings.ModelPath, GgufTensorMemory.Loaded, threads, settings.Steps);
-            using var mapped = new GqaGenProgram(settings.ModelPath, GgufTensorMemory.Mapped, threads, settings.Steps);
+            using var loaded = new GqaGenProgram(settings.ModelPath, GgufTensorMemory.Loaded, threads, settings.Steps, settings.Activations);
+            using var mapped = new GqaGenProgram(settings.ModelPath, GgufTensorMemory.Mapped, threads, settings.Steps, settings.Activations);
             using LlamaSharpProgram? llamaSharp = settings.IncludeLlamaSharp
                 ? new LlamaSharpProgram(settings.ModelPath, threads, Math.Max(settings.Depth, settings.Prompts.Max()), settings.Steps)
                 : null;
@@ -225,7 +225,8 @@ internal sealed class VersusRun(VersusSettings settings, TextWriter output, Text
         output.WriteLine($"CPU: {CpuName()}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSArchitecture}; {RuntimeInformation.FrameworkDescription}; "
             + $"LLamaSharp {(settings.IncludeLlamaSharp ? llamaSharpVersion : "left out")}; "
             + $"llama-bench {(settings.LlamaCpp is { } cpp ? $"{cpp.BenchPath} (build {cpp.Build ?? "not reported"})" : "not found")}; "
-            + $"file {Path.GetFileName(settings.ModelPath)} ({weights}); f16 KV cache everywhere.");
+            + $"file {Path.GetFileName(settings.ModelPath)} ({weights}); f16 KV cache everywhere; GqaGen's decode-step activations for Q4_K/Q6_K products: "
+            + (settings.Activations == ActivationPrecision.Int8 ? "int8 (--activations int8: integer products, as llama.cpp's)." : "f32 (exact; --activations int8 uses integer products)."));
         output.WriteLine();
         output.WriteLine($"Tokens/s, median of {settings.Rounds} round{(settings.Rounds == 1 ? "" : "s")}; in each round every program runs once, alternated. "
             + $"Decode rows: {settings.Steps} greedy steps (depth 0: after a 1-token prompt, in a fresh context). "
