@@ -54,7 +54,8 @@ public sealed class LlamaModelOptions
     /// How a decode step multiplies activations with quantized weights: <see cref="ActivationPrecision.Float32"/> (the
     /// default: exact products with the dequantized weights) or <see cref="ActivationPrecision.Int8"/> (activations
     /// rounded to 8 bits and integer products, as llama.cpp does; faster where unpacking 4- to 6-bit weights is the
-    /// bottleneck). Prompt batches always use fp32 activations.
+    /// bottleneck). Prompts (<see cref="LlamaSession.Prefill(ReadOnlySpan{int})"/>, every chunk) always use fp32 activations;
+    /// only <see cref="LlamaSession.Decode"/> steps take int8.
     /// </summary>
     public ActivationPrecision Activations
     {

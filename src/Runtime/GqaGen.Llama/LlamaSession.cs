@@ -134,7 +134,7 @@ public sealed class LlamaSession : IDisposable
         Enter();
         try
         {
-            Run([token], computeLogits: true);
+            Run([token], computeLogits: true, decodeStep: true);
         }
         finally
         {
@@ -192,7 +192,7 @@ public sealed class LlamaSession : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int count = Math.Min(PrefillChunk, tokens.Length - start);
-                Run(tokens.Slice(start, count), computeLogits: start + count == tokens.Length);
+                Run(tokens.Slice(start, count), computeLogits: start + count == tokens.Length, decodeStep: false);
                 progress?.Report(new PrefillProgress(start + count, tokens.Length, Stopwatch.GetElapsedTime(started)));
             }
         }
@@ -301,8 +301,11 @@ public sealed class LlamaSession : IDisposable
     /// Position…Position+n−1, top to bottom: embedding, then per layer norm → Q/K/V (+ biases, if any) → RoPE → cache → attention →
     /// output projection → residual, norm → SwiGLU MLP → residual; then the final norm and output head. The tokens
     /// join <see cref="Tokens"/> once their keys and values are all in the cache.</summary>
-    private void Run(ReadOnlySpan<int> tokens, bool computeLogits)
+    private void Run(ReadOnlySpan<int> tokens, bool computeLogits, bool decodeStep)
     {
+        // 8-bit activations (if the options ask for them) in a decode step only: a prompt keeps fp32 activations in every
+        // chunk, a last chunk of one token included.
+        Int8InputCache? int8Inputs = decodeStep ? _int8Inputs : null;
         // Decode and Prefill checked the tokens, the room left and the cache.
         int n = tokens.Length;
         int embd = _config.EmbeddingLength, ffn = _config.FeedForwardLength;
@@ -318,10 +321,10 @@ public sealed class LlamaSession : IDisposable
 
             // Attention: Q, K, V from the normed stream; K and V go straight into the cache slot.
             RmsNormRows(_x, block.AttentionNorm, _xNorm, n);
-            _int8Inputs?.Forget();
-            Multiply(block.Query, _xNorm, _query, n);
-            Multiply(block.Key, _xNorm, _key, n);
-            Multiply(block.Value, _xNorm, _value, n);
+            int8Inputs?.Forget();
+            Multiply(block.Query, _xNorm, _query, n, int8Inputs);
+            Multiply(block.Key, _xNorm, _key, n, int8Inputs);
+            Multiply(block.Value, _xNorm, _value, n, int8Inputs);
             AddBiasRows(_query, block.QueryBias, n);
             AddBiasRows(_key, block.KeyBias, n);
             AddBiasRows(_value, block.ValueBias, n);
@@ -330,18 +333,18 @@ public sealed class LlamaSession : IDisposable
             long started = Stopwatch.GetTimestamp();
             Attend(layer, first, n);
             _attentionTicks += Stopwatch.GetTimestamp() - started;
-            _int8Inputs?.Forget();
-            Multiply(block.Output, _attended, _projected, n);
+            int8Inputs?.Forget();
+            Multiply(block.Output, _attended, _projected, n, int8Inputs);
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _projected.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
 
             // MLP: down(silu(gate(x)) ⊙ up(x)).
             RmsNormRows(_x, block.FeedForwardNorm, _xNorm, n);
-            _int8Inputs?.Forget();
-            Multiply(block.Gate, _xNorm, _gate, n);
-            Multiply(block.Up, _xNorm, _up, n);
+            int8Inputs?.Forget();
+            Multiply(block.Gate, _xNorm, _gate, n, int8Inputs);
+            Multiply(block.Up, _xNorm, _up, n, int8Inputs);
             SwiGlu(_gate.AsSpan(0, n * ffn), _up.AsSpan(0, n * ffn), _sigmoid.AsSpan(0, n * ffn));
-            _int8Inputs?.Forget();
-            Multiply(block.Down, _gate, _projected, n);
+            int8Inputs?.Forget();
+            Multiply(block.Down, _gate, _projected, n, int8Inputs);
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _projected.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
         }
 
@@ -351,9 +354,9 @@ public sealed class LlamaSession : IDisposable
         {
             Span<float> last = _x.AsSpan((n - 1) * embd, embd);
             RmsNorm(last, _weights.OutputNorm, _xNorm.AsSpan(0, embd), _config.RmsNormEpsilon);
-            _int8Inputs?.Forget();
-            if (_int8Inputs is not null && n == 1 && Int8InputCache.Takes(_weights.OutputHead))
-                _weights.OutputHead.MultiplyVector(_int8Inputs.Get(_xNorm, embd), _logits, _pool);
+            int8Inputs?.Forget();
+            if (int8Inputs is not null && Int8InputCache.Takes(_weights.OutputHead))
+                _weights.OutputHead.MultiplyVector(int8Inputs.Get(_xNorm, embd), _logits, _pool);
             else
                 _weights.OutputHead.MultiplyVector(_xNorm.AsSpan(0, embd), _logits, _pool);
         }
@@ -377,12 +380,12 @@ public sealed class LlamaSession : IDisposable
             _cache, layer, first, n, _attended.AsSpan(0, n * qLength), _pool);
     }
 
-    /// <summary>One matrix product of the forward pass: matrix-vector for one token (with 8-bit activations where the
-    /// options ask for them and the weights take them), batched for a prompt chunk.</summary>
-    private void Multiply(WeightMatrix weights, float[] input, float[] output, int tokens)
+    /// <summary>One matrix product of the forward pass: matrix-vector for one token (with 8-bit activations when
+    /// <paramref name="int8Inputs"/> is given, in a decode step, and the weights take them), batched for a prompt chunk.</summary>
+    private void Multiply(WeightMatrix weights, float[] input, float[] output, int tokens, Int8InputCache? int8Inputs)
     {
-        if (tokens == 1 && _int8Inputs is not null && Int8InputCache.Takes(weights))
-            weights.MultiplyVector(_int8Inputs.Get(input, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
+        if (tokens == 1 && int8Inputs is not null && Int8InputCache.Takes(weights))
+            weights.MultiplyVector(int8Inputs.Get(input, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
         else if (tokens == 1)
             weights.MultiplyVector(input.AsSpan(0, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
         else

@@ -219,13 +219,11 @@ public sealed class Int8ActivationDecoderTests(ITestOutputHelper output)
     /// <see cref="Prefill_keeps_fp32_and_the_next_decode_step_takes_int8"/>.
     /// </summary>
     /// <remarks>
-    /// Skipped: the product does not do this. <c>LlamaSession.Prefill</c> runs the last chunk through
-    /// <c>Run(tokens.Slice(start, 1), …)</c>, and <c>Run</c>/<c>Multiply</c> choose the int8 path by <c>n == 1</c> /
-    /// <c>tokens == 1</c> alone, so that chunk (its Q/K/V, MLP and the head) takes int8 activations: measured
-    /// relative error 2.3E-02 (65) and 3.6E-02 (129) against fp32, while 64 and 100 are bit-identical. Either the
-    /// documentation or the chunk's path should change; remove the skip when it is settled.
+    /// Prefill runs every chunk, a one-token last chunk included, as a prompt chunk (fp32 activations); only
+    /// <c>Decode</c> takes int8. Before that was settled, the one-token chunk took int8 (relative error 2.3e-2 at 65
+    /// tokens, 3.6e-2 at 129), which this test caught.
     /// </remarks>
-    [Theory(Skip = "Product bug: Prefill's one-token last chunk (prompt length = 64k + 1) takes int8 activations although prompt batches are documented as fp32; see remarks.")]
+    [Theory]
     [InlineData(65)]
     [InlineData(129)]
     public void Prefill_whose_last_chunk_is_one_token_keeps_fp32(int promptLength)
