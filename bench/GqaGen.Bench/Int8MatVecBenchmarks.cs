@@ -22,8 +22,8 @@ public class Int8MatVecBenchmarks
     private int _next;
     private ComputePool? _pool;
 
-    /// <summary>The storage type: the two that take 8-bit activations.</summary>
-    [Params(GgmlType.Q4_K, GgmlType.Q6_K)]
+    /// <summary>The storage type: the three that take 8-bit activations.</summary>
+    [Params(GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K)]
     public GgmlType Type { get; set; }
 
     /// <summary>Rows × columns (TinyLlama's ffn_down and output head, as in <see cref="MatVecBenchmarks"/>).</summary>

@@ -38,13 +38,19 @@ public sealed partial class CliApp
             DefaultValueFactory = _ => new LlamaModelOptions().WeightMemory == GgufTensorMemory.Mapped ? "mapped" : "loaded",
         };
         weights.AcceptOnlyFromAmong("loaded", "mapped");
+        var activations = new Option<string>("--activations")
+        {
+            Description = "Activations of a decode step's Q4_K/Q5_K/Q6_K products: f32 (the default, exact) or int8 (integer products as llama.cpp's: faster on K-quant files, logits move by a few percent).",
+            DefaultValueFactory = _ => "f32",
+        };
+        activations.AcceptOnlyFromAmong("f32", "int8");
         var templateFile = new Option<string?>("--chat-template-file") { Description = "A chat template file (Jinja text, detected as llama.cpp does) instead of the model's own." };
         var templateName = new Option<string?>("--chat-template") { Description = "A built-in chat template by name instead of the model's own (chatml, llama3, mistral-v7, …)." };
         var anyName = new Option<bool>("--any-model-name") { Description = "Answer requests whatever model name they send (as llama-server does), instead of 404 for another name." };
         var cmd = new Command("serve",
             "Serve a GGUF model over HTTP with OpenAI's API: /v1/chat/completions (streamed as server-sent events or whole), /v1/completions, /v1/models, /health, /apply-template. Requests queue for the model.")
         {
-            model, host, port, alias, context, threads, kv, weights, templateFile, templateName, anyName,
+            model, host, port, alias, context, threads, kv, weights, activations, templateFile, templateName, anyName,
         };
         cmd.SetAction(p => Guard(() =>
         {
@@ -66,6 +72,7 @@ public sealed partial class CliApp
             {
                 Threads = threadCount, KvElementType = ParseKvStorage(p.GetValue(kv)!),
                 WeightMemory = p.GetValue(weights) == "mapped" ? GgufTensorMemory.Mapped : GgufTensorMemory.Loaded,
+                Activations = p.GetValue(activations) == "int8" ? ActivationPrecision.Int8 : ActivationPrecision.Float32,
             };
             var serverOptions = new GqaGenServerOptions { Host = p.GetValue(host)!, Port = p.GetValue(port), AcceptAnyModelName = p.GetValue(anyName) };
             return Serve(path, modelOptions, new GqaGenChatClientOptions { ModelId = p.GetValue(alias), ChatTemplate = template, ContextLength = positions }, serverOptions);
@@ -98,7 +105,7 @@ public sealed partial class CliApp
         _out.WriteLine($"model     {path}: {model.Config.ArchitectureName} {model.WeightType}, {model.Config.Layers} layers, H {model.Config.Heads} / G {model.Config.KvGroups} / d {model.Config.HeadDim}");
         string huge = model.WeightHugePageBytes() is long hugeBytes ? $", {(double)hugeBytes / model.FileBytes:P0} in 2 MiB pages" : "";
         _out.WriteLine($"weights   {(model.WeightMemory == GgufTensorMemory.Mapped ? "memory-mapped from the file" : "loaded into memory")} ({model.FileBytes / 1e9:N2} GB{huge})");
-        _out.WriteLine($"serving   '{served.Id}' with chat template '{client.Template.Name}', context {client.ContextLength:N0} positions, KV {model.Options.KvElementType}, {model.Options.Threads} thread(s), {model.Attention.Description}");
+        _out.WriteLine($"serving   '{served.Id}' with chat template '{client.Template.Name}', context {client.ContextLength:N0} positions, KV {model.Options.KvElementType}, {model.Options.Threads} thread(s), {(model.Options.Activations == ActivationPrecision.Int8 ? "int8 activations for K-quant decode products, " : "")}{model.Attention.Description}");
         if (model.KernelWarning is string warning)
             _out.WriteLine($"note      {warning}");
 

@@ -12,7 +12,7 @@ namespace GqaGen.Llama;
 /// <c>dequantize_row_q5_K</c>): exact products, one rounding.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q5_KFormat : IWeightFormat
+internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of the packed scales, after <c>d</c> and <c>dmin</c>.</summary>
@@ -97,4 +97,44 @@ internal readonly unsafe struct Q5_KFormat : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8DotFormat): u = nibble + 16 · fifth bit; A = d, α = sc[j]; B = −dmin, β = m[j], per
+    // sub-block j (as Q4_K).
+
+    public static bool IntegersPerSubBlock => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
+    {
+        a = QuantBits.Half(block);
+        b = -QuantBits.Half(block + 2);
+        alpha = QuantBits.ScalesMinsK4Words(block + ScalesOffset);
+        beta = alpha.GetUpper().ToVector256Unsafe();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block, int group)
+    {
+        Vector256<byte> nibbles = (Vector256.Load(block + NibblesOffset + 32 * (group >> 1)) >>> (4 * (group & 1))) & Vector256.Create((byte)0xF);
+        Vector256<byte> fifth = (Vector256.Load(block + HighBitsOffset) >>> group) & Vector256.Create((byte)1);
+        return nibbles | (fifth << 4);
+    }
+
+    /// <summary>Sub-blocks <paramref name="group"/> (even) and + 1: one 32-byte run of nibbles (low, then high) and
+    /// bits <paramref name="group"/> and + 1 of <c>qh</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block, int group)
+    {
+        Vector512<byte> nibbles = QuantBits.Halves64(block + NibblesOffset + 32 * (group >> 1), 0, 4) & Vector512.Create((byte)0xF);
+        Vector512<byte> fifth = QuantBits.Halves64(block + HighBitsOffset, group, group + 1) & Vector512.Create((byte)1);
+        return nibbles | (fifth << 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+    {
+        int group = index >> 5, l = index & 31;
+        int nibble = (block[NibblesOffset + 32 * (group >> 1) + l] >> (4 * (group & 1))) & 0xF;
+        return nibble | (((block[HighBitsOffset + l] >> group) & 1) << 4);
+    }
 }
