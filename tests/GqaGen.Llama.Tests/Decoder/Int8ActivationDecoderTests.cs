@@ -74,15 +74,6 @@ public sealed class Int8ActivationDecoderTests(ITestOutputHelper output)
         return logits;
     }
 
-    private static int ArgMax(ReadOnlySpan<float> logits)
-    {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++)
-            if (logits[i] > logits[best])
-                best = i;
-        return best;
-    }
-
     private static bool BitEqual(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
         => a.Length == b.Length && System.Runtime.InteropServices.MemoryMarshal.AsBytes(a).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b));
 
@@ -110,7 +101,7 @@ public sealed class Int8ActivationDecoderTests(ITestOutputHelper output)
             Assert.True(error >= LeastInt8Error, $"{model} step {p}: int8 logits are only {error:E2} from fp32's, below int8 rounding's {LeastInt8Error:E0}");
             worst = Math.Max(worst, error);
             smallest = Math.Min(smallest, error);
-            if (ArgMax(int8[p]) == ArgMax(fp32[p]))
+            if (TokenSampler.ArgMax(int8[p]) == TokenSampler.ArgMax(fp32[p]))
                 agree++;
         }
         output.WriteLine($"{model} [{IsaEnvironment.Describe()}]: int8 vs fp32 worst {worst:E2}, smallest {smallest:E2}, argmax agrees on {agree}/{Steps}");

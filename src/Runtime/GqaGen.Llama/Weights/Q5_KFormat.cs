@@ -105,12 +105,7 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
-    {
-        a = QuantBits.Half(block);
-        b = -QuantBits.Half(block + 2);
-        alpha = QuantBits.ScalesMinsK4Words(block + ScalesOffset);
-        beta = alpha.GetUpper().ToVector256Unsafe();
-    }
+        => QuantBits.IntegersK4(block, out a, out b, out alpha, out beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Unsigned32(byte* block, int group)

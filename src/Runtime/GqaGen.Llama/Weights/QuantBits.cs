@@ -242,6 +242,17 @@ internal static unsafe class QuantBits
         m = Vector256.ConditionalSelect(upper, (b >>> 4) | ((a >>> 6) << 4), b & six);
     }
 
+    /// <summary>A Q4_K or Q5_K super-block's integer-product coefficients (<see cref="IInt8DotFormat"/>): <c>A = d</c>,
+    /// <c>B = −dmin</c>, <c>α = sc[j]</c> and <c>β = m[j]</c> per sub-block j (lanes 0..7 of each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void IntegersK4(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
+    {
+        a = Half(block);
+        b = -Half(block + 2);
+        alpha = ScalesMinsK4Words(block + ScalesOffsetK4);
+        beta = alpha.GetUpper().ToVector256Unsafe();
+    }
+
     /// <summary>
     /// The eight 6-bit scales of a Q4_K or Q5_K super-block in 16-bit lanes 0..7 and its eight minimums in lanes 8..15,
     /// from the 12 packed bytes at <paramref name="scales"/>: <c>get_scale_min_k4</c>'s layout rearranged with 32-bit
