@@ -60,7 +60,19 @@ internal sealed class GenerationRun : IDisposable
         if (!session.CanRewind(reused))
             reused = 0; // a wrapped sliding-window ring: only starting over is possible
         session.Rewind(reused);
-        session.Prefill(_prompt.AsSpan(reused), _options.PromptProgress, cancellationToken);
+        if (_prompt.Length - reused == 1)
+        {
+            // One new token (a conversation's next turn of one token, or a prompt that extends the cached one by a
+            // token) is a decode step: the matrix-vector kernels, and 8-bit activations where the model's options ask
+            // for them, rather than a one-token batch through the prompt kernels (measured: the batched pass of one
+            // token made generate's first step after a reused 4,096-token prefix several times a decode step).
+            session.Decode(_prompt[reused]);
+            _options.PromptProgress?.Report(new PrefillProgress(1, 1, Stopwatch.GetElapsedTime(started)));
+        }
+        else
+        {
+            session.Prefill(_prompt.AsSpan(reused), _options.PromptProgress, cancellationToken);
+        }
         _evaluated = _prompt.Length - reused;
         _prefillTicks = Stopwatch.GetTimestamp() - started;
 
