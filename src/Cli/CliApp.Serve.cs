@@ -40,7 +40,7 @@ public sealed partial class CliApp
         weights.AcceptOnlyFromAmong("loaded", "mapped");
         var activations = new Option<string>("--activations")
         {
-            Description = "Activations of a decode step's Q4_K/Q5_K/Q6_K products: f32 (the default, exact) or int8 (integer products as llama.cpp's: faster on K-quant files, logits move by a few percent).",
+            Description = "Activations of a decode step's K-quant (Q2_K…Q6_K) products: f32 (the default, exact) or int8 (integer products as llama.cpp's: faster on K-quant files, logits move by a few percent).",
             DefaultValueFactory = _ => "f32",
         };
         activations.AcceptOnlyFromAmong("f32", "int8");

@@ -7,7 +7,7 @@ public enum ActivationPrecision
     Float32,
 
     /// <summary>Activations quantized to 8 bits per 32 elements (<see cref="Int8Activations"/>) for the weight types that
-    /// take them (<see cref="WeightMatrix.SupportsInt8Activations"/>: Q4_K, Q5_K and Q6_K), multiplied with integer products as
+    /// take them (<see cref="WeightMatrix.SupportsInt8Activations"/>: the K-quants Q2_K to Q6_K), multiplied with integer products as
     /// llama.cpp does, in decode steps: faster on K-quant files, at the price of the activations' rounding. Other types,
     /// and prompts (<see cref="LlamaSession.Prefill(ReadOnlySpan{int})"/>), keep fp32.</summary>
     Int8,

@@ -53,10 +53,10 @@ public sealed class Int8ActivationDecoderTests(ITestOutputHelper output)
 
     /// <summary>The K-quant models whose matrices take int8 activations: llama.cpp's Q4_K_M mix (Q4_K with a Q6_K head
     /// and some Q6_K attn_v/ffn_down), all Q4_K, all Q5_K, all Q6_K.</summary>
-    public static TheoryData<string> Int8Models() => new() { "Wide.Q4_K_M", "Wide.Q4_K", "Wide.Q5_K", "Wide.Q6_K" };
+    public static TheoryData<string> Int8Models() => new() { "Wide.Q4_K_M", "Wide.Q2_K", "Wide.Q3_K", "Wide.Q4_K", "Wide.Q5_K", "Wide.Q6_K" };
 
     /// <summary>Wide models whose types do not take int8 activations: the option must change nothing.</summary>
-    public static TheoryData<string> Fp32OnlyModels() => new() { "Wide.Q8_0", "Wide.F16", "Wide.F32", "Wide.Q4_0", "Wide.Q3_K" };
+    public static TheoryData<string> Fp32OnlyModels() => new() { "Wide.Q8_0", "Wide.F16", "Wide.F32", "Wide.Q4_0", "Wide.Q5_1" };
 
     private static LlamaModelOptions Options(ActivationPrecision activations, int threads = 1)
         => new() { Activations = activations, Threads = threads };

@@ -14,7 +14,7 @@ namespace GqaGen.Llama.Tests.Weights;
 [Trait("Category", "Kernel")]
 public sealed class Int8DotProductTests
 {
-    private static readonly GgmlType[] Types = [GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+    private static readonly GgmlType[] Types = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     private static readonly (int Rows, int Columns)[] ShapeList = [(1, 256), (3, 512), (4, 256), (5, 768), (17, 2048), (64, 1024)];
 
@@ -55,7 +55,7 @@ public sealed class Int8DotProductTests
         return data;
     }
 
-    public static TheoryData<GgmlType> Int8Types() => new() { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
+    public static TheoryData<GgmlType> Int8Types() => new() { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -182,8 +182,8 @@ public sealed class Int8DotProductTests
     [InlineData(GgmlType.BF16)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q3_K)]
-    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_0)]
     public void Other_types_are_refused_with_NotSupportedException(GgmlType type)
     {
         const int Rows = 2, Columns = 256;
@@ -195,15 +195,15 @@ public sealed class Int8DotProductTests
         var e = Assert.Throws<NotSupportedException>(() => matrix.MultiplyVector(activations, y));
         Assert.Contains("blk.0.attn_q.weight", e.Message, StringComparison.Ordinal);
         Assert.Contains(type.ToString(), e.Message, StringComparison.Ordinal);
-        Assert.Contains("Q4_K, Q5_K, Q6_K", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Q2_K, Q3_K, Q4_K, Q5_K, Q6_K", e.Message, StringComparison.Ordinal);
         Assert.All(y, v => Assert.True(float.IsNaN(v), "y was written before the refusal."));
     }
 
     [Fact]
-    public void Only_Q4_K_Q5_K_and_Q6_K_support_int8_activations()
+    public void Only_the_K_quants_support_int8_activations()
     {
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
-            Assert.True(WeightMatrix.SupportsInt8Activations(type) == type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K, $"SupportsInt8Activations({type}) is {WeightMatrix.SupportsInt8Activations(type)}.");
+            Assert.True(WeightMatrix.SupportsInt8Activations(type) == type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K, $"SupportsInt8Activations({type}) is {WeightMatrix.SupportsInt8Activations(type)}.");
     }
 
     [Theory]

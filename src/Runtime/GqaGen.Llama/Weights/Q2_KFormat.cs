@@ -12,7 +12,7 @@ namespace GqaGen.Llama;
 /// exact products, one rounding.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q2_KFormat : IWeightFormat
+internal readonly unsafe struct Q2_KFormat : IInt8DotFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of the quants, after the 16 scale bytes.</summary>
@@ -111,4 +111,41 @@ internal readonly unsafe struct Q2_KFormat : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8DotFormat): u = the 2-bit quant; A = d, α = sc[s]; B = −dmin, β = m[s], per slice.
+
+    public static bool IntegersPerSubBlock => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
+    {
+        a = QuantBits.Half(block + ScaleOffset);
+        b = -QuantBits.Half(block + ScaleOffset + 2);
+        Vector128<byte> bytes = Vector128.Load(block);
+        alpha = Widen16(bytes & Vector128.Create((byte)0xF));
+        beta = Widen16(bytes >>> 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Widen16(Vector128<byte> bytes)
+        => Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes)).AsInt16();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block, int group)
+        => (Vector256.Load(block + QuantsOffset + 32 * (group >> 2)) >>> (2 * (group & 3))) & Vector256.Create((byte)3);
+
+    /// <summary>Groups <paramref name="group"/> (even) and + 1: one 32-byte run of quants, shifted two ways.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block, int group)
+    {
+        int shift = 2 * (group & 3);
+        return QuantBits.Halves64(block + QuantsOffset + 32 * (group >> 2), shift, shift + 2) & Vector512.Create((byte)3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+    {
+        int group = index >> 5;
+        return (block[QuantsOffset + 32 * (group >> 2) + (index & 31)] >> (2 * (group & 3))) & 3;
+    }
 }

@@ -13,7 +13,7 @@ namespace GqaGen.Llama;
 /// an exact product.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q3_KFormat : IWeightFormat
+internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of the quants, after the 32 bytes of <c>hmask</c>.</summary>
@@ -151,4 +151,62 @@ internal readonly unsafe struct Q3_KFormat : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8DotFormat): u = the 2-bit quant plus 4 · its hmask bit (0..7, the weight's q + 4);
+    // A = d, α = sc[s] − 32; B = −4d, β = α, per slice.
+
+    public static bool IntegersPerSubBlock => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
+    {
+        a = QuantBits.Half(block + ScaleOffset);
+        b = -4 * a;
+        byte* scales = block + ScalesOffset;
+        if (Avx512F.IsSupported)
+        {
+            // As DecodeBlock's vector form, narrowed to 16 bits.
+            Vector256<int> bytes = QuantBits.Bytes8(scales);
+            Vector512<int> low = Vector512.Create(bytes, bytes >>> 4) & Vector512.Create(0xF);
+            Vector512<uint> shifts = Vector512.Create(0u, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
+            Vector512<int> high = Avx512F.ShiftRightLogicalVariable(Vector512.Create(Unsafe.ReadUnaligned<uint>(scales + 8)), shifts).AsInt32() & Vector512.Create(3);
+            alpha = Avx512F.ConvertToVector256Int16((low | (high << 4)) - Vector512.Create(32));
+        }
+        else
+        {
+            alpha = Vector256.Create(
+                (short)SubScale(scales, 0), (short)SubScale(scales, 1), (short)SubScale(scales, 2), (short)SubScale(scales, 3),
+                (short)SubScale(scales, 4), (short)SubScale(scales, 5), (short)SubScale(scales, 6), (short)SubScale(scales, 7),
+                (short)SubScale(scales, 8), (short)SubScale(scales, 9), (short)SubScale(scales, 10), (short)SubScale(scales, 11),
+                (short)SubScale(scales, 12), (short)SubScale(scales, 13), (short)SubScale(scales, 14), (short)SubScale(scales, 15));
+        }
+        beta = alpha;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block, int group)
+    {
+        Vector256<byte> quants = (Vector256.Load(block + QuantsOffset + 32 * (group >> 2)) >>> (2 * (group & 3))) & Vector256.Create((byte)3);
+        Vector256<byte> high = (Vector256.Load(block) >>> group) & Vector256.Create((byte)1);
+        return quants | (high << 2);
+    }
+
+    /// <summary>Groups <paramref name="group"/> (even) and + 1: one 32-byte run of quants and the 32 bytes of
+    /// <c>hmask</c>, each shifted two ways.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block, int group)
+    {
+        int shift = 2 * (group & 3);
+        Vector512<byte> quants = QuantBits.Halves64(block + QuantsOffset + 32 * (group >> 2), shift, shift + 2) & Vector512.Create((byte)3);
+        Vector512<byte> high = QuantBits.Halves64(block, group, group + 1) & Vector512.Create((byte)1);
+        return quants | (high << 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+    {
+        int group = index >> 5, l = index & 31;
+        int quant = (block[QuantsOffset + 32 * (group >> 2) + l] >> (2 * (group & 3))) & 3;
+        return quant | (((block[l] >> group) & 1) << 2);
+    }
 }

@@ -181,10 +181,10 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Whether <see cref="MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/> takes matrices of
-    /// <paramref name="type"/>: Q4_K, Q5_K and Q6_K, the types of the common Q4_K_M and Q5_K_M files. F32, F16, BF16 and
-    /// Q8_0 already stream at memory speed with fp32 activations; the other quantized types are not written yet.
+    /// <paramref name="type"/>: the K-quants Q2_K to Q6_K. F32, F16, BF16 and Q8_0 already stream at memory speed with
+    /// fp32 activations; Q4_0, Q4_1, Q5_0 and Q5_1 (float scales per 32 weights) are not written yet.
     /// </summary>
-    public static bool SupportsInt8Activations(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+    public static bool SupportsInt8Activations(GgmlType type) => type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>
     /// Effectively computes <c>y[r] = Σ_c W[r, c] · x[c]</c> for every row with activations quantized to 8 bits
@@ -303,6 +303,8 @@ public sealed unsafe class WeightMatrix
         Int8Job* job = (Int8Job*)state;
         switch (job->Type)
         {
+            case GgmlType.Q2_K: RunInt8Rows<Q2_KFormat>(job, start, end - start); break;
+            case GgmlType.Q3_K: RunInt8Rows<Q3_KFormat>(job, start, end - start); break;
             case GgmlType.Q4_K: RunInt8Rows<Q4_KFormat>(job, start, end - start); break;
             case GgmlType.Q5_K: RunInt8Rows<Q5_KFormat>(job, start, end - start); break;
             default: RunInt8Rows<Q6_KFormat>(job, start, end - start); break;
