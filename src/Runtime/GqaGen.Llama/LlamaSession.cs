@@ -355,10 +355,7 @@ public sealed class LlamaSession : IDisposable
             Span<float> last = _x.AsSpan((n - 1) * embd, embd);
             RmsNorm(last, _weights.OutputNorm, _xNorm.AsSpan(0, embd), _config.RmsNormEpsilon);
             int8Inputs?.Forget();
-            if (int8Inputs is not null && Int8InputCache.Takes(_weights.OutputHead))
-                _weights.OutputHead.MultiplyVector(int8Inputs.Get(_xNorm, embd), _logits, _pool);
-            else
-                _weights.OutputHead.MultiplyVector(_xNorm.AsSpan(0, embd), _logits, _pool);
+            Multiply(_weights.OutputHead, _xNorm, _logits, 1, int8Inputs);
         }
     }
 

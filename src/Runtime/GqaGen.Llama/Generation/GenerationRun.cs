@@ -63,9 +63,9 @@ internal sealed class GenerationRun : IDisposable
         if (_prompt.Length - reused == 1)
         {
             // One new token (a conversation's next turn of one token, or a prompt that extends the cached one by a
-            // token) is a decode step: the matrix-vector kernels, and 8-bit activations where the model's options ask
-            // for them, rather than a one-token batch through the prompt kernels (measured: the batched pass of one
-            // token made generate's first step after a reused 4,096-token prefix several times a decode step).
+            // token) is a decode step. A one-token Prefill runs the same kernels (matrix-vector, decode attention) but
+            // always with fp32 activations; as a decode step it takes 8-bit activations where the model's options ask
+            // for them, so a generation's first step costs what the others do.
             session.Decode(_prompt[reused]);
             _options.PromptProgress?.Report(new PrefillProgress(1, 1, Stopwatch.GetElapsedTime(started)));
         }

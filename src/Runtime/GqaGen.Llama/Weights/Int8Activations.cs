@@ -21,8 +21,8 @@ namespace GqaGen.Llama;
 /// <para>Quantizing gives the same bits on every instruction-set path. An all-zero block has scale 0 and quants 0, and
 /// so does a block whose largest magnitude is below about 3.7e-37, where <c>1 / scale</c> would overflow (ggml's
 /// quantizer sends every element of such a block to ±127 instead). A NaN or infinity in a block makes its products NaN,
-/// never an exception. Not
-/// thread-safe while <see cref="Quantize"/> runs; any number of threads may read it afterwards.</para>
+/// never an exception. Not thread-safe while <see cref="Quantize"/> runs; any number of threads may read it
+/// afterwards.</para>
 /// </remarks>
 public sealed unsafe class Int8Activations
 {

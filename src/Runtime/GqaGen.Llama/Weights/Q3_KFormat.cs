@@ -35,8 +35,7 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
 
     /// <summary>
     /// The 16 multipliers <c>d · (sc[i] − 32)</c> to coefficients[0..15], the same bits as <see cref="Locate"/>'s.
-    /// With AVX-512F, <see cref="SubScale"/> for all 16 at once: lane i's low nibble from byte <c>i mod 8</c> (shifted
-    /// by 0 or 4) and its top two bits from the word of bytes 8..11, shifted by <c>8·(i mod 4) + 2·(i/4)</c>.
+    /// With AVX-512F, all 16 at once (<see cref="SubScales"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeBlock(byte* block, float* coefficients)
@@ -45,11 +44,7 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         float d = QuantBits.Half(block + ScaleOffset);
         if (Avx512F.IsSupported)
         {
-            Vector256<int> bytes = QuantBits.Bytes8(scales);
-            Vector512<int> low = Vector512.Create(bytes, bytes >>> 4) & Vector512.Create(0xF);
-            Vector512<uint> shifts = Vector512.Create(0u, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
-            Vector512<int> high = Avx512F.ShiftRightLogicalVariable(Vector512.Create(Unsafe.ReadUnaligned<uint>(scales + 8)), shifts).AsInt32() & Vector512.Create(3);
-            (Vector512.Create(d) * Vector512.ConvertToSingle((low | (high << 4)) - Vector512.Create(32))).Store(coefficients);
+            (Vector512.Create(d) * Vector512.ConvertToSingle(SubScales(scales))).Store(coefficients);
         }
         else
         {
@@ -75,6 +70,19 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         var two = Vector512.Create(3);
         w0 = QuantBits.Lookup16(table0, Vector512.ConditionalSelect(two, QuantBits.Bytes16(q) >>> shift, QuantBits.MoveBit(QuantBits.Bytes16(block), group, 2)));
         w1 = QuantBits.Lookup16(table1, Vector512.ConditionalSelect(two, QuantBits.Bytes16(q + 16) >>> shift, QuantBits.MoveBit(QuantBits.Bytes16(block + 16), group, 2)));
+    }
+
+    /// <summary>All sixteen <see cref="SubScale"/> values at once (AVX-512F): lane i's low nibble from byte
+    /// <c>i mod 8</c> (shifted by 0 or 4) and its top two bits from the word of bytes 8..11, shifted by
+    /// <c>8·(i mod 4) + 2·(i/4)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> SubScales(byte* scales)
+    {
+        Vector256<int> bytes = QuantBits.Bytes8(scales);
+        Vector512<int> low = Vector512.Create(bytes, bytes >>> 4) & Vector512.Create(0xF);
+        Vector512<uint> shifts = Vector512.Create(0u, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
+        Vector512<int> high = Avx512F.ShiftRightLogicalVariable(Vector512.Create(Unsafe.ReadUnaligned<uint>(scales + 8)), shifts).AsInt32() & Vector512.Create(3);
+        return (low | (high << 4)) - Vector512.Create(32);
     }
 
     /// <summary>
@@ -165,12 +173,7 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         byte* scales = block + ScalesOffset;
         if (Avx512F.IsSupported)
         {
-            // As DecodeBlock's vector form, narrowed to 16 bits.
-            Vector256<int> bytes = QuantBits.Bytes8(scales);
-            Vector512<int> low = Vector512.Create(bytes, bytes >>> 4) & Vector512.Create(0xF);
-            Vector512<uint> shifts = Vector512.Create(0u, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30);
-            Vector512<int> high = Avx512F.ShiftRightLogicalVariable(Vector512.Create(Unsafe.ReadUnaligned<uint>(scales + 8)), shifts).AsInt32() & Vector512.Create(3);
-            alpha = Avx512F.ConvertToVector256Int16((low | (high << 4)) - Vector512.Create(32));
+            alpha = Avx512F.ConvertToVector256Int16(SubScales(scales));
         }
         else
         {

@@ -40,10 +40,10 @@ internal static unsafe class QuantBits
 
     /// <summary>
     /// The 32 bytes at <paramref name="source"/> shifted right by <paramref name="lowShift"/> in the lower half and by
-    /// <paramref name="highShift"/> in the upper half (bits from the next byte may enter at the top: mask after). One
-    /// broadcast load and one per-lane shift (<c>vpsrlvw</c>) on AVX-512, so nothing depends on an earlier value of the
-    /// register: building the vector from two 256-bit halves inserts into a register the previous one used, a chain
-    /// through every row and step of a kernel.
+    /// <paramref name="highShift"/> in the upper half (bits from the next byte may enter at the top: mask after). On
+    /// AVX-512 one load, one insert into the register it loaded and one per-lane shift (<c>vpsrlvw</c>), so nothing depends
+    /// on an earlier value of a register: building the vector from two 256-bit halves inserts into a register the
+    /// previous call used, a chain through every row and step of a kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Halves64(byte* source, int lowShift, int highShift)
@@ -61,25 +61,6 @@ internal static unsafe class QuantBits
         }
         Vector256<byte> run = Vector256.Load(source);
         return Vector512.Create(run >>> lowShift, run >>> highShift);
-    }
-
-    /// <summary>
-    /// The 16 bytes at <paramref name="first"/> as two runs of nibbles (low nibbles, then high), then likewise the 16 at
-    /// <paramref name="second"/>: the quants of two consecutive Q4_0/Q4_1-style blocks, masked. Two loads, one insert into a
-    /// fresh register, one per-lane shift on AVX-512 (see <see cref="Halves64"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> NibbleRuns2x16(byte* first, byte* second)
-    {
-        if (Avx512BW.IsSupported)
-        {
-            Vector512<ushort> both = Avx512F.InsertVector256(Avx512F.BroadcastVector128ToVector512((uint*)first), Avx2.BroadcastVector128ToVector256((uint*)second), 1).AsUInt16();
-            Vector512<ushort> shifts = Vector512.Create((ushort)0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4);
-            return Avx512BW.ShiftRightLogicalVariable(both, shifts).AsByte() & Vector512.Create((byte)0xF);
-        }
-        Vector128<byte> a = Vector128.Load(first), b = Vector128.Load(second);
-        var nibble = Vector128.Create((byte)0xF);
-        return Vector512.Create(Vector256.Create(a & nibble, a >>> 4), Vector256.Create(b & nibble, b >>> 4));
     }
 
     /// <summary>The integers 0 to 15 as floats: the table <see cref="Lookup16"/> reads unsigned nibbles from.</summary>
@@ -189,7 +170,7 @@ internal static unsafe class QuantBits
     public const int ScalesOffsetK4 = 2 * sizeof(ushort);
 
     /// <summary>All eight sub-blocks' coefficients of the Q4_K or Q5_K super-block at <paramref name="block"/>
-    /// (<see cref="ScalesMinsK4(byte*, float, float, float*)"/> on its header).</summary>
+    /// (<see cref="ScalesMinsK4"/> on its header).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeBlockK4(byte* block, float* coefficients)
         => ScalesMinsK4(block + ScalesOffsetK4, Half(block), Half(block + 2), coefficients);
@@ -213,33 +194,15 @@ internal static unsafe class QuantBits
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ScalesMinsK4(byte* scales, float d, float dmin, float* coefficients)
     {
-        ScalesMinsK4(scales, d, dmin, out Vector256<float> multipliers, out Vector256<float> subtrahends);
-        multipliers.Store(coefficients);
-        subtrahends.Store(coefficients + 8);
-    }
-
-    /// <summary><see cref="ScalesMinsK4(byte*, float, float, float*)"/>'s values in registers: <c>d · sc[j]</c> in lane j of
-    /// <paramref name="multipliers"/>, <c>−(dmin · m[j])</c> in lane j of <paramref name="subtrahends"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ScalesMinsK4(byte* scales, float d, float dmin, out Vector256<float> multipliers, out Vector256<float> subtrahends)
-    {
-        ScalesMinsK4(scales, out Vector256<int> sc, out Vector256<int> m);
-        multipliers = Vector256.ConvertToSingle(sc) * Vector256.Create(d);
-        subtrahends = -(Vector256.ConvertToSingle(m) * Vector256.Create(dmin));
-    }
-
-    /// <summary>The eight 6-bit scales (lane j: <c>sc[j]</c>) and minimums (<c>m[j]</c>) of a Q4_K or Q5_K super-block
-    /// from its 12 packed bytes, unpacked as <c>get_scale_min_k4</c> does, lanes 0..3 one way and 4..7 the other.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ScalesMinsK4(byte* scales, out Vector256<int> sc, out Vector256<int> m)
-    {
         Vector256<int> a = Bytes8(scales);          // s[0..7]
         Vector256<int> b = Bytes8(scales + 4);      // s[4..11]
         Vector256<int> c = Vector256.Shuffle(a, Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3)); // s[j mod 4]
         Vector256<int> upper = Vector256.Create(0, 0, 0, 0, -1, -1, -1, -1);
         var six = Vector256.Create(63);
-        sc = Vector256.ConditionalSelect(upper, (b & Vector256.Create(0xF)) | ((c >>> 6) << 4), a & six);
-        m = Vector256.ConditionalSelect(upper, (b >>> 4) | ((a >>> 6) << 4), b & six);
+        Vector256<int> sc = Vector256.ConditionalSelect(upper, (b & Vector256.Create(0xF)) | ((c >>> 6) << 4), a & six);
+        Vector256<int> m = Vector256.ConditionalSelect(upper, (b >>> 4) | ((a >>> 6) << 4), b & six);
+        (Vector256.ConvertToSingle(sc) * Vector256.Create(d)).Store(coefficients);
+        (-(Vector256.ConvertToSingle(m) * Vector256.Create(dmin))).Store(coefficients + 8);
     }
 
     /// <summary>A Q4_K or Q5_K super-block's integer-product coefficients (<see cref="IInt8DotFormat"/>): <c>A = d</c>,
