@@ -288,10 +288,7 @@ public sealed unsafe class WeightMatrix
                 Type = Type,
                 Path = path,
             };
-            if (pool is null || pool.Threads == 1 || Rows <= MatVecKernel.RowTile)
-                RunInt8Rows(&job, 0, Rows);
-            else
-                pool.For(Rows, MatVecKernel.RowTile, &RunInt8Rows, &job);
+            SplitRows(Rows, pool, &RunInt8Rows, &job);
         }
         GC.KeepAlive(x);
         GC.KeepAlive(_keepAlive);
@@ -366,12 +363,20 @@ public sealed unsafe class WeightMatrix
                 Path = path,
                 Batched = batched,
             };
-            if (pool is null || pool.Threads == 1 || rowCount <= MatVecKernel.RowTile)
-                RunRows(&job, 0, rowCount);
-            else
-                pool.For(rowCount, MatVecKernel.RowTile, &RunRows, &job);
+            SplitRows(rowCount, pool, &RunRows, &job);
         }
         GC.KeepAlive(_keepAlive);
+    }
+
+    /// <summary>Runs <paramref name="chunk"/> over rows [0, <paramref name="rowCount"/>): split over the pool's threads in
+    /// multiples of <see cref="MatVecKernel.RowTile"/> rows, or on the calling thread alone when there is no pool, one
+    /// thread, or a single tile.</summary>
+    private static void SplitRows(int rowCount, ComputePool? pool, delegate*<void*, int, int, void> chunk, void* job)
+    {
+        if (pool is null || pool.Threads == 1 || rowCount <= MatVecKernel.RowTile)
+            chunk(job, 0, rowCount);
+        else
+            pool.For(rowCount, MatVecKernel.RowTile, chunk, job);
     }
 
     /// <summary>One chunk of a multiply: rows [start, end) of the job's slice, every token.</summary>
