@@ -382,7 +382,7 @@ public sealed class LlamaSession : IDisposable
     private void Multiply(WeightMatrix weights, float[] input, float[] output, int tokens, Int8InputCache? int8Inputs)
     {
         if (tokens == 1 && int8Inputs is not null && Int8InputCache.Takes(weights))
-            weights.MultiplyVector(int8Inputs.Get(input, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
+            weights.MultiplyVector(int8Inputs.Get(input, weights.Columns, WeightMatrix.Int8BlockElements(weights.Type)), output.AsSpan(0, weights.Rows), _pool);
         else if (tokens == 1)
             weights.MultiplyVector(input.AsSpan(0, weights.Columns), output.AsSpan(0, weights.Rows), _pool);
         else

@@ -7,8 +7,8 @@ namespace GqaGen.Llama.Tests.Decoder;
 
 /// <summary>
 /// <see cref="LlamaModelOptions.Activations"/> = <see cref="ActivationPrecision.Int8"/> in the decoder: a decode step's
-/// Q4_K, Q5_K and Q6_K products take 8-bit activations (q8_K blocks of 256) and move the logits a little from fp32's; every
-/// other weight type, and prompt batches, are exactly as with fp32; the int8 path is deterministic across thread counts
+/// K-quant products take 8-bit activations in blocks of 256 (q8_K), its Q4_0, Q4_1, Q5_0 and Q5_1 products in blocks of 32,
+/// and move the logits a little from fp32's; F32, F16, BF16 and Q8_0, and prompt batches, are exactly as with fp32; the int8 path is deterministic across thread counts
 /// and loads; the option is validated.
 /// </summary>
 /// <remarks>
@@ -51,12 +51,16 @@ public sealed class Int8ActivationDecoderTests(ITestOutputHelper output)
     /// The synthetic models' top logits are sometimes within the int8 error of each other, so not every step.</summary>
     private const double ArgMaxAgreement = 0.8;
 
-    /// <summary>The K-quant models whose matrices take int8 activations: llama.cpp's Q4_K_M mix (Q4_K with a Q6_K head
-    /// and some Q6_K attn_v/ffn_down), all Q4_K, all Q5_K, all Q6_K.</summary>
-    public static TheoryData<string> Int8Models() => new() { "Wide.Q4_K_M", "Wide.Q2_K", "Wide.Q3_K", "Wide.Q4_K", "Wide.Q5_K", "Wide.Q6_K" };
+    /// <summary>The models whose matrices take int8 activations: llama.cpp's Q4_K_M mix (Q4_K with a Q6_K head and some
+    /// Q6_K attn_v/ffn_down), every K-quant, every 32-weight format, and Q4_0 on the 64-column model (two blocks a row).</summary>
+    public static TheoryData<string> Int8Models() => new()
+    {
+        "Wide.Q4_K_M", "Wide.Q2_K", "Wide.Q3_K", "Wide.Q4_K", "Wide.Q5_K", "Wide.Q6_K",
+        "Wide.Q4_0", "Wide.Q4_1", "Wide.Q5_0", "Wide.Q5_1", "Gqa.Q4_0",
+    };
 
     /// <summary>Wide models whose types do not take int8 activations: the option must change nothing.</summary>
-    public static TheoryData<string> Fp32OnlyModels() => new() { "Wide.Q8_0", "Wide.F16", "Wide.F32", "Wide.Q4_0", "Wide.Q5_1" };
+    public static TheoryData<string> Fp32OnlyModels() => new() { "Wide.Q8_0", "Wide.F16", "Wide.F32" };
 
     private static LlamaModelOptions Options(ActivationPrecision activations, int threads = 1)
         => new() { Activations = activations, Threads = threads };
@@ -120,7 +124,7 @@ public sealed class Int8ActivationDecoderTests(ITestOutputHelper output)
         float[][] fp32 = DecodeLogits(spec, Options(ActivationPrecision.Float32), tokens);
         float[][] int8 = DecodeLogits(spec, Options(ActivationPrecision.Int8), tokens);
         for (int p = 0; p < Steps; p++)
-            Assert.True(BitEqual(int8[p], fp32[p]), $"{model} step {p}: Int8 changed the logits of a model with no Q4_K/Q5_K/Q6_K matrix (error {LogitsAssert.RelativeError(int8[p], fp32[p]):E2})");
+            Assert.True(BitEqual(int8[p], fp32[p]), $"{model} step {p}: Int8 changed the logits of a model with no matrix that takes int8 activations (error {LogitsAssert.RelativeError(int8[p], fp32[p]):E2})");
     }
 
     /// <summary>Within one ISA path (see <see cref="Tolerance"/> for why not across paths), the int8 logits do not

@@ -1,41 +1,47 @@
 namespace GqaGen.Llama.Tests.Weights;
 
 /// <summary>
-/// <see cref="Int8Activations"/> against a plain re-implementation of its definition, written here: per block of 256,
+/// <see cref="Int8Activations"/> against a plain re-implementation of its definition, written here: per block of 256
+/// (or 32),
 /// <c>scale = max|x| / 127</c>, <c>inverse = 1 / scale</c> (both 0 where that is infinite: a zero block or max|x| below about 3.7e-37), <c>q = clamp(round-half-even(x · inverse),
-/// −127, 127)</c>, and the sum of every 16 quants. Run once per instruction-set configuration (the default, and with
+/// −127, 127)</c>, the sum of every 16 quants, and for 32-element blocks each block's sum and that sum times the scale. Run once per instruction-set configuration (the default, and with
 /// <c>DOTNET_EnableHWIntrinsic=0</c>, which takes the scalar loop), the bits must be the same.
 /// </summary>
 [Trait("Category", "Kernel")]
 public sealed unsafe class Int8ActivationsTests
 {
-    public static TheoryData<int> Lengths() => new() { 256, 512, 2048, 5632 };
+    public static TheoryData<int, int> Lengths() => new()
+    {
+        { 256, 256 }, { 512, 256 }, { 2048, 256 }, { 5632, 256 },
+        { 32, 32 }, { 96, 32 }, { 896, 32 }, { 5632, 32 },
+    };
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void Quants_scales_and_slice_sums_are_the_definitions_bits(int length)
+    public void Quants_scales_and_slice_sums_are_the_definitions_bits(int length, int blockElements)
     {
         float[] x = RandomActivations(length, seed: length);
-        var activations = new Int8Activations(length);
+        var activations = new Int8Activations(length, blockElements);
         Assert.Equal(length, activations.Length);
+        Assert.Equal(blockElements, activations.BlockElements);
         activations.Quantize(x);
-        AssertMatchesReference(x, activations, $"{length} random elements");
+        AssertMatchesReference(x, activations, $"{length} random elements in blocks of {blockElements}");
     }
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void Dequantized_elements_are_quant_times_scale_and_within_half_a_step_of_the_input(int length)
+    public void Dequantized_elements_are_quant_times_scale_and_within_half_a_step_of_the_input(int length, int blockElements)
     {
         float[] x = RandomActivations(length, seed: 7 * length + 1);
-        var activations = new Int8Activations(length);
+        var activations = new Int8Activations(length, blockElements);
         activations.Quantize(x);
         var dequantized = new float[length];
         dequantized.AsSpan().Fill(float.NaN);
         activations.Dequantize(dequantized);
         for (int i = 0; i < length; i++)
         {
-            float scale = activations.Scales[i / Int8Activations.BlockElements];
-            Assert.True(scale > 0, $"block {i / 256} has scale {scale}; every block of this input is nonzero.");
+            float scale = activations.Scales[i / blockElements];
+            Assert.True(scale > 0, $"block {i / blockElements} has scale {scale}; every block of this input is nonzero.");
             float expected = activations.Quants[i] * scale;
             Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(dequantized[i]),
                 $"element {i}: dequantized {dequantized[i]:R}, expected {activations.Quants[i]} · {scale:R} = {expected:R}.");
@@ -220,6 +226,53 @@ public sealed unsafe class Int8ActivationsTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    [InlineData(33)]
+    [InlineData(100)]
+    public void A_length_that_is_not_a_positive_multiple_of_32_is_refused_in_32_element_blocks(int length)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Int8Activations(length, 32));
+        Assert.Equal("length", e.ParamName);
+        Assert.Equal(length, e.ActualValue);
+        Assert.Contains("multiple of 32", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-32)]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(128)]
+    [InlineData(512)]
+    public void A_block_size_other_than_256_or_32_is_refused(int blockElements)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Int8Activations(512, blockElements));
+        Assert.Equal("blockElements", e.ParamName);
+        Assert.Equal(blockElements, e.ActualValue);
+        Assert.Contains("256", e.Message, StringComparison.Ordinal);
+        Assert.Contains("32", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Zero_and_tiny_32_element_blocks_quantize_to_zero_beside_ordinary_ones()
+    {
+        float[] x = RandomActivations(256, seed: 41);
+        Array.Clear(x, 32, 32);
+        for (int i = 96; i < 128; i++)
+            x[i] = 1e-38f;
+        var activations = new Int8Activations(256, 32);
+        activations.Quantize(x);
+        foreach (int block in new[] { 1, 3 })
+        {
+            Assert.Equal(0f, activations.Scales[block]);
+            Assert.All(activations.Quants.Slice(32 * block, 32).ToArray(), q => Assert.Equal(0, q));
+        }
+        Assert.True(activations.Scales[0] > 0 && activations.Scales[2] > 0);
+        AssertMatchesReference(x, activations, "zero block 1, tiny block 3");
+    }
+
     /// <summary>Uniform in [−1, 1), each block scaled by a different power of ten (1e-3 to 1e3), a few exact zeros and
     /// negative zeros, and in some blocks the largest magnitude negative.</summary>
     internal static float[] RandomActivations(int length, int seed)
@@ -236,10 +289,12 @@ public sealed unsafe class Int8ActivationsTests
         return x;
     }
 
-    /// <summary>Fails unless the quants, scales and slice sums are the reference's, bit for bit.</summary>
+    /// <summary>Fails unless the quants, scales and slice sums (and, in 32-element blocks, the block sums and scaled
+    /// sums) are the reference's, bit for bit.</summary>
     internal static void AssertMatchesReference(float[] x, Int8Activations activations, string context)
     {
-        (sbyte[] quants, float[] scales, short[] sliceSums) = Reference(x);
+        int size = activations.BlockElements;
+        (sbyte[] quants, float[] scales, short[] sliceSums) = Reference(x, size);
         Assert.Equal(x.Length, activations.Quants.Length);
         Assert.Equal(scales.Length, activations.Scales.Length);
         for (int b = 0; b < scales.Length; b++)
@@ -250,24 +305,35 @@ public sealed unsafe class Int8ActivationsTests
         for (int i = 0; i < x.Length; i++)
         {
             Assert.True(quants[i] == activations.Quants[i],
-                $"{context}: element {i} ({x[i]:R}, block scale {scales[i / 256]:R}) quantized to {activations.Quants[i]}, expected {quants[i]}.");
+                $"{context}: element {i} ({x[i]:R}, block scale {scales[i / size]:R}) quantized to {activations.Quants[i]}, expected {quants[i]}.");
         }
         short* sums = activations.SliceSumPointer;
         for (int s = 0; s < sliceSums.Length; s++)
             Assert.True(sliceSums[s] == sums[s], $"{context}: slice {s} (elements {16 * s} to {16 * s + 15}) sums to {sums[s]}, expected {sliceSums[s]}.");
+        if (size == Int8Activations.SmallBlockElements)
+        {
+            for (int b = 0; b < scales.Length; b++)
+            {
+                int blockSum = sliceSums[2 * b] + sliceSums[2 * b + 1];
+                Assert.True(activations.SubBlockSumPointer[b] == blockSum, $"{context}: block {b} sums to {activations.SubBlockSumPointer[b]}, expected {blockSum}.");
+                float scaled = scales[b] * blockSum;
+                Assert.True(BitConverter.SingleToInt32Bits(scaled) == BitConverter.SingleToInt32Bits(activations.ScaledSumPointer[b]),
+                    $"{context}: block {b}'s scaled sum is {activations.ScaledSumPointer[b]:R}, expected {scales[b]:R} · {blockSum} = {scaled:R}.");
+            }
+        }
     }
 
     /// <summary>The definition, one element at a time; rounding written out (floor, then the half case to even) rather
     /// than through MathF.Round.</summary>
-    private static (sbyte[] Quants, float[] Scales, short[] SliceSums) Reference(float[] x)
+    private static (sbyte[] Quants, float[] Scales, short[] SliceSums) Reference(float[] x, int size)
     {
         var quants = new sbyte[x.Length];
-        var scales = new float[x.Length / 256];
+        var scales = new float[x.Length / size];
         var sums = new short[x.Length / 16];
         for (int b = 0; b < scales.Length; b++)
         {
             float max = 0;
-            for (int i = 256 * b; i < 256 * (b + 1); i++)
+            for (int i = size * b; i < size * (b + 1); i++)
             {
                 float magnitude = x[i] < 0 ? -x[i] : x[i];
                 if (magnitude > max)
@@ -282,7 +348,7 @@ public sealed unsafe class Int8ActivationsTests
                 inverse = 0;
             }
             scales[b] = scale;
-            for (int i = 256 * b; i < 256 * (b + 1); i++)
+            for (int i = size * b; i < size * (b + 1); i++)
             {
                 float product = x[i] * inverse;
                 double floor = Math.Floor(product);

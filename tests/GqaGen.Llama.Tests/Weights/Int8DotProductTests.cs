@@ -6,7 +6,8 @@ namespace GqaGen.Llama.Tests.Weights;
 
 /// <summary>
 /// <see cref="WeightMatrix.MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/>: the integer dot products of
-/// Q4_K, Q5_K and Q6_K weights with 8-bit activations, on every instruction-set path this machine runs (the AVX-512 and AVX2
+/// the K-quants (Q2_K to Q6_K, 256-element activation blocks) and the 32-weight formats (Q4_0, Q4_1, Q5_0, Q5_1,
+/// 32-element blocks) with 8-bit activations, on every instruction-set path this machine runs (the AVX-512 and AVX2
 /// paths call their intrinsics directly, so a path the hardware lacks is left out rather than emulated; run the tests
 /// again with <c>DOTNET_EnableAVX512=0</c> and <c>DOTNET_EnableHWIntrinsic=0</c> to take the others through the public
 /// overload too), against a double-precision product of the dequantized weights with the dequantized activations.
@@ -14,9 +15,13 @@ namespace GqaGen.Llama.Tests.Weights;
 [Trait("Category", "Kernel")]
 public sealed class Int8DotProductTests
 {
-    private static readonly GgmlType[] Types = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+    private static readonly GgmlType[] Types = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1];
 
     private static readonly (int Rows, int Columns)[] ShapeList = [(1, 256), (3, 512), (4, 256), (5, 768), (17, 2048), (64, 1024)];
+
+    /// <summary>For the 32-weight formats also rows of 1, 3, 9, 28 and 65 blocks: the AVX-512 path's groups of eight
+    /// blocks with none, one or several blocks after the last whole group.</summary>
+    private static readonly (int Rows, int Columns)[] SmallBlockShapeList = [(1, 32), (3, 96), (5, 288), (9, 896), (17, 2080)];
 
     /// <summary>The paths this process can run: the scalar path always; AVX2 and AVX-512 where their intrinsics are supported.</summary>
     private static GqaKernelPath[] RunnablePaths()
@@ -35,7 +40,8 @@ public sealed class Int8DotProductTests
         var data = new TheoryData<GgmlType, int, int, GqaKernelPath>();
         foreach (GgmlType type in Types)
         {
-            foreach ((int rows, int columns) in ShapeList)
+            bool smallBlocks = WeightMatrix.Int8BlockElements(type) == Int8Activations.SmallBlockElements;
+            foreach ((int rows, int columns) in smallBlocks ? [.. ShapeList, .. SmallBlockShapeList] : ShapeList)
             {
                 foreach (GqaKernelPath path in RunnablePaths())
                     data.Add(type, rows, columns, path);
@@ -55,7 +61,10 @@ public sealed class Int8DotProductTests
         return data;
     }
 
-    public static TheoryData<GgmlType> Int8Types() => new() { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
+    public static TheoryData<GgmlType> Int8Types() => new(Types);
+
+    /// <summary>Activations of <paramref name="columns"/> elements in the blocks <paramref name="type"/> takes.</summary>
+    private static Int8Activations ActivationsFor(GgmlType type, int columns) => new(columns, WeightMatrix.Int8BlockElements(type));
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -64,7 +73,7 @@ public sealed class Int8DotProductTests
         int seed = HashCode.Combine(type, rows, columns);
         WeightMatrix matrix = RandomMatrix(type, rows, columns, seed);
         float[] x = RandomActivationsWithZeroBlock(columns, seed + 1);
-        var activations = new Int8Activations(columns);
+        var activations = ActivationsFor(type, columns);
         activations.Quantize(x);
         (double[] reference, double[] magnitudes) = Oracle(matrix, activations);
         string context = $"{type} {rows}×{columns} on {path}";
@@ -90,7 +99,7 @@ public sealed class Int8DotProductTests
         int seed = HashCode.Combine(type, 41);
         WeightMatrix matrix = RandomMatrix(type, Rows, Columns, seed);
         float[] x = Int8ActivationsTests.RandomActivations(Columns, seed + 1);
-        var activations = new Int8Activations(Columns);
+        var activations = ActivationsFor(type, Columns);
         activations.Quantize(x);
 
         var y8 = Poisoned(Rows);
@@ -115,7 +124,7 @@ public sealed class Int8DotProductTests
             double rounding = 0, fp32Terms = 0;
             for (int c = 0; c < Columns; c++)
             {
-                rounding += Math.Abs((double)row[c]) * activations.Scales[c / Int8Activations.BlockElements] * (0.5 + 1e-4);
+                rounding += Math.Abs((double)row[c]) * activations.Scales[c / activations.BlockElements] * (0.5 + 1e-4);
                 fp32Terms += Math.Abs((double)row[c] * x[c]) + Math.Abs((double)row[c] * dequantizedX[c]);
             }
             double bound = rounding + 1e-5 * fp32Terms;
@@ -134,7 +143,7 @@ public sealed class Int8DotProductTests
     {
         const int Rows = 67, Columns = 512;
         WeightMatrix matrix = RandomMatrix(type, Rows, Columns, HashCode.Combine(type, 51));
-        var activations = new Int8Activations(Columns);
+        var activations = ActivationsFor(type, Columns);
         activations.Quantize(Int8ActivationsTests.RandomActivations(Columns, 52));
         var inline = Poisoned(Rows);
         matrix.MultiplyVector(activations, inline, null, path);
@@ -160,7 +169,7 @@ public sealed class Int8DotProductTests
         const int Rows = 9, Columns = 768;
         byte[] bytes = QuantizedBlocks.Random(type, Rows, Columns, HashCode.Combine(type, 61));
         WeightMatrix matrix = WeightMatrix.FromArray("w", type, Rows, Columns, bytes);
-        var activations = new Int8Activations(Columns);
+        var activations = ActivationsFor(type, Columns);
         activations.Quantize(Int8ActivationsTests.RandomActivations(Columns, 62));
         var y = Poisoned(Rows);
         matrix.MultiplyVector(activations, y, null, path);
@@ -181,29 +190,57 @@ public sealed class Int8DotProductTests
     [InlineData(GgmlType.F16)]
     [InlineData(GgmlType.BF16)]
     [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q4_1)]
-    [InlineData(GgmlType.Q5_0)]
     public void Other_types_are_refused_with_NotSupportedException(GgmlType type)
     {
         const int Rows = 2, Columns = 256;
         WeightMatrix matrix = WeightMatrix.FromArray("blk.0.attn_q.weight", type, Rows, Columns, new byte[Rows * WeightMatrix.RowByteSize(type, Columns)]);
         Assert.False(WeightMatrix.SupportsInt8Activations(type));
-        var activations = new Int8Activations(Columns);
-        activations.Quantize(Int8ActivationsTests.RandomActivations(Columns, 71));
-        var y = Poisoned(Rows);
-        var e = Assert.Throws<NotSupportedException>(() => matrix.MultiplyVector(activations, y));
-        Assert.Contains("blk.0.attn_q.weight", e.Message, StringComparison.Ordinal);
-        Assert.Contains(type.ToString(), e.Message, StringComparison.Ordinal);
-        Assert.Contains("Q2_K, Q3_K, Q4_K, Q5_K, Q6_K", e.Message, StringComparison.Ordinal);
-        Assert.All(y, v => Assert.True(float.IsNaN(v), "y was written before the refusal."));
+        Assert.Equal(0, WeightMatrix.Int8BlockElements(type));
+        foreach (int blockElements in new[] { Int8Activations.SuperBlockElements, Int8Activations.SmallBlockElements })
+        {
+            var activations = new Int8Activations(Columns, blockElements);
+            activations.Quantize(Int8ActivationsTests.RandomActivations(Columns, 71));
+            var y = Poisoned(Rows);
+            var e = Assert.Throws<NotSupportedException>(() => matrix.MultiplyVector(activations, y));
+            Assert.Contains("blk.0.attn_q.weight", e.Message, StringComparison.Ordinal);
+            Assert.Contains(type.ToString(), e.Message, StringComparison.Ordinal);
+            foreach (GgmlType supported in Types)
+                Assert.Contains(supported.ToString(), e.Message, StringComparison.Ordinal);
+            Assert.All(y, v => Assert.True(float.IsNaN(v), "y was written before the refusal."));
+        }
     }
 
     [Fact]
-    public void Only_the_K_quants_support_int8_activations()
+    public void The_K_quants_take_256_element_blocks_and_the_32_weight_formats_32()
     {
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
-            Assert.True(WeightMatrix.SupportsInt8Activations(type) == type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K, $"SupportsInt8Activations({type}) is {WeightMatrix.SupportsInt8Activations(type)}.");
+        {
+            int expected = type switch
+            {
+                GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => 256,
+                GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 => 32,
+                _ => 0,
+            };
+            Assert.True(WeightMatrix.Int8BlockElements(type) == expected, $"Int8BlockElements({type}) is {WeightMatrix.Int8BlockElements(type)}, expected {expected}.");
+            Assert.True(WeightMatrix.SupportsInt8Activations(type) == (expected != 0), $"SupportsInt8Activations({type}) is {WeightMatrix.SupportsInt8Activations(type)}.");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Int8Types))]
+    public void Activations_in_the_other_block_size_are_refused_naming_both(GgmlType type)
+    {
+        const int Rows = 3, Columns = 512;
+        WeightMatrix matrix = RandomMatrix(type, Rows, Columns, 85);
+        int expected = WeightMatrix.Int8BlockElements(type);
+        int other = expected == 256 ? 32 : 256;
+        var wrong = new Int8Activations(Columns, other);
+        wrong.Quantize(Int8ActivationsTests.RandomActivations(Columns, 86));
+        var y = Poisoned(Rows);
+        var e = Assert.Throws<ArgumentException>(() => matrix.MultiplyVector(wrong, y));
+        Assert.Equal("x", e.ParamName);
+        Assert.Contains($"blocks of {expected} elements; got blocks of {other}", e.Message, StringComparison.Ordinal);
+        Assert.All(y, v => Assert.True(float.IsNaN(v), "y was written before the refusal."));
     }
 
     [Theory]
@@ -212,12 +249,12 @@ public sealed class Int8DotProductTests
     {
         const int Rows = 3, Columns = 512;
         WeightMatrix matrix = RandomMatrix(type, Rows, Columns, 81);
-        var right = new Int8Activations(Columns);
+        var right = ActivationsFor(type, Columns);
         right.Quantize(Int8ActivationsTests.RandomActivations(Columns, 82));
 
         foreach (int wrongColumns in new[] { 256, 768 })
         {
-            var wrong = new Int8Activations(wrongColumns);
+            var wrong = ActivationsFor(type, wrongColumns);
             wrong.Quantize(Int8ActivationsTests.RandomActivations(wrongColumns, 83));
             var y = Poisoned(Rows);
             var e = Assert.Throws<ArgumentException>(() => matrix.MultiplyVector(wrong, y));
@@ -248,7 +285,7 @@ public sealed class Int8DotProductTests
     {
         const int Rows = 9, Columns = 256;
         WeightMatrix matrix = RandomMatrix(type, Rows, Columns, 91);
-        var activations = new Int8Activations(Columns);
+        var activations = ActivationsFor(type, Columns);
         activations.Quantize(Int8ActivationsTests.RandomActivations(Columns, 92));
         var pool = new ComputePool(2);
         var before = Poisoned(Rows);
@@ -276,16 +313,18 @@ public sealed class Int8DotProductTests
         {
             float[] x = Int8ActivationsTests.RandomActivations(Columns, 102);
             x[256 + 77] = bad;
-            var activations = new Int8Activations(Columns);
+            var activations = ActivationsFor(type, Columns);
             activations.Quantize(x);
-            Assert.False(float.IsFinite(activations.Scales[1]), $"{bad} in block 1 gave it the finite scale {activations.Scales[1]:R}.");
+            int badBlock = (256 + 77) / activations.BlockElements;
+            Assert.False(float.IsFinite(activations.Scales[badBlock]), $"{bad} in block {badBlock} gave it the finite scale {activations.Scales[badBlock]:R}.");
             float[] clean = Int8ActivationsTests.RandomActivations(Columns, 102);
-            var reference = new Int8Activations(Columns);
+            var reference = ActivationsFor(type, Columns);
             reference.Quantize(clean);
-            foreach (int block in new[] { 0, 2 })
+            int size = activations.BlockElements;
+            foreach (int block in new[] { 0, 2, badBlock + 1 })
             {
                 Assert.Equal(reference.Scales[block], activations.Scales[block]);
-                Assert.Equal(reference.Quants.Slice(256 * block, 256).ToArray(), activations.Quants.Slice(256 * block, 256).ToArray());
+                Assert.Equal(reference.Quants.Slice(size * block, size).ToArray(), activations.Quants.Slice(size * block, size).ToArray());
             }
 
             // Poisoned with a finite value here, since NaN is the expected result.
@@ -297,7 +336,7 @@ public sealed class Int8DotProductTests
         }
     }
 
-    /// <summary>Q4_K, Q5_K or Q6_K rows of random bytes with random finite half scales (<see cref="QuantizedBlocks.Random"/>).</summary>
+    /// <summary>Rows of random bytes with random finite half scales (<see cref="QuantizedBlocks.Random"/>).</summary>
     private static WeightMatrix RandomMatrix(GgmlType type, int rows, int columns, int seed)
         => WeightMatrix.FromArray("w", type, rows, columns, QuantizedBlocks.Random(type, rows, columns, seed));
 
@@ -306,8 +345,8 @@ public sealed class Int8DotProductTests
     private static float[] RandomActivationsWithZeroBlock(int columns, int seed)
     {
         float[] x = Int8ActivationsTests.RandomActivations(columns, seed);
-        if (columns >= 4 * Int8Activations.BlockElements)
-            Array.Clear(x, 2 * Int8Activations.BlockElements, Int8Activations.BlockElements);
+        if (columns >= 4 * Int8Activations.SuperBlockElements)
+            Array.Clear(x, 2 * Int8Activations.SuperBlockElements, Int8Activations.SuperBlockElements);
         return x;
     }
 

@@ -5,19 +5,22 @@ namespace GqaGen.Llama;
 
 /// <summary>
 /// An activation vector quantized to 8 bits for <see cref="WeightMatrix"/>'s integer dot products
-/// (<see cref="WeightMatrix.MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/>): blocks of 256 elements, each
-/// 256 signed integers in −127..127 times one fp32 scale <c>max|x| / 127</c>, with the sum of every 16 integers kept
-/// beside them: the layout of ggml's <c>block_q8_K</c> (ggml-common.h), which llama.cpp multiplies its K-quant weights
-/// with. Elements are rounded to nearest (ties to even).
+/// (<see cref="WeightMatrix.MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/>): blocks of 256 or 32
+/// elements (<see cref="BlockElements"/>), each that many signed integers in −127..127 times one fp32 scale
+/// <c>max|x| / 127</c>, with the integers' sums kept beside them. The 256-element layout is ggml's <c>block_q8_K</c>
+/// (ggml-common.h; sums per 16), which llama.cpp multiplies its K-quant weights with; the 32-element one is ggml's
+/// <c>block_q8_1</c> (a <c>block_q8_0</c> with its sum), which it multiplies Q4_0, Q4_1, Q5_0 and Q5_1 with, here with
+/// fp32 scale and sum where ggml keeps halves. <see cref="WeightMatrix.Int8BlockElements"/> says which a weight type
+/// takes. Elements are rounded to nearest (ties to even).
 /// </summary>
 /// <remarks>
 /// <para>Why: with fp32 activations every 4- to 6-bit weight costs an unpack, a conversion and a floating-point
 /// multiply-add, which one core cannot do as fast as memory delivers the weights. With 8-bit activations the products
 /// are integer multiply-adds on 64 weights per instruction (<c>vpmaddubsw</c>), the weights' integer scales are applied
-/// in integers too, and floating point is touched once per 256 weights. The price is the activations' rounding: each
-/// element moves by at most <c>max|x| / 254</c> of its block, where fp32 activations give the exact product with the
-/// dequantized weights. That is why this is an option (<see cref="LlamaModelOptions.Activations"/>), off by
-/// default.</para>
+/// in integers too, and floating point is touched once per block. The price is the activations' rounding: each
+/// element moves by at most <c>max|x| / 254</c> of its block (a 32-element block follows the activations' magnitude
+/// more closely than a 256-element one), where fp32 activations give the exact product with the dequantized weights.
+/// That is why this is an option (<see cref="LlamaModelOptions.Activations"/>), off by default.</para>
 /// <para>Quantizing gives the same bits on every instruction-set path. An all-zero block has scale 0 and quants 0, and
 /// so does a block whose largest magnitude is below about 3.7e-37, where <c>1 / scale</c> would overflow (ggml's
 /// quantizer sends every element of such a block to ±127 instead). A NaN or infinity in a block makes its products NaN,
@@ -26,8 +29,11 @@ namespace GqaGen.Llama;
 /// </remarks>
 public sealed unsafe class Int8Activations
 {
-    /// <summary>Elements per block: one scale per 256 elements (ggml's QK_K).</summary>
-    public const int BlockElements = 256;
+    /// <summary>Elements per block of the K-quants' layout (ggml's QK_K): one scale per 256 elements. The default.</summary>
+    public const int SuperBlockElements = 256;
+
+    /// <summary>Elements per block of the 32-weight formats' layout (ggml's QK8_1): one scale per 32 elements.</summary>
+    public const int SmallBlockElements = 32;
 
     /// <summary>Elements per slice: the quants' sums are kept per 16 (the K-quants scale 16 or 32 weights at a time).</summary>
     internal const int SliceElements = 16;
@@ -36,27 +42,38 @@ public sealed unsafe class Int8Activations
     private readonly float[] _scales;
     private readonly short[] _sliceSums;
     private readonly short[] _subBlockSums;
+    private readonly float[] _scaledSums;
 
-    /// <summary>Room for a vector of <paramref name="length"/> elements, a multiple of <see cref="BlockElements"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not a positive multiple of 256.</exception>
-    public Int8Activations(int length)
+    /// <summary>Room for a vector of <paramref name="length"/> elements in blocks of <paramref name="blockElements"/>
+    /// (<see cref="SuperBlockElements"/> or <see cref="SmallBlockElements"/>); the length must be a multiple of it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockElements"/> is neither 256 nor 32, or
+    /// <paramref name="length"/> is not a positive multiple of it.</exception>
+    public Int8Activations(int length, int blockElements = SuperBlockElements)
     {
-        if (length < BlockElements || length % BlockElements != 0)
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"Int8 activations hold whole blocks of {BlockElements} elements; the length must be a positive multiple of {BlockElements}.");
+        if (blockElements is not (SuperBlockElements or SmallBlockElements))
+            throw new ArgumentOutOfRangeException(nameof(blockElements), blockElements, $"Int8 activations come in blocks of {SuperBlockElements} (the K-quants') or {SmallBlockElements} (Q4_0, Q4_1, Q5_0, Q5_1) elements.");
+        if (length < blockElements || length % blockElements != 0)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Int8 activations hold whole blocks of {blockElements} elements; the length must be a positive multiple of {blockElements}.");
         Length = length;
+        BlockElements = blockElements;
+        int blocks = length / blockElements;
         _quants = GC.AllocateArray<sbyte>(length, pinned: true);
-        _scales = GC.AllocateArray<float>(length / BlockElements, pinned: true);
+        _scales = GC.AllocateArray<float>(blocks, pinned: true);
         _sliceSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
         _subBlockSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
+        _scaledSums = GC.AllocateArray<float>(blocks, pinned: true);
     }
 
     /// <summary>Elements in the vector.</summary>
     public int Length { get; }
 
+    /// <summary>Elements per block: one scale each (<see cref="SuperBlockElements"/> or <see cref="SmallBlockElements"/>).</summary>
+    public int BlockElements { get; }
+
     /// <summary>The quantized elements.</summary>
     public ReadOnlySpan<sbyte> Quants => _quants;
 
-    /// <summary>The scale of each block: element i is <c>Quants[i] · Scales[i / 256]</c>.</summary>
+    /// <summary>The scale of each block: element i is <c>Quants[i] · Scales[i / BlockElements]</c>.</summary>
     public ReadOnlySpan<float> Scales => _scales;
 
     /// <summary>Quantizes <paramref name="x"/>, which must have <see cref="Length"/> elements.</summary>
@@ -69,11 +86,21 @@ public sealed unsafe class Int8Activations
         {
             for (int block = 0; block < Length / BlockElements; block++)
             {
-                short* sums = SliceSumPointer + block * SlicesPerBlock;
-                _scales[block] = QuantizeBlock(source + block * BlockElements, QuantPointer + block * BlockElements, sums);
-                short* subBlockSums = SubBlockSumPointer + block * SlicesPerBlock;
-                for (int j = 0; j < SlicesPerBlock / 2; j++)
-                    subBlockSums[j] = (short)(sums[2 * j] + sums[2 * j + 1]);
+                short* sums = SliceSumPointer + block * (BlockElements / SliceElements);
+                float scale = QuantizeBlock(source + block * BlockElements, QuantPointer + block * BlockElements, sums, BlockElements);
+                _scales[block] = scale;
+                if (BlockElements == SuperBlockElements)
+                {
+                    short* subBlockSums = SubBlockSumPointer + block * SlicesPerBlock;
+                    for (int j = 0; j < SlicesPerBlock / 2; j++)
+                        subBlockSums[j] = (short)(sums[2 * j] + sums[2 * j + 1]);
+                }
+                else
+                {
+                    int sum = sums[0] + sums[1];
+                    SubBlockSumPointer[block] = (short)sum;
+                    _scaledSums[block] = scale * sum;
+                }
             }
         }
     }
@@ -98,32 +125,38 @@ public sealed unsafe class Int8Activations
     /// <summary>The sum of each 16 quants (at most 16 · 127 in magnitude): 16 per block.</summary>
     internal short* SliceSumPointer => (short*)Unsafe.AsPointer(ref _sliceSums[0]);
 
-    /// <summary>The sum of each 32 quants (at most 32 · 127): 16 per block, of which the last 8 are zero, so a
-    /// block's are one 256-bit load whose upper half multiplies nothing.</summary>
+    /// <summary>The sum of each 32 quants (at most 32 · 127). In 256-element blocks, 16 per block, of which the last 8
+    /// are zero, so a block's are one 256-bit load whose upper half multiplies nothing; in 32-element blocks, one per
+    /// block.</summary>
     internal short* SubBlockSumPointer => (short*)Unsafe.AsPointer(ref _subBlockSums[0]);
 
-    /// <summary>Slices (16 elements) per block.</summary>
-    internal const int SlicesPerBlock = BlockElements / SliceElements;
+    /// <summary>In 32-element blocks, each block's scale times the sum of its quants (the dequantized block's sum, one
+    /// rounding): what a weight format's per-block offset multiplies.</summary>
+    internal float* ScaledSumPointer => (float*)Unsafe.AsPointer(ref _scaledSums[0]);
+
+    /// <summary>Slices (16 elements) per 256-element block.</summary>
+    internal const int SlicesPerBlock = SuperBlockElements / SliceElements;
 
     /// <summary>
-    /// One block: returns the scale <c>max|x| / 127</c> and writes the quants <c>round(x · (1 / scale))</c> (0 for a
-    /// zero block) and the 16 slice sums. Vector and scalar code do the same IEEE operations, so give the same bits.
+    /// One block of <paramref name="elements"/> (a multiple of 16): returns the scale <c>max|x| / 127</c> and writes the
+    /// quants <c>round(x · (1 / scale))</c> (0 for a zero block) and the sum of each 16. Vector and scalar code do the
+    /// same IEEE operations, so give the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float QuantizeBlock(float* x, sbyte* quants, short* sums)
+    private static float QuantizeBlock(float* x, sbyte* quants, short* sums, int elements)
     {
         float max = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> m = Vector256<float>.Zero;
-            for (int i = 0; i < BlockElements; i += 8)
+            for (int i = 0; i < elements; i += 8)
                 m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + i)));
             for (int i = 0; i < 8; i++)
                 max = MathF.Max(max, m[i]);
         }
         else
         {
-            for (int i = 0; i < BlockElements; i++)
+            for (int i = 0; i < elements; i++)
                 max = MathF.Max(max, MathF.Abs(x[i]));
         }
         float scale = max / 127f;
@@ -138,7 +171,7 @@ public sealed unsafe class Int8Activations
         if (Vector256.IsHardwareAccelerated)
         {
             var limit = Vector256.Create(127f);
-            for (int s = 0; s < BlockElements / SliceElements; s++)
+            for (int s = 0; s < elements / SliceElements; s++)
             {
                 float* source = x + SliceElements * s;
                 Vector256<int> a = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Load(source) * inverse), -limit), limit));
@@ -151,7 +184,7 @@ public sealed unsafe class Int8Activations
         }
         else
         {
-            for (int s = 0; s < BlockElements / SliceElements; s++)
+            for (int s = 0; s < elements / SliceElements; s++)
             {
                 int sum = 0;
                 for (int i = SliceElements * s; i < SliceElements * (s + 1); i++)

@@ -32,7 +32,7 @@ internal static unsafe class Int8DotKernel
     public static void MultiplyRows<TFormat>(GqaKernelPath path, byte* rows, nint rowBytes, int columns, Int8Source x, float* y, int rowCount)
         where TFormat : IInt8DotFormat
     {
-        int blocks = columns / Int8Activations.BlockElements;
+        int blocks = columns / Int8Activations.SuperBlockElements;
         switch (path)
         {
             case GqaKernelPath.Avx512:
@@ -78,7 +78,7 @@ internal static unsafe class Int8DotKernel
         for (int k = 0; k < blocks; k++)
         {
             nint offset = (nint)k * TFormat.BlockBytes;
-            PrefetchNextTile<TFormat>(row0, rowBytes, offset);
+            MatVecKernel.PrefetchNextTile(row0, rowBytes, offset, TFormat.BlockBytes);
             Block512<TFormat>(row0 + offset, k, x, ref a0, ref b0);
             Block512<TFormat>(row1 + offset, k, x, ref a1, ref b1);
             Block512<TFormat>(row2 + offset, k, x, ref a2, ref b2);
@@ -97,7 +97,7 @@ internal static unsafe class Int8DotKernel
     {
         TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
         Vector512<short> alphas = alpha.ToVector512Unsafe();
-        sbyte* q = x.Quants + k * Int8Activations.BlockElements;
+        sbyte* q = x.Quants + k * Int8Activations.SuperBlockElements;
         Vector512<int> sums;
         Vector256<int> offsetSums;
         if (TFormat.IntegersPerSubBlock)
@@ -151,7 +151,7 @@ internal static unsafe class Int8DotKernel
             byte* block = row + (nint)k * TFormat.BlockBytes;
             TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
             alpha.Store(alphas);
-            sbyte* q = x.Quants + k * Int8Activations.BlockElements;
+            sbyte* q = x.Quants + k * Int8Activations.SuperBlockElements;
             Vector256<int> sums = default;
             for (int g = 0; g < 8; g++)
             {
@@ -180,7 +180,7 @@ internal static unsafe class Int8DotKernel
         {
             byte* block = row + (nint)k * TFormat.BlockBytes;
             TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
-            sbyte* q = x.Quants + k * Int8Activations.BlockElements;
+            sbyte* q = x.Quants + k * Int8Activations.SuperBlockElements;
             short* sliceSums = x.SliceSums + k * Int8Activations.SlicesPerBlock;
             int products = 0, offsets = 0;
             for (int s = 0; s < Int8Activations.SlicesPerBlock; s++)
@@ -197,27 +197,14 @@ internal static unsafe class Int8DotKernel
         }
         return sum;
     }
-
-    /// <summary>Asks for the bytes of the next four rows into L2, one block's worth per row and block step, so the next
-    /// tile has been requested by the time this one ends (as <see cref="MatVecKernel"/>'s tiles do).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchNextTile<TFormat>(byte* tile, nint rowBytes, nint offset)
-        where TFormat : IInt8DotFormat
-    {
-        if (Sse.IsSupported)
-        {
-            byte* ahead = tile + MatVecKernel.RowTile * rowBytes + MatVecKernel.RowTile * offset;
-            for (int line = 0; line < MatVecKernel.RowTile * TFormat.BlockBytes; line += 64)
-                Sse.Prefetch1(ahead + line);
-        }
-    }
 }
 
 /// <summary>The activations as <see cref="Int8DotKernel"/> reads them (<see cref="Int8Activations"/>' pinned arrays).</summary>
-internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums)
+internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums)
 {
     public readonly sbyte* Quants = quants;
     public readonly float* Scales = scales;
     public readonly short* SliceSums = sliceSums;
     public readonly short* SubBlockSums = subBlockSums;
+    public readonly float* ScaledSums = scaledSums;
 }

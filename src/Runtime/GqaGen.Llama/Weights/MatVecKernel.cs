@@ -184,11 +184,17 @@ internal static unsafe partial class MatVecKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchNextTile<TFormat>(byte* tile, nint rowBytes, nint offset)
         where TFormat : IWeightFormat
+        => PrefetchNextTile(tile, rowBytes, offset, TFormat.BlockBytes / GroupsPerBlock<TFormat>());
+
+    /// <summary><see cref="PrefetchNextTile{TFormat}"/> for a kernel that reads <paramref name="stepBytes"/> of each
+    /// row per step (the integer kernels' steps are a block or a group of blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void PrefetchNextTile(byte* tile, nint rowBytes, nint offset, int stepBytes)
     {
         if (Sse.IsSupported)
         {
             byte* ahead = tile + RowTile * rowBytes + RowTile * offset;
-            for (int line = 0; line < RowTile * TFormat.BlockBytes / GroupsPerBlock<TFormat>(); line += 64)
+            for (int line = 0; line < RowTile * stepBytes; line += 64)
                 Sse.Prefetch1(ahead + line);
         }
     }

@@ -9,7 +9,7 @@ namespace GqaGen.Llama;
 /// (ggml-quants.c, <c>dequantize_row_q4_0</c>), an exact product.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q4_0Format : IWeightFormat
+internal readonly unsafe struct Q4_0Format : IInt8BlockFormat
 #pragma warning restore CA1707
 {
     /// <summary>Bytes before the quants: the half scale.</summary>
@@ -77,4 +77,22 @@ internal readonly unsafe struct Q4_0Format : IWeightFormat
         byte packed = block[ScaleBytes + (index & 15)];
         return (index < 16 ? packed & 0xF : packed >> 4) - 8;
     }
+
+    // Integer dot products (IInt8BlockFormat): u = the nibble, weight d · (u − 8).
+
+    public static int Offset => -8;
+
+    public static bool HasMinimum => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block)
+        => QuantBits.Nibbles32(block + ScaleBytes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block)
+        => QuantBits.Nibbles64(block + ScaleBytes, block + BlockBytes + ScaleBytes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+        => QuantBits.Nibble(block + ScaleBytes, index);
 }

@@ -10,7 +10,7 @@ namespace GqaGen.Llama;
 /// fused or not.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q4_1Format : IWeightFormat
+internal readonly unsafe struct Q4_1Format : IInt8BlockFormat
 #pragma warning restore CA1707
 {
     /// <summary>Bytes before the quants: the half scale and the half minimum.</summary>
@@ -65,4 +65,22 @@ internal readonly unsafe struct Q4_1Format : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8BlockFormat): u = the nibble, weight d · u + m.
+
+    public static int Offset => 0;
+
+    public static bool HasMinimum => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block)
+        => QuantBits.Nibbles32(block + HeaderBytes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block)
+        => QuantBits.Nibbles64(block + HeaderBytes, block + BlockBytes + HeaderBytes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+        => QuantBits.Nibble(block + HeaderBytes, index);
 }

@@ -10,7 +10,7 @@ namespace GqaGen.Llama;
 /// <c>dequantize_row_q5_0</c>), an exact product.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q5_0Format : IWeightFormat
+internal readonly unsafe struct Q5_0Format : IInt8BlockFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of <c>qh</c>, after the half scale.</summary>
@@ -85,4 +85,22 @@ internal readonly unsafe struct Q5_0Format : IWeightFormat
         int nibble = index < 16 ? packed & 0xF : packed >> 4;
         return (nibble | (int)((high >> index) & 1) << 4) - 16;
     }
+
+    // Integer dot products (IInt8BlockFormat): u = the nibble and fifth bit, weight d · (u − 16).
+
+    public static int Offset => -16;
+
+    public static bool HasMinimum => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block)
+        => QuantBits.Nibbles32(block + NibblesOffset) | QuantBits.FifthBits32(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block)
+        => QuantBits.Nibbles64(block + NibblesOffset, block + BlockBytes + NibblesOffset) | QuantBits.FifthBits64(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset) | ((ulong)Unsafe.ReadUnaligned<uint>(block + BlockBytes + HighBitsOffset) << 32));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+        => QuantBits.Nibble(block + NibblesOffset, index) | (int)((Unsafe.ReadUnaligned<uint>(block + HighBitsOffset) >> index) & 1) << 4;
 }

@@ -10,7 +10,7 @@ namespace GqaGen.Llama;
 /// <c>dequantize_row_q5_1</c>), rounded once.
 /// </summary>
 #pragma warning disable CA1707 // Named after ggml's type.
-internal readonly unsafe struct Q5_1Format : IWeightFormat
+internal readonly unsafe struct Q5_1Format : IInt8BlockFormat
 #pragma warning restore CA1707
 {
     /// <summary>Offset of <c>qh</c>, after the half scale and minimum.</summary>
@@ -71,4 +71,22 @@ internal readonly unsafe struct Q5_1Format : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Quant(byte* block, int index) => Element(block, index);
+
+    // Integer dot products (IInt8BlockFormat): u = the nibble and fifth bit, weight d · u + m.
+
+    public static int Offset => 0;
+
+    public static bool HasMinimum => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Unsigned32(byte* block)
+        => QuantBits.Nibbles32(block + NibblesOffset) | QuantBits.FifthBits32(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unsigned64(byte* block)
+        => QuantBits.Nibbles64(block + NibblesOffset, block + BlockBytes + NibblesOffset) | QuantBits.FifthBits64(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset) | ((ulong)Unsafe.ReadUnaligned<uint>(block + BlockBytes + HighBitsOffset) << 32));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnsignedElement(byte* block, int index)
+        => QuantBits.Nibble(block + NibblesOffset, index) | (int)((Unsafe.ReadUnaligned<uint>(block + HighBitsOffset) >> index) & 1) << 4;
 }

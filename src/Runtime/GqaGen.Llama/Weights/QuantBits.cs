@@ -16,6 +16,87 @@ internal static unsafe class QuantBits
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Half(byte* source) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(source));
 
+    /// <summary>
+    /// The halves at <paramref name="first"/> and every <paramref name="stride"/> bytes after it, eight of them
+    /// (unaligned): the scales of eight consecutive 32-weight blocks, exactly and with no arithmetic on a subnormal
+    /// (<see cref="HalfBits.ToSingleWithoutSubnormals"/>: block scales of small weights are often subnormal halves).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Halves8(byte* first, nint stride)
+    {
+        Vector128<ushort> halves = Vector128.Create(
+            Unsafe.ReadUnaligned<ushort>(first), Unsafe.ReadUnaligned<ushort>(first + stride),
+            Unsafe.ReadUnaligned<ushort>(first + 2 * stride), Unsafe.ReadUnaligned<ushort>(first + 3 * stride),
+            Unsafe.ReadUnaligned<ushort>(first + 4 * stride), Unsafe.ReadUnaligned<ushort>(first + 5 * stride),
+            Unsafe.ReadUnaligned<ushort>(first + 6 * stride), Unsafe.ReadUnaligned<ushort>(first + 7 * stride));
+        return HalfBits.ToSingleWithoutSubnormals(Vector256.WidenLower(halves.ToVector256Unsafe()).AsInt32());
+    }
+
+    /// <summary>The 32 nibbles of the 16 bytes at <paramref name="source"/> in ggml's 32-weight order: the low nibbles
+    /// (weights 0..15), then the high ones (16..31), each in a byte.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Nibbles32(byte* source)
+    {
+        Vector128<byte> bytes = Vector128.Load(source);
+        return Vector256.Create(bytes, (bytes.AsUInt16() >>> 4).AsByte()) & Vector256.Create((byte)0xF);
+    }
+
+    /// <summary>Nibble <paramref name="index"/> (0 to 31) of the 16 bytes at <paramref name="source"/>, in <see cref="Nibbles32"/>'s order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Nibble(byte* source, int index)
+        => index < 16 ? source[index] & 0xF : source[index - 16] >> 4;
+
+    /// <summary><see cref="Nibbles32"/> of <paramref name="first"/> then of <paramref name="second"/>: 64 weights of two
+    /// blocks. On AVX-512 one load and insert, one qword permute and one per-lane shift (<c>vpsrlvw</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Nibbles64(byte* first, byte* second)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            Vector256<byte> both = Vector256.Create(Vector128.Load(first), Vector128.Load(second));
+            // [first, first, second, second], then the second copy of each shifted down a nibble.
+            Vector512<ulong> twice = Avx512F.PermuteVar8x64(both.ToVector512Unsafe().AsUInt64(), Vector512.Create(0ul, 1, 0, 1, 2, 3, 2, 3));
+            return Avx512BW.ShiftRightLogicalVariable(twice.AsUInt16(), NibbleShifts).AsByte() & Vector512.Create((byte)0xF);
+        }
+        return Vector512.Create(Nibbles32(first), Nibbles32(second));
+    }
+
+    /// <summary>The per-word shifts of <see cref="Nibbles64"/>: 0 for the first 16 bytes of each 32, 4 for the next 16.</summary>
+    private static Vector512<ushort> NibbleShifts
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create((ushort)0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4);
+    }
+
+    /// <summary>Byte i is 16 where bit i of <paramref name="bits"/> is set, 0 elsewhere: the fifth bits of a 32-weight
+    /// block (Q5_0, Q5_1) at their place value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> FifthBits32(uint bits)
+    {
+        // Byte i takes byte i / 8 of the word (vpshufb shuffles within 128-bit lanes, and each lane holds the word twice),
+        // then tests its own bit.
+        Vector256<byte> spread = Avx2.IsSupported
+            ? Avx2.Shuffle(Vector256.Create(bits).AsByte(), Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3))
+            : Vector256.Shuffle(Vector256.Create(bits).AsByte(), Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        Vector256<byte> bit = Vector256.Create(0x8040201008040201ul).AsByte();
+        return Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)16);
+    }
+
+    /// <summary><see cref="FifthBits32"/> of 64 bits: two blocks' fifth bits, the first block's in the low word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> FifthBits64(ulong bits)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            Vector512<byte> spread = Avx512BW.Shuffle(Vector512.Create(bits).AsByte(), Vector512.Create(
+                (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+                4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7));
+            Vector512<byte> bit = Vector512.Create(0x8040201008040201ul).AsByte();
+            return Vector512.Equals(spread & bit, bit) & Vector512.Create((byte)16);
+        }
+        return Vector512.Create(FifthBits32((uint)bits), FifthBits32((uint)(bits >> 32)));
+    }
+
     /// <summary>Sixteen bytes at <paramref name="source"/>, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Bytes16(byte* source)

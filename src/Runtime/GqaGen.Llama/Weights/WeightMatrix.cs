@@ -181,10 +181,23 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Whether <see cref="MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/> takes matrices of
-    /// <paramref name="type"/>: the K-quants Q2_K to Q6_K. F32, F16, BF16 and Q8_0 already stream at memory speed with
-    /// fp32 activations; Q4_0, Q4_1, Q5_0 and Q5_1 (float scales per 32 weights) are not written yet.
+    /// <paramref name="type"/>: the K-quants Q2_K to Q6_K and the 32-weight formats Q4_0, Q4_1, Q5_0 and Q5_1. F32, F16,
+    /// BF16 and Q8_0 stream at memory speed with fp32 activations already.
     /// </summary>
-    public static bool SupportsInt8Activations(GgmlType type) => type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+    public static bool SupportsInt8Activations(GgmlType type) => Int8BlockElements(type) != 0;
+
+    /// <summary>
+    /// The block size of the <see cref="Int8Activations"/> that matrices of <paramref name="type"/> multiply:
+    /// <see cref="Int8Activations.SuperBlockElements"/> (256) for the K-quants, <see cref="Int8Activations.SmallBlockElements"/>
+    /// (32) for Q4_0, Q4_1, Q5_0 and Q5_1 (llama.cpp's pairing: <c>q8_K</c> and <c>q8_0</c>/<c>q8_1</c>), 0 for a type
+    /// <see cref="SupportsInt8Activations"/> does not take.
+    /// </summary>
+    public static int Int8BlockElements(GgmlType type) => type switch
+    {
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => Int8Activations.SuperBlockElements,
+        GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 => Int8Activations.SmallBlockElements,
+        _ => 0,
+    };
 
     /// <summary>
     /// Effectively computes <c>y[r] = Σ_c W[r, c] · x[c]</c> for every row with activations quantized to 8 bits
@@ -272,6 +285,8 @@ public sealed unsafe class WeightMatrix
         if (!SupportsInt8Activations(Type))
             throw new NotSupportedException($"Weight matrix '{Name}' is {Type}; integer dot products with 8-bit activations take {string.Join(", ", s_supportedTypes.Where(SupportsInt8Activations))} only.");
         CheckLength(x.Length, Columns, nameof(x), "Columns");
+        if (x.BlockElements != Int8BlockElements(Type))
+            throw new ArgumentException($"Weight matrix '{Name}' is {Type}, which multiplies int8 activations in blocks of {Int8BlockElements(Type)} elements; got blocks of {x.BlockElements}. Create them with new Int8Activations(length, WeightMatrix.Int8BlockElements(type)).", nameof(x));
         CheckLength(y.Length, Rows, nameof(y), "Rows");
         if (pool is not null)
             ObjectDisposedException.ThrowIf(pool.IsDisposed, pool);
@@ -283,7 +298,7 @@ public sealed unsafe class WeightMatrix
                 Rows = _data,
                 RowBytes = _rowBytes,
                 Columns = Columns,
-                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer),
+                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer),
                 Y = py,
                 Type = Type,
                 Path = path,
@@ -304,13 +319,22 @@ public sealed unsafe class WeightMatrix
             case GgmlType.Q3_K: RunInt8Rows<Q3_KFormat>(job, start, end - start); break;
             case GgmlType.Q4_K: RunInt8Rows<Q4_KFormat>(job, start, end - start); break;
             case GgmlType.Q5_K: RunInt8Rows<Q5_KFormat>(job, start, end - start); break;
-            default: RunInt8Rows<Q6_KFormat>(job, start, end - start); break;
+            case GgmlType.Q6_K: RunInt8Rows<Q6_KFormat>(job, start, end - start); break;
+            case GgmlType.Q4_0: RunInt8Blocks<Q4_0Format>(job, start, end - start); break;
+            case GgmlType.Q4_1: RunInt8Blocks<Q4_1Format>(job, start, end - start); break;
+            case GgmlType.Q5_0: RunInt8Blocks<Q5_0Format>(job, start, end - start); break;
+            default: RunInt8Blocks<Q5_1Format>(job, start, end - start); break;
         }
     }
 
     private static void RunInt8Rows<TFormat>(Int8Job* job, int start, int count)
         where TFormat : IInt8DotFormat
         => Int8DotKernel.MultiplyRows<TFormat>(job->Path, job->Rows + start * job->RowBytes, job->RowBytes, job->Columns,
+            job->X, job->Y + start, count);
+
+    private static void RunInt8Blocks<TFormat>(Int8Job* job, int start, int count)
+        where TFormat : IInt8BlockFormat
+        => Int8BlockKernel.MultiplyRows<TFormat>(job->Path, job->Rows + start * job->RowBytes, job->RowBytes, job->Columns,
             job->X, job->Y + start, count);
 
     private void CheckVectors(ReadOnlySpan<float> x, Span<float> y)

@@ -1,0 +1,33 @@
+using System.Runtime.Intrinsics;
+
+namespace GqaGen.Llama;
+
+/// <summary>
+/// A 32-weight block format read by the integer dot products (<see cref="Int8BlockKernel"/>): weight i of a block is
+/// <c>d · (u[i] + Offset) + m</c>, where <c>u</c> is an unsigned integer of at most 5 bits, <c>d</c> the block's half
+/// scale (its first two bytes, in every such format of ggml), <c>m</c> its half minimum (the next two bytes) where
+/// <see cref="HasMinimum"/> and 0 elsewhere, and <c>Offset</c> a constant. With 32-element 8-bit activations
+/// <c>x = dx · q</c> the block's dot product is <c>(d · dx) · (Σ u·q + Offset · Σ q) + m · (dx · Σ q)</c>: the sums exact
+/// integers, floating point once per block.
+/// </summary>
+/// <remarks>
+/// ggml-quants.c, <c>dequantize_row_*</c>: Q4_0 is <c>d · (u − 8)</c>, Q5_0 <c>d · (u − 16)</c>, Q4_1 and Q5_1
+/// <c>d · u + m</c>. Five bits keep <c>vpmaddubsw</c>'s pairwise sums (at most 2 · 31 · 127) in a 16-bit lane.
+/// </remarks>
+internal unsafe interface IInt8BlockFormat : IWeightFormat
+{
+    /// <summary>The constant added to every <c>u</c>: −8 (Q4_0), −16 (Q5_0) or 0.</summary>
+    static abstract int Offset { get; }
+
+    /// <summary>Whether blocks keep a half minimum <c>m</c> after <c>d</c> (Q4_1, Q5_1).</summary>
+    static abstract bool HasMinimum { get; }
+
+    /// <summary>The unsigned quants of the block at <paramref name="block"/>, in weight order.</summary>
+    static abstract Vector256<byte> Unsigned32(byte* block);
+
+    /// <summary>The unsigned quants of the block at <paramref name="block"/> and of the one after it: 64 weights.</summary>
+    static abstract Vector512<byte> Unsigned64(byte* block);
+
+    /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 31) of the block.</summary>
+    static abstract int UnsignedElement(byte* block, int index);
+}
