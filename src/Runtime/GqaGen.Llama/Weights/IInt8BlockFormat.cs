@@ -4,11 +4,11 @@ namespace GqaGen.Llama;
 
 /// <summary>
 /// A 32-weight block format read by the integer dot products (<see cref="Int8BlockKernel"/>): weight i of a block is
-/// <c>d · (u[i] + Offset) + m</c>, where <c>u</c> is an unsigned integer of at most 5 bits, <c>d</c> the block's half
-/// scale (its first two bytes, in every such format of ggml), <c>m</c> its half minimum (the next two bytes) where
-/// <see cref="HasMinimum"/> and 0 elsewhere, and <c>Offset</c> a constant. With 32-element 8-bit activations
-/// <c>x = dx · q</c> the block's dot product is <c>(d · dx) · (Σ u·q + Offset · Σ q) + m · (dx · Σ q)</c>: the sums exact
-/// integers, floating point once per block.
+/// <c>d · u[i] + b</c>, where <c>u</c> is an unsigned integer of at most 5 bits, <c>d</c> the block's half scale (its
+/// first two bytes, in every such format of ggml), and <c>b</c> the block's half minimum <c>m</c> (the next two bytes)
+/// where <see cref="HasMinimum"/>, <c>Offset · d</c> elsewhere. With 32-element 8-bit activations <c>x = dx · q</c> the
+/// block's dot product is <c>(d · dx) · Σ u·q + b · (dx · Σ q)</c>: the sum of products an exact integer, floating
+/// point once per block.
 /// </summary>
 /// <remarks>
 /// ggml-quants.c, <c>dequantize_row_*</c>: Q4_0 is <c>d · (u − 8)</c>, Q5_0 <c>d · (u − 16)</c>, Q4_1 and Q5_1
@@ -16,7 +16,7 @@ namespace GqaGen.Llama;
 /// </remarks>
 internal unsafe interface IInt8BlockFormat : IWeightFormat
 {
-    /// <summary>The constant added to every <c>u</c>: −8 (Q4_0), −16 (Q5_0) or 0.</summary>
+    /// <summary>The constant added to every <c>u</c> where there is no minimum: −8 (Q4_0), −16 (Q5_0); 0 otherwise.</summary>
     static abstract int Offset { get; }
 
     /// <summary>Whether blocks keep a half minimum <c>m</c> after <c>d</c> (Q4_1, Q5_1).</summary>

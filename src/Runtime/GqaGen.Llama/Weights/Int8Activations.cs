@@ -97,9 +97,7 @@ public sealed unsafe class Int8Activations
                 }
                 else
                 {
-                    int sum = sums[0] + sums[1];
-                    SubBlockSumPointer[block] = (short)sum;
-                    _scaledSums[block] = scale * sum;
+                    _scaledSums[block] = scale * (sums[0] + sums[1]);
                 }
             }
         }
@@ -125,13 +123,12 @@ public sealed unsafe class Int8Activations
     /// <summary>The sum of each 16 quants (at most 16 · 127 in magnitude): 16 per block.</summary>
     internal short* SliceSumPointer => (short*)Unsafe.AsPointer(ref _sliceSums[0]);
 
-    /// <summary>The sum of each 32 quants (at most 32 · 127). In 256-element blocks, 16 per block, of which the last 8
-    /// are zero, so a block's are one 256-bit load whose upper half multiplies nothing; in 32-element blocks, one per
-    /// block.</summary>
+    /// <summary>In 256-element blocks, the sum of each 32 quants (at most 32 · 127): 16 per block, of which the last 8
+    /// are zero, so a block's are one 256-bit load whose upper half multiplies nothing.</summary>
     internal short* SubBlockSumPointer => (short*)Unsafe.AsPointer(ref _subBlockSums[0]);
 
     /// <summary>In 32-element blocks, each block's scale times the sum of its quants (the dequantized block's sum, one
-    /// rounding): what a weight format's per-block offset multiplies.</summary>
+    /// rounding): what a weight format's per-block minimum or offset multiplies.</summary>
     internal float* ScaledSumPointer => (float*)Unsafe.AsPointer(ref _scaledSums[0]);
 
     /// <summary>Slices (16 elements) per 256-element block.</summary>

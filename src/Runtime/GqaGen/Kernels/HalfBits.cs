@@ -52,24 +52,6 @@ public static class HalfBits
     /// <summary>2^-14, the smallest normal half: the offset <see cref="ToSingle(ushort)"/> removes from a subnormal.</summary>
     private const float SubnormalBase = 6.103515625e-05f;
 
-    /// <summary>
-    /// Eight halves whose bits have been zero-extended to 32 bits, converted as <see cref="ToSingle(ushort)"/> does:
-    /// exactly, with no arithmetic on a subnormal single (both forms computed, the right one selected per lane).
-    /// </summary>
-    /// <remarks>For per-block scales read eight blocks at a time (<c>GqaGen.Llama</c>'s integer products of 32-weight
-    /// formats): about ten instructions per eight halves, against the two of <see cref="ToSingle(Vector256{int})"/>,
-    /// which is why the per-weight conversions keep that one.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> ToSingleWithoutSubnormals(Vector256<int> zeroExtendedBits)
-    {
-        Vector256<int> magnitude = (zeroExtendedBits & Vector256.Create(0x7FFF)) << 13;
-        Vector256<float> normal = (magnitude + Vector256.Create(112 << 23)).AsSingle();
-        Vector256<float> subnormal = (magnitude + Vector256.Create(113 << 23)).AsSingle() - Vector256.Create(SubnormalBase);
-        Vector256<float> isSubnormal = Vector256.Equals(zeroExtendedBits & Vector256.Create(0x7C00), Vector256<int>.Zero).AsSingle();
-        Vector256<float> value = Vector256.ConditionalSelect(isSubnormal, subnormal, normal);
-        return (value.AsInt32() | ((zeroExtendedBits & Vector256.Create(0x8000)) << 16)).AsSingle();
-    }
-
     /// <summary>Converts sixteen halves whose bits have been sign-extended to 32 bits.</summary>
     /// <remarks>A subnormal half becomes a subnormal single here, whose multiply costs a microcode assist on AMD Zen 5:
     /// an F16 matrix whose weights are uniform in ±0.002 (a sixth of them subnormal halves) streamed 14.6 GB/s against
