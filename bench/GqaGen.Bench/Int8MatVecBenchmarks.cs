@@ -5,10 +5,11 @@ using GqaGen.Llama;
 namespace GqaGen.Bench;
 
 /// <summary>
-/// The matrix-vector product of K-quant weights with fp32 activations beside the opt-in integer products with 8-bit
-/// activations (<see cref="WeightMatrix.MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/>, quantizing x
-/// included, as a decoder does once per input), on one and two threads, against a plain read of the same bytes; the
-/// same matrices, copies and "Weights GB/s" column as <see cref="MatVecBenchmarks"/>.
+/// The matrix-vector product of quantized weights (the K-quants and the 32-weight formats) with fp32 activations beside
+/// the opt-in integer products with 8-bit activations
+/// (<see cref="WeightMatrix.MultiplyVector(Int8Activations, Span{float}, ComputePool?)"/>, quantizing x included, as a
+/// decoder does once per input), on one and two threads, against a plain read of the same bytes; the same matrices,
+/// copies and "Weights GB/s" column as <see cref="MatVecBenchmarks"/>.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(MatVecBenchmarks.WeightBandwidthConfig))]
@@ -22,8 +23,8 @@ public class Int8MatVecBenchmarks
     private int _next;
     private ComputePool? _pool;
 
-    /// <summary>The storage type: the three that take 8-bit activations.</summary>
-    [Params(GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K)]
+    /// <summary>The storage type: every one that takes 8-bit activations.</summary>
+    [Params(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K)]
     public GgmlType Type { get; set; }
 
     /// <summary>Rows × columns (TinyLlama's ffn_down and output head, as in <see cref="MatVecBenchmarks"/>).</summary>
@@ -39,7 +40,7 @@ public class Int8MatVecBenchmarks
         _x = new float[columns];
         for (int i = 0; i < _x.Length; i++)
             _x[i] = random.NextSingle() * 2 - 1;
-        _x8 = new Int8Activations(columns);
+        _x8 = new Int8Activations(columns, WeightMatrix.Int8BlockElements(Type));
         _y = new float[rows];
         _pool = new ComputePool(2);
     }
