@@ -44,7 +44,7 @@ internal static class DecoderVersusBench
         var noLlamaSharp = new Option<bool>("--no-llamasharp") { Description = "Leave LLamaSharp out." };
         var activations = new Option<string>("--activations")
         {
-            Description = "GqaGen's activations for a decode step's K-quant (Q2_K…Q6_K) products: f32 (the default, exact) or int8 (integer products, as llama.cpp and LLamaSharp multiply K-quants).",
+            Description = "GqaGen's activations for a decode step's quantized (Q4_0…Q5_1, Q2_K…Q6_K) products: f32 (the default, exact) or int8 (integer products, as llama.cpp and LLamaSharp multiply them).",
             DefaultValueFactory = _ => "f32",
         };
         activations.AcceptOnlyFromAmong("f32", "int8");

@@ -40,7 +40,7 @@ public sealed partial class CliApp
         weights.AcceptOnlyFromAmong("loaded", "mapped");
         var activations = new Option<string>("--activations")
         {
-            Description = "Activations of a decode step's K-quant (Q2_K…Q6_K) products: f32 (the default, exact) or int8 (integer products as llama.cpp's: faster on K-quant files, logits move by a few percent).",
+            Description = "Activations of a decode step's quantized products (Q4_0…Q5_1 and the K-quants Q2_K…Q6_K): f32 (the default, exact) or int8 (integer products as llama.cpp's: faster on such files, logits move by a few percent).",
             DefaultValueFactory = _ => "f32",
         };
         activations.AcceptOnlyFromAmong("f32", "int8");
@@ -105,7 +105,7 @@ public sealed partial class CliApp
         _out.WriteLine($"model     {path}: {model.Config.ArchitectureName} {model.WeightType}, {model.Config.Layers} layers, H {model.Config.Heads} / G {model.Config.KvGroups} / d {model.Config.HeadDim}");
         string huge = model.WeightHugePageBytes() is long hugeBytes ? $", {(double)hugeBytes / model.FileBytes:P0} in 2 MiB pages" : "";
         _out.WriteLine($"weights   {(model.WeightMemory == GgufTensorMemory.Mapped ? "memory-mapped from the file" : "loaded into memory")} ({model.FileBytes / 1e9:N2} GB{huge})");
-        _out.WriteLine($"serving   '{served.Id}' with chat template '{client.Template.Name}', context {client.ContextLength:N0} positions, KV {model.Options.KvElementType}, {model.Options.Threads} thread(s), {(model.Options.Activations == ActivationPrecision.Int8 ? "int8 activations for K-quant decode products, " : "")}{model.Attention.Description}");
+        _out.WriteLine($"serving   '{served.Id}' with chat template '{client.Template.Name}', context {client.ContextLength:N0} positions, KV {model.Options.KvElementType}, {model.Options.Threads} thread(s), {(model.Options.Activations == ActivationPrecision.Int8 ? "int8 activations for quantized decode products, " : "")}{model.Attention.Description}");
         if (model.KernelWarning is string warning)
             _out.WriteLine($"note      {warning}");
 

@@ -40,7 +40,7 @@ internal static class GenerateCommand
         weights.AcceptOnlyFromAmong("loaded", "mapped");
         var activations = new Option<string>("--activations")
         {
-            Description = "Activations of a decode step's K-quant (Q2_K…Q6_K) products: f32 (the default: exact products with the dequantized weights) or int8 (rounded to 8 bits and multiplied in integers, as llama.cpp does: faster on K-quant files).",
+            Description = "Activations of a decode step's quantized products (Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants Q2_K…Q6_K): f32 (the default: exact products with the dequantized weights) or int8 (rounded to 8 bits and multiplied in integers, as llama.cpp does: faster on such files).",
             DefaultValueFactory = _ => "f32",
         };
         activations.AcceptOnlyFromAmong("f32", "int8");
@@ -191,7 +191,7 @@ internal static class GenerateCommand
         Console.WriteLine($"kernel:    {llama.Attention.Description}");
         Console.WriteLine($"tokenizer: {llama.Tokenizer.Kind}, threads: {threads}, KV cache: {llama.Options.KvElementType.ShortName()}, "
             + (llama.Options.Activations == ActivationPrecision.Int8
-                ? "activations: int8 for K-quant decode products"
+                ? "activations: int8 for quantized decode products"
                 : "activations: f32"));
         Console.WriteLine($"weights:   {DescribeWeightMemory(llama)}");
         if (llama.KernelWarning is { } warning)

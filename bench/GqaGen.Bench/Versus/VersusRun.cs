@@ -225,7 +225,7 @@ internal sealed class VersusRun(VersusSettings settings, TextWriter output, Text
         output.WriteLine($"CPU: {CpuName()}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSArchitecture}; {RuntimeInformation.FrameworkDescription}; "
             + $"LLamaSharp {(settings.IncludeLlamaSharp ? llamaSharpVersion : "left out")}; "
             + $"llama-bench {(settings.LlamaCpp is { } cpp ? $"{cpp.BenchPath} (build {cpp.Build ?? "not reported"})" : "not found")}; "
-            + $"file {Path.GetFileName(settings.ModelPath)} ({weights}); f16 KV cache everywhere; GqaGen's decode-step activations for K-quant (Q2_K…Q6_K) products: "
+            + $"file {Path.GetFileName(settings.ModelPath)} ({weights}); f16 KV cache everywhere; GqaGen's decode-step activations for quantized (Q4_0…Q5_1, Q2_K…Q6_K) products: "
             + (settings.Activations == ActivationPrecision.Int8 ? "int8 (--activations int8: integer products, as llama.cpp's)." : "f32 (exact; --activations int8 uses integer products)."));
         output.WriteLine();
         output.WriteLine($"Tokens/s, median of {settings.Rounds} round{(settings.Rounds == 1 ? "" : "s")}; in each round every program runs once, alternated. "

@@ -11,7 +11,7 @@ namespace GqaGen.Bench.Versus;
 /// <param name="Prompts">Prompt lengths of the prompt rows (one equal to <paramref name="Depth"/> is the fill).</param>
 /// <param name="IncludeLlamaSharp">Whether LLamaSharp runs.</param>
 /// <param name="LlamaCpp">llama.cpp's benchmark binaries, or null when absent.</param>
-/// <param name="Activations">GqaGen's activations for a decode step's K-quant products (<c>--activations</c>).</param>
+/// <param name="Activations">GqaGen's activations for a decode step's quantized products (<c>--activations</c>).</param>
 internal sealed record VersusSettings(
     string ModelPath, int[] Threads, int Rounds, int Steps, int Depth, int[] Prompts, bool IncludeLlamaSharp, LlamaCppRunner? LlamaCpp,
     ActivationPrecision Activations = ActivationPrecision.Float32);

@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace GqaGen.Llama;
 
 /// <summary>
-/// The matrix-vector products of K-quant weights with 8-bit activations (<see cref="Int8Activations"/>), generic over
-/// the weight format (<see cref="IInt8DotFormat"/>): an AVX-512 path, an AVX2 path and a scalar path.
+/// The matrix-vector products of K-quant weights with 8-bit activations in 256-element blocks
+/// (<see cref="Int8Activations"/>; the 32-weight formats have <see cref="Int8BlockKernel"/>), generic over the weight
+/// format (<see cref="IInt8DotFormat"/>): an AVX-512 path, an AVX2 path and a scalar path.
 /// </summary>
 /// <remarks>
 /// <para>Plan of the AVX-512 path, per row and super-block: four steps of 64 weights, each the format's unsigned quants
