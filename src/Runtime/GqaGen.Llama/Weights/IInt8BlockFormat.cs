@@ -25,8 +25,16 @@ internal unsafe interface IInt8BlockFormat : IWeightFormat
     /// <summary>The unsigned quants of the block at <paramref name="block"/>, in weight order.</summary>
     static abstract Vector256<byte> Unsigned32(byte* block);
 
-    /// <summary>The unsigned quants of the block at <paramref name="block"/> and of the one after it: 64 weights.</summary>
-    static abstract Vector512<byte> Unsigned64(byte* block);
+    /// <summary>The 16 nibble bytes of each of the four blocks from <paramref name="block"/> on, in one vector
+    /// (<see cref="QuantBits.NibbleBytes128"/>: the quad order of <see cref="Int8Activations"/>' quad quants).</summary>
+    static abstract Vector512<byte> NibbleBytes128(byte* block);
+
+    /// <summary>Whether the quants have a fifth bit (Q5_0, Q5_1), whose words <see cref="FifthBitWords128"/> gives.</summary>
+    static abstract bool HasFifthBits { get; }
+
+    /// <summary>The words of fifth bits of the four blocks from <paramref name="block"/> on
+    /// (<see cref="QuantBits.FifthBitWords128"/>); where <see cref="HasFifthBits"/> is false, never called.</summary>
+    static abstract Vector512<byte> FifthBitWords128(byte* block);
 
     /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 31) of the block.</summary>
     static abstract int UnsignedElement(byte* block, int index);

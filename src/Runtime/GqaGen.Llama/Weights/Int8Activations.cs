@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GqaGen.Llama;
@@ -43,6 +44,7 @@ public sealed unsafe class Int8Activations
     private readonly short[] _sliceSums;
     private readonly short[] _subBlockSums;
     private readonly float[] _scaledSums;
+    private readonly sbyte[] _quadQuants;
 
     /// <summary>Room for a vector of <paramref name="length"/> elements in blocks of <paramref name="blockElements"/>
     /// (<see cref="SuperBlockElements"/> or <see cref="SmallBlockElements"/>); the length must be a multiple of it.</summary>
@@ -62,6 +64,7 @@ public sealed unsafe class Int8Activations
         _sliceSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
         _subBlockSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
         _scaledSums = GC.AllocateArray<float>(blocks, pinned: true);
+        _quadQuants = GC.AllocateArray<sbyte>(blockElements == SmallBlockElements ? length / QuadElements * QuadElements : 0, pinned: true);
     }
 
     /// <summary>Elements in the vector.</summary>
@@ -101,6 +104,28 @@ public sealed unsafe class Int8Activations
                 }
             }
         }
+        if (BlockElements == SmallBlockElements)
+            CopyInQuadOrder();
+    }
+
+    /// <summary>
+    /// Copies the quants of every whole four blocks (128 elements) into <see cref="QuadQuantPointer"/> in quad order:
+    /// elements 0..15 of each of the four blocks, then elements 16..31 of each. That is the order in which the AVX-512
+    /// kernel of the 32-weight formats unpacks four blocks' nibbles (low nibbles, then high), so that it needs no permute
+    /// (<see cref="Int8BlockKernel"/>).
+    /// </summary>
+    private void CopyInQuadOrder()
+    {
+        for (int quad = 0; quad < _quadQuants.Length / QuadElements; quad++)
+        {
+            sbyte* source = QuantPointer + quad * QuadElements;
+            sbyte* destination = QuadQuantPointer + quad * QuadElements;
+            for (int block = 0; block < 4; block++)
+            {
+                Vector128.Load(source + SmallBlockElements * block).Store(destination + 16 * block);
+                Vector128.Load(source + SmallBlockElements * block + 16).Store(destination + 64 + 16 * block);
+            }
+        }
     }
 
     /// <summary>Writes the dequantized vector (quant × its block's scale) to <paramref name="destination"/>: what the
@@ -130,6 +155,12 @@ public sealed unsafe class Int8Activations
     /// <summary>In 32-element blocks, each block's scale times the sum of its quants (the dequantized block's sum, one
     /// rounding): what a weight format's per-block minimum or offset multiplies.</summary>
     internal float* ScaledSumPointer => (float*)Unsafe.AsPointer(ref _scaledSums[0]);
+
+    /// <summary>In 32-element blocks, the quants of every whole four blocks in quad order (see <see cref="CopyInQuadOrder"/>).</summary>
+    internal sbyte* QuadQuantPointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_quadQuants));
+
+    /// <summary>Elements of four 32-element blocks: what <see cref="QuadQuantPointer"/> reorders.</summary>
+    internal const int QuadElements = 4 * SmallBlockElements;
 
     /// <summary>Slices (16 elements) per 256-element block.</summary>
     internal const int SlicesPerBlock = SuperBlockElements / SliceElements;

@@ -11,14 +11,16 @@ namespace GqaGen.Llama;
 /// </summary>
 /// <remarks>
 /// <para>Plan of the AVX-512 path, per row and group of eight blocks (256 weights): the blocks' first words picked out
-/// of the group's bytes (<see cref="QuantBits.Words8"/>) and their scales <c>d</c> (and minimums) converted in one vector, <c>d · dx</c> formed once with
-/// the activations' eight scales, and the eight blocks' <c>b · (dx · Σq)</c> added in one multiply-add; then four steps
-/// of two blocks, each the format's unsigned quants <c>u</c> times the activation quants with <c>vpmaddubsw</c> (pairs
-/// into 16-bit lanes) and <c>vpmaddwd</c> by ones (into eight 32-bit lanes per block), converted to float and
-/// multiplied-added by the block's <c>d · dx</c> (one <c>vpermps</c> puts each block's in its eight lanes). Rows go four
-/// at a time, the next four requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s do; blocks past the last whole
-/// group go one at a time as on the AVX2 path, which does every block that way (32 weights per step). The scalar path
-/// sums each block's <c>Σ u·q</c> in integers.</para>
+/// of the group's bytes (<see cref="QuantBits.Words8"/>) and their scales <c>d</c> (and minimums) converted in one
+/// vector, <c>d · dx</c> formed once with the activations' eight scales, and the eight blocks' <c>b · (dx · Σq)</c> added
+/// in one multiply-add; then two steps of four blocks, each in "quad order": the four blocks' 16 nibble bytes in one
+/// 512-bit vector, whose low nibbles are weights 0..15 of each block and high nibbles weights 16..31, multiplied with the
+/// activation quants kept in the same order (<see cref="Int8Activations"/>) by two <c>vpmaddubsw</c>, summed in 16 bits,
+/// <c>vpmaddwd</c> by ones into four 32-bit lanes per block, converted to float and multiplied-added by the block's
+/// <c>d · dx</c> (one <c>vpermps</c> puts each block's in its four lanes). Rows go four at a time, the next four
+/// requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s do; blocks past the last whole group go one at a time as
+/// on the AVX2 path, which does every block that way (32 weights per step, natural order). The scalar path sums each
+/// block's <c>Σ u·q</c> in integers.</para>
 /// <para>The integer sums are exact (see <see cref="IInt8BlockFormat"/>), so the rounding is in <c>d · dx</c>,
 /// <c>dx · Σq</c> (<see cref="Int8Activations"/> keeps it), the products with them and the fp32 accumulation. The
 /// offset term of Q4_0 and Q5_0 is a float product rather than an exact integer <c>Offset · Σq</c> added to the sums:
@@ -126,19 +128,29 @@ internal static unsafe class Int8BlockKernel
         Vector256<float> b = TFormat.HasMinimum ? QuantBits.HighHalves(header) : d * TFormat.Offset;
         offsets = Vector256.MultiplyAddEstimate(b, Vector256.Load(x.ScaledSums + k), offsets);
         Vector512<float> scales = (d * dx).ToVector512Unsafe();
-        sbyte* q = x.Quants + k * Int8Activations.SmallBlockElements;
-        acc = Step512(TFormat.Unsigned64(block), q, 0, scales, acc);
-        acc = Step512(TFormat.Unsigned64(block + 2 * blockBytes), q + 64, 2, scales, acc);
-        acc = Step512(TFormat.Unsigned64(block + 4 * blockBytes), q + 128, 4, scales, acc);
-        acc = Step512(TFormat.Unsigned64(block + 6 * blockBytes), q + 192, 6, scales, acc);
+        sbyte* q = x.QuadQuants + k * Int8Activations.SmallBlockElements;
+        acc = Quad512<TFormat>(block, q, 0, scales, acc);
+        acc = Quad512<TFormat>(block + 4 * blockBytes, q + Int8Activations.QuadElements, 1, scales, acc);
     }
 
-    /// <summary>Blocks <paramref name="pair"/> and + 1 of a group: lanes 0..7 hold the first's partial sums, 8..15 the second's.</summary>
+    /// <summary>Blocks 4 · <paramref name="quad"/> to + 3 of a group, in quad order: the low halves' and high halves'
+    /// products summed in 16 bits (at most 4 · 31 · 127), then into 32-bit lanes 4j..4j + 3 for block j.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Step512(Vector512<byte> u, sbyte* q, int pair, Vector512<float> scales, Vector512<float> acc)
+    private static Vector512<float> Quad512<TFormat>(byte* block, sbyte* q, int quad, Vector512<float> scales, Vector512<float> acc)
+        where TFormat : IInt8BlockFormat
     {
-        Vector512<int> sums = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load(q)), Vector512.Create((short)1));
-        Vector512<float> blockScales = Avx512F.PermuteVar16x32(scales, Vector512.Create(pair, pair, pair, pair, pair, pair, pair, pair, pair + 1, pair + 1, pair + 1, pair + 1, pair + 1, pair + 1, pair + 1, pair + 1));
+        Vector512<byte> bytes = TFormat.NibbleBytes128(block);
+        Vector512<byte> low = QuantBits.LowNibbles(bytes), high = QuantBits.HighNibbles(bytes);
+        if (TFormat.HasFifthBits)
+        {
+            Vector512<byte> words = TFormat.FifthBitWords128(block);
+            low |= QuantBits.FifthBits128(words, upperHalves: false);
+            high |= QuantBits.FifthBits128(words, upperHalves: true);
+        }
+        Vector512<short> pairs = Avx512BW.MultiplyAddAdjacent(low, Vector512.Load(q)) + Avx512BW.MultiplyAddAdjacent(high, Vector512.Load(q + 64));
+        Vector512<int> sums = Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1));
+        int b = 4 * quad;
+        Vector512<float> blockScales = Avx512F.PermuteVar16x32(scales, Vector512.Create(b, b, b, b, b + 1, b + 1, b + 1, b + 1, b + 2, b + 2, b + 2, b + 2, b + 3, b + 3, b + 3, b + 3));
         return Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(sums), blockScales, acc);
     }
 

@@ -201,11 +201,12 @@ internal static unsafe class Int8DotKernel
 }
 
 /// <summary>The activations as <see cref="Int8DotKernel"/> reads them (<see cref="Int8Activations"/>' pinned arrays).</summary>
-internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums)
+internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums, sbyte* quadQuants)
 {
     public readonly sbyte* Quants = quants;
     public readonly float* Scales = scales;
     public readonly short* SliceSums = sliceSums;
     public readonly short* SubBlockSums = subBlockSums;
     public readonly float* ScaledSums = scaledSums;
+    public readonly sbyte* QuadQuants = quadQuants;
 }

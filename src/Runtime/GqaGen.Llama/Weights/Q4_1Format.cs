@@ -77,8 +77,11 @@ internal readonly unsafe struct Q4_1Format : IInt8BlockFormat
         => QuantBits.Nibbles32(block + HeaderBytes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block)
-        => QuantBits.Nibbles64(block + HeaderBytes, block + BlockBytes + HeaderBytes);
+    public static Vector512<byte> NibbleBytes128(byte* block) => QuantBits.NibbleBytes128(block + HeaderBytes, BlockBytes);
+
+    public static bool HasFifthBits => false;
+
+    public static Vector512<byte> FifthBitWords128(byte* block) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

@@ -97,8 +97,12 @@ internal readonly unsafe struct Q5_0Format : IInt8BlockFormat
         => QuantBits.Nibbles32(block + NibblesOffset) | QuantBits.FifthBits32(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block)
-        => QuantBits.Nibbles64(block + NibblesOffset, block + BlockBytes + NibblesOffset) | QuantBits.FifthBits64(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset) | ((ulong)Unsafe.ReadUnaligned<uint>(block + BlockBytes + HighBitsOffset) << 32));
+    public static Vector512<byte> NibbleBytes128(byte* block) => QuantBits.NibbleBytes128(block + NibblesOffset, BlockBytes);
+
+    public static bool HasFifthBits => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> FifthBitWords128(byte* block) => QuantBits.FifthBitWords128(block + HighBitsOffset, BlockBytes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

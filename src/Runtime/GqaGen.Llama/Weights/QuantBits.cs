@@ -89,43 +89,61 @@ internal static unsafe class QuantBits
     public static int Nibble(byte* source, int index)
         => index < 16 ? source[index] & 0xF : source[index - 16] >> 4;
 
-    /// <summary><see cref="Nibbles32"/> of <paramref name="first"/> then of <paramref name="second"/>: 64 weights of two
-    /// blocks. On AVX-512 one load and insert, one qword permute and one per-lane shift (<c>vpsrlvw</c>). (Measured
-    /// 2026-12-04 in L2: two broadcasting loads and a blend instead of the insert and permute ran no faster; picking the
-    /// bytes out of the group's 64-byte loads with <c>vpermt2b</c> ran 20 % slower.)</summary>
+    /// <summary>
+    /// Four blocks' 16 nibble bytes, at <paramref name="first"/> and every <paramref name="stride"/> bytes after it, in
+    /// one vector: its low nibbles are weights 0..15 of each block in turn, its high nibbles weights 16..31 ("quad
+    /// order", <see cref="LowNibbles"/>, <see cref="HighNibbles"/>). Four 16-byte loads and three inserts, each into a register its load or
+    /// insert just wrote (building it with <c>Vector512.Create</c> of two halves inserted into the register of the
+    /// previous call's vector: a chain through every step of a kernel).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Nibbles64(byte* first, byte* second)
+    public static Vector512<byte> NibbleBytes128(byte* first, nint stride)
     {
-        if (Avx512BW.IsSupported)
-        {
-            Vector256<byte> both = Vector256.Create(Vector128.Load(first), Vector128.Load(second));
-            // [first, first, second, second], then the second copy of each shifted down a nibble.
-            Vector512<ulong> twice = Avx512F.PermuteVar8x64(both.ToVector512Unsafe().AsUInt64(), Vector512.Create(0ul, 1, 0, 1, 2, 3, 2, 3));
-            return SplitNibbles(twice.AsByte());
-        }
-        return Vector512.Create(Nibbles32(first), Nibbles32(second));
+        Vector256<byte> front = Vector128.Load(first).ToVector256Unsafe().WithUpper(Vector128.Load(first + stride));
+        Vector256<byte> back = Vector128.Load(first + 2 * stride).ToVector256Unsafe().WithUpper(Vector128.Load(first + 3 * stride));
+        return Avx512F.InsertVector256(front.ToVector512Unsafe(), back, 1);
     }
 
-    /// <summary>From bytes in 16-byte runs, each run twice (<c>[a, a, b, b]</c>): the low nibbles of the first copy and
-    /// the high nibbles of the second, one per byte (one <c>vpsrlvw</c> and a mask).</summary>
+    /// <summary>The low nibbles of <paramref name="bytes"/>, one per byte.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> SplitNibbles(Vector512<byte> twice)
-        => Avx512BW.ShiftRightLogicalVariable(twice.AsUInt16(), NibbleShifts).AsByte() & Vector512.Create((byte)0xF);
+    public static Vector512<byte> LowNibbles(Vector512<byte> bytes) => bytes & Vector512.Create((byte)0xF);
 
-    /// <summary>Byte i is 16 where bit i mod 8 of byte i is set, 0 elsewhere: fifth bits at their place value, from
-    /// bytes that each hold the byte of the word with their bit.</summary>
+    /// <summary>The high nibbles of <paramref name="bytes"/>, one per byte.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> BitsAt16(Vector512<byte> spread)
+    public static Vector512<byte> HighNibbles(Vector512<byte> bytes) => (bytes.AsUInt16() >>> 4).AsByte() & Vector512.Create((byte)0xF);
+
+    /// <summary>The little-endian words of fifth bits of four blocks, at <paramref name="first"/> and every
+    /// <paramref name="stride"/> bytes after it, in each 128-bit lane of the vector (for <see cref="FifthBits128"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> FifthBitWords128(byte* first, nint stride)
     {
-        Vector512<byte> bit = Vector512.Create(0x8040201008040201ul).AsByte();
-        return Vector512.Equals(spread & bit, bit) & Vector512.Create((byte)16);
+        Vector128<uint> words = Vector128.Create(
+            Unsafe.ReadUnaligned<uint>(first), Unsafe.ReadUnaligned<uint>(first + stride),
+            Unsafe.ReadUnaligned<uint>(first + 2 * stride), Unsafe.ReadUnaligned<uint>(first + 3 * stride));
+        return Vector512.Create(words.AsByte());
     }
 
-    /// <summary>The per-word shifts of <see cref="Nibbles64"/>: 0 for the first 16 bytes of each 32, 4 for the next 16.</summary>
-    private static Vector512<ushort> NibbleShifts
+    /// <summary>
+    /// The fifth bits, at their place value 16, of weights 0..15 (<paramref name="upperHalves"/> false) or 16..31 (true)
+    /// of four blocks in <see cref="NibbleBytes128"/>'s quad order, from their words (<see cref="FifthBitWords128"/>):
+    /// each byte given the byte of its block's word that holds its bit (<c>vpshufb</c>), then tested.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> FifthBits128(Vector512<byte> words, bool upperHalves)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector512.Create((ushort)0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4);
+        // Lane L (block L) byte k reads byte k / 8 (+ 2 for weights 16..31) of word L.
+        Vector512<byte> indices = Vector512.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
+            8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13);
+        if (upperHalves)
+            indices += Vector512.Create((byte)2);
+        Vector512<byte> spread = Avx512BW.IsSupported ? Avx512BW.Shuffle(words, indices) : Vector512.Shuffle(words, indices);
+        Vector512<byte> bits = spread & Vector512.Create(0x8040201008040201ul).AsByte();
+        // Each byte now holds one bit or none; GF2P8AFFINEQB with a matrix whose row for output bit 4 is all ones puts
+        // their parity, that bit, at bit 4: one instruction for the compare, mask move and mask of the fallback.
+        return Gfni.V512.IsSupported
+            ? Gfni.V512.GaloisFieldAffineTransform(bits, Vector512.Create(0xFF00_0000ul).AsByte(), 0)
+            : ~Vector512.Equals(bits, Vector512<byte>.Zero) & Vector512.Create((byte)16);
     }
 
     /// <summary>Byte i is 16 where bit i of <paramref name="bits"/> is set, 0 elsewhere: the fifth bits of a 32-weight
@@ -140,20 +158,6 @@ internal static unsafe class QuantBits
             : Vector256.Shuffle(Vector256.Create(bits).AsByte(), Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
         Vector256<byte> bit = Vector256.Create(0x8040201008040201ul).AsByte();
         return Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)16);
-    }
-
-    /// <summary><see cref="FifthBits32"/> of 64 bits: two blocks' fifth bits, the first block's in the low word.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> FifthBits64(ulong bits)
-    {
-        if (Avx512BW.IsSupported)
-        {
-            Vector512<byte> spread = Avx512BW.Shuffle(Vector512.Create(bits).AsByte(), Vector512.Create(
-                (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
-                4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7));
-            return BitsAt16(spread);
-        }
-        return Vector512.Create(FifthBits32((uint)bits), FifthBits32((uint)(bits >> 32)));
     }
 
     /// <summary>Sixteen bytes at <paramref name="source"/>, zero-extended.</summary>

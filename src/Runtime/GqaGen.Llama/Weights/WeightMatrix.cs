@@ -298,7 +298,7 @@ public sealed unsafe class WeightMatrix
                 Rows = _data,
                 RowBytes = _rowBytes,
                 Columns = Columns,
-                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer),
+                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer, x.QuadQuantPointer),
                 Y = py,
                 Type = Type,
                 Path = path,
