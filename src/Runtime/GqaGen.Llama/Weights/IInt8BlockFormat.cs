@@ -29,12 +29,11 @@ internal unsafe interface IInt8BlockFormat : IWeightFormat
     /// (<see cref="QuantBits.NibbleBytes128"/>: the quad order of <see cref="Int8Activations"/>' quad quants).</summary>
     static abstract Vector512<byte> NibbleBytes128(byte* block);
 
-    /// <summary>Whether the quants have a fifth bit (Q5_0, Q5_1), whose words <see cref="FifthBitWords128"/> gives.</summary>
+    /// <summary>Whether the quants have a fifth bit (Q5_0, Q5_1), in a little-endian word at <see cref="FifthBitsOffset"/>.</summary>
     static abstract bool HasFifthBits { get; }
 
-    /// <summary>The words of fifth bits of the four blocks from <paramref name="block"/> on
-    /// (<see cref="QuantBits.FifthBitWords128"/>); where <see cref="HasFifthBits"/> is false, never called.</summary>
-    static abstract Vector512<byte> FifthBitWords128(byte* block);
+    /// <summary>Where the block's word of fifth bits starts (bit i is weight i's); 0 where <see cref="HasFifthBits"/> is false.</summary>
+    static abstract int FifthBitsOffset { get; }
 
     /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 31) of the block.</summary>
     static abstract int UnsignedElement(byte* block, int index);

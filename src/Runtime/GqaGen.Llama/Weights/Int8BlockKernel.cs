@@ -10,8 +10,8 @@ namespace GqaGen.Llama;
 /// AVX2 path and a scalar path.
 /// </summary>
 /// <remarks>
-/// <para>Plan of the AVX-512 path, per row and group of eight blocks (256 weights): the blocks' first words picked out
-/// of the group's bytes (<see cref="QuantBits.Words8"/>) and their scales <c>d</c> (and minimums) converted in one
+/// <para>Plan of the AVX-512 path, per row and group of eight blocks (256 weights): the blocks' first words (and
+/// fifth-bit words) picked out of the group's bytes (<see cref="QuantBits.Words16"/>) and their scales <c>d</c> (and minimums) converted in one
 /// vector, <c>d · dx</c> formed once with the activations' eight scales, and the eight blocks' <c>b · (dx · Σq)</c> added
 /// in one multiply-add; then two steps of four blocks, each in "quad order": the four blocks' 16 nibble bytes in one
 /// 512-bit vector, whose low nibbles are weights 0..15 of each block and high nibbles weights 16..31, multiplied with the
@@ -48,11 +48,12 @@ internal static unsafe class Int8BlockKernel
         {
             case GqaKernelPath.Avx512:
             {
+                var permutes = new GroupWordPermutes(TFormat.BlockBytes, TFormat.FifthBitsOffset);
                 int r = 0;
                 for (; r <= rowCount - MatVecKernel.RowTile; r += MatVecKernel.RowTile)
-                    Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, blocks, x, y + r);
+                    Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, blocks, x, y + r, permutes);
                 for (; r < rowCount; r++)
-                    y[r] = DotVector512<TFormat>(rows + r * rowBytes, blocks, x);
+                    y[r] = DotVector512<TFormat>(rows + r * rowBytes, blocks, x, permutes);
                 break;
             }
             case GqaKernelPath.Avx2:
@@ -69,19 +70,19 @@ internal static unsafe class Int8BlockKernel
     // ---- AVX-512: groups of eight blocks, two blocks per step ----
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float DotVector512<TFormat>(byte* row, int blocks, Int8Source x)
+    private static float DotVector512<TFormat>(byte* row, int blocks, Int8Source x, in GroupWordPermutes permutes)
         where TFormat : IInt8BlockFormat
     {
         Vector512<float> acc = default;
         Vector256<float> offsets = default;
         int k = 0;
         for (; k <= blocks - GroupBlocks; k += GroupBlocks)
-            Group512<TFormat>(row + (nint)k * TFormat.BlockBytes, k, x, Vector256.Load(x.Scales + k), ref acc, ref offsets);
+            Group512<TFormat>(row + (nint)k * TFormat.BlockBytes, k, x, Vector256.Load(x.Scales + k), permutes, ref acc, ref offsets);
         return Vector512.Sum(acc) + Vector256.Sum(offsets) + Tail<TFormat>(row, k, blocks, x);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4Vector512<TFormat>(byte* row0, nint rowBytes, int blocks, Int8Source x, float* y)
+    private static void Dot4Vector512<TFormat>(byte* row0, nint rowBytes, int blocks, Int8Source x, float* y, in GroupWordPermutes permutes)
         where TFormat : IInt8BlockFormat
     {
         byte* row1 = row0 + rowBytes, row2 = row1 + rowBytes, row3 = row2 + rowBytes;
@@ -93,10 +94,10 @@ internal static unsafe class Int8BlockKernel
             nint offset = (nint)k * TFormat.BlockBytes;
             MatVecKernel.PrefetchNextTile(row0, rowBytes, offset, GroupBlocks * TFormat.BlockBytes);
             Vector256<float> dx = Vector256.Load(x.Scales + k);
-            Group512<TFormat>(row0 + offset, k, x, dx, ref a0, ref m0);
-            Group512<TFormat>(row1 + offset, k, x, dx, ref a1, ref m1);
-            Group512<TFormat>(row2 + offset, k, x, dx, ref a2, ref m2);
-            Group512<TFormat>(row3 + offset, k, x, dx, ref a3, ref m3);
+            Group512<TFormat>(row0 + offset, k, x, dx, permutes, ref a0, ref m0);
+            Group512<TFormat>(row1 + offset, k, x, dx, permutes, ref a1, ref m1);
+            Group512<TFormat>(row2 + offset, k, x, dx, permutes, ref a2, ref m2);
+            Group512<TFormat>(row3 + offset, k, x, dx, permutes, ref a3, ref m3);
         }
         y[0] = Vector512.Sum(a0) + Vector256.Sum(m0) + Tail<TFormat>(row0, k, blocks, x);
         y[1] = Vector512.Sum(a1) + Vector256.Sum(m1) + Tail<TFormat>(row1, k, blocks, x);
@@ -119,33 +120,36 @@ internal static unsafe class Int8BlockKernel
 
     /// <summary>Blocks <paramref name="k"/> to <paramref name="k"/> + 7 of a row, at <paramref name="block"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Group512<TFormat>(byte* block, int k, Int8Source x, Vector256<float> dx, ref Vector512<float> acc, ref Vector256<float> offsets)
+    private static void Group512<TFormat>(byte* block, int k, Int8Source x, Vector256<float> dx, in GroupWordPermutes permutes, ref Vector512<float> acc, ref Vector256<float> offsets)
         where TFormat : IInt8BlockFormat
     {
         nint blockBytes = TFormat.BlockBytes;
-        Vector256<int> header = QuantBits.Words8(block, TFormat.BlockBytes);
+        Vector512<int> words = QuantBits.Words16(block, TFormat.BlockBytes, permutes);
+        Vector256<int> header = words.GetLower();
         Vector256<float> d = QuantBits.LowHalves(header);
         Vector256<float> b = TFormat.HasMinimum ? QuantBits.HighHalves(header) : d * TFormat.Offset;
         offsets = Vector256.MultiplyAddEstimate(b, Vector256.Load(x.ScaledSums + k), offsets);
         Vector512<float> scales = (d * dx).ToVector512Unsafe();
         sbyte* q = x.QuadQuants + k * Int8Activations.SmallBlockElements;
-        acc = Quad512<TFormat>(block, q, 0, scales, acc);
-        acc = Quad512<TFormat>(block + 4 * blockBytes, q + Int8Activations.QuadElements, 1, scales, acc);
+        // Each quad's fifth-bit words (lanes 8..11 and 12..15 of words) in every 128-bit lane, where the format has them.
+        Vector512<byte> fifth0 = TFormat.HasFifthBits ? Vector512.Create(Avx512F.ExtractVector128(words, 2).AsByte()) : default;
+        Vector512<byte> fifth1 = TFormat.HasFifthBits ? Vector512.Create(Avx512F.ExtractVector128(words, 3).AsByte()) : default;
+        acc = Quad512<TFormat>(block, q, 0, fifth0, scales, acc);
+        acc = Quad512<TFormat>(block + 4 * blockBytes, q + Int8Activations.QuadElements, 1, fifth1, scales, acc);
     }
 
     /// <summary>Blocks 4 · <paramref name="quad"/> to + 3 of a group, in quad order: the low halves' and high halves'
     /// products summed in 16 bits (at most 4 · 31 · 127), then into 32-bit lanes 4j..4j + 3 for block j.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Quad512<TFormat>(byte* block, sbyte* q, int quad, Vector512<float> scales, Vector512<float> acc)
+    private static Vector512<float> Quad512<TFormat>(byte* block, sbyte* q, int quad, Vector512<byte> fifthBitWords, Vector512<float> scales, Vector512<float> acc)
         where TFormat : IInt8BlockFormat
     {
         Vector512<byte> bytes = TFormat.NibbleBytes128(block);
         Vector512<byte> low = QuantBits.LowNibbles(bytes), high = QuantBits.HighNibbles(bytes);
         if (TFormat.HasFifthBits)
         {
-            Vector512<byte> words = TFormat.FifthBitWords128(block);
-            low |= QuantBits.FifthBits128(words, upperHalves: false);
-            high |= QuantBits.FifthBits128(words, upperHalves: true);
+            low |= QuantBits.FifthBits128(fifthBitWords, upperHalves: false);
+            high |= QuantBits.FifthBits128(fifthBitWords, upperHalves: true);
         }
         Vector512<short> pairs = Avx512BW.MultiplyAddAdjacent(low, Vector512.Load(q)) + Avx512BW.MultiplyAddAdjacent(high, Vector512.Load(q + 64));
         Vector512<int> sums = Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1));

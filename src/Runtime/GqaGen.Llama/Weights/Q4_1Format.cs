@@ -81,7 +81,7 @@ internal readonly unsafe struct Q4_1Format : IInt8BlockFormat
 
     public static bool HasFifthBits => false;
 
-    public static Vector512<byte> FifthBitWords128(byte* block) => default;
+    public static int FifthBitsOffset => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

@@ -101,8 +101,7 @@ internal readonly unsafe struct Q5_0Format : IInt8BlockFormat
 
     public static bool HasFifthBits => true;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> FifthBitWords128(byte* block) => QuantBits.FifthBitWords128(block + HighBitsOffset, BlockBytes);
+    public static int FifthBitsOffset => HighBitsOffset;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

@@ -17,47 +17,23 @@ internal static unsafe class QuantBits
     public static float Half(byte* source) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(source));
 
     /// <summary>
-    /// The first four bytes of eight consecutive blocks of <paramref name="blockBytes"/> bytes (18 to 24) at
-    /// <paramref name="first"/>: a 32-weight block's scale <c>d</c> in the low half of each word and, where it has one,
-    /// its minimum <c>m</c> in the high half (<see cref="LowHalves"/>, <see cref="HighHalves"/>). Reads only the eight
-    /// blocks' bytes.
+    /// Two 4-byte fields of eight consecutive blocks of <paramref name="blockBytes"/> bytes (18 to 24) at
+    /// <paramref name="first"/>: 32-bit lanes 0..7 hold each block's first four bytes (a 32-weight block's scale
+    /// <c>d</c> in the low half, its minimum <c>m</c>, where it has one, in the high half: <see cref="LowHalves"/>,
+    /// <see cref="HighHalves"/>), lanes 8..15 the four bytes at the second offset <paramref name="permutes"/> was made for
+    /// (Q5_0's and Q5_1's fifth bits). Reads only the eight blocks' bytes.
     /// </summary>
     /// <remarks>On AVX-512 three 64-byte loads (the group's first 128 bytes and its last 64) and two word permutes
-    /// (<c>vpermt2w</c>): measured 2026-12-04, a <c>vpgatherdd</c> of the eight words cost a quarter of a Q4_0 product's
-    /// time in L2, these about a tenth.</remarks>
+    /// (<c>vpermt2w</c>): measured 2026-12-04, a <c>vpgatherdd</c> of the eight scales cost a quarter of a Q4_0 product's
+    /// time in L2, and building the fifth-bit words from scalar loads and inserts most of what Q5_0 then gained.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Words8(byte* first, int blockBytes)
+    public static Vector512<int> Words16(byte* first, int blockBytes, in GroupWordPermutes permutes)
     {
-        if (Avx512BW.IsSupported)
-        {
-            Vector512<short> front = Vector512.Load((short*)first), middle = Vector512.Load((short*)(first + 64));
-            Vector512<short> back = Vector512.Load((short*)(first + 8 * blockBytes - 64));
-            Vector512<short> fromFront = Avx512BW.PermuteVar32x16x2(front, Vector512.Create(HeaderWord(blockBytes, 0), HeaderWord(blockBytes, 1), HeaderWord(blockBytes, 2), HeaderWord(blockBytes, 3), HeaderWord(blockBytes, 4), HeaderWord(blockBytes, 5), HeaderWord(blockBytes, 6), HeaderWord(blockBytes, 7), HeaderWord(blockBytes, 8), HeaderWord(blockBytes, 9), HeaderWord(blockBytes, 10), HeaderWord(blockBytes, 11), HeaderWord(blockBytes, 12), HeaderWord(blockBytes, 13), HeaderWord(blockBytes, 14), HeaderWord(blockBytes, 15), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), middle);
-            Vector512<short> words = Avx512BW.PermuteVar32x16x2(fromFront, Vector512.Create(HeaderLane(blockBytes, 0), HeaderLane(blockBytes, 1), HeaderLane(blockBytes, 2), HeaderLane(blockBytes, 3), HeaderLane(blockBytes, 4), HeaderLane(blockBytes, 5), HeaderLane(blockBytes, 6), HeaderLane(blockBytes, 7), HeaderLane(blockBytes, 8), HeaderLane(blockBytes, 9), HeaderLane(blockBytes, 10), HeaderLane(blockBytes, 11), HeaderLane(blockBytes, 12), HeaderLane(blockBytes, 13), HeaderLane(blockBytes, 14), HeaderLane(blockBytes, 15), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), back);
-            return words.GetLower().AsInt32();
-        }
-        return Vector256.Create(
-            Unsafe.ReadUnaligned<int>(first), Unsafe.ReadUnaligned<int>(first + blockBytes),
-            Unsafe.ReadUnaligned<int>(first + 2 * blockBytes), Unsafe.ReadUnaligned<int>(first + 3 * blockBytes),
-            Unsafe.ReadUnaligned<int>(first + 4 * blockBytes), Unsafe.ReadUnaligned<int>(first + 5 * blockBytes),
-            Unsafe.ReadUnaligned<int>(first + 6 * blockBytes), Unsafe.ReadUnaligned<int>(first + 7 * blockBytes));
+        Vector512<short> front = Vector512.Load((short*)first), middle = Vector512.Load((short*)(first + 64));
+        Vector512<short> back = Vector512.Load((short*)(first + 8 * blockBytes - 64));
+        Vector512<short> fromFront = Avx512BW.PermuteVar32x16x2(front, permutes.First, middle);
+        return Avx512BW.PermuteVar32x16x2(fromFront, permutes.Second, back).AsInt32();
     }
-
-    /// <summary>Word <paramref name="lane"/> of <see cref="Words8"/>: the 16-bit word of the group it reads (block
-    /// lane / 2, its first or second half).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int GroupWord(int blockBytes, int lane) => (lane / 2 * blockBytes + 2 * (lane % 2)) / 2;
-
-    /// <summary>First permute of <see cref="Words8"/>: the word's index in the group's first 128 bytes (any for words
-    /// past them).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static short HeaderWord(int blockBytes, int lane) => (short)(GroupWord(blockBytes, lane) < 64 ? GroupWord(blockBytes, lane) : 0);
-
-    /// <summary>Second permute of <see cref="Words8"/>: keep lane <paramref name="lane"/> of the first, or take the word
-    /// from the group's last 64 bytes (indices 32 and up).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static short HeaderLane(int blockBytes, int lane)
-        => (short)(GroupWord(blockBytes, lane) < 64 ? lane : 32 + GroupWord(blockBytes, lane) - (8 * blockBytes - 64) / 2);
 
     /// <summary>The half in the low 16 bits of each word, exactly, as <see cref="HalfBits.ToSingle(Vector256{int})"/>
     /// converts it: shifted to the top, moved down to a single's exponent and mantissa with copies of the sign (arithmetic
@@ -112,20 +88,10 @@ internal static unsafe class QuantBits
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> HighNibbles(Vector512<byte> bytes) => (bytes.AsUInt16() >>> 4).AsByte() & Vector512.Create((byte)0xF);
 
-    /// <summary>The little-endian words of fifth bits of four blocks, at <paramref name="first"/> and every
-    /// <paramref name="stride"/> bytes after it, in each 128-bit lane of the vector (for <see cref="FifthBits128"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> FifthBitWords128(byte* first, nint stride)
-    {
-        Vector128<uint> words = Vector128.Create(
-            Unsafe.ReadUnaligned<uint>(first), Unsafe.ReadUnaligned<uint>(first + stride),
-            Unsafe.ReadUnaligned<uint>(first + 2 * stride), Unsafe.ReadUnaligned<uint>(first + 3 * stride));
-        return Vector512.Create(words.AsByte());
-    }
-
     /// <summary>
     /// The fifth bits, at their place value 16, of weights 0..15 (<paramref name="upperHalves"/> false) or 16..31 (true)
-    /// of four blocks in <see cref="NibbleBytes128"/>'s quad order, from their words (<see cref="FifthBitWords128"/>):
+    /// of four blocks in <see cref="NibbleBytes128"/>'s quad order, from their words in each 128-bit lane of
+    /// <paramref name="words"/>:
     /// each byte given the byte of its block's word that holds its bit (<c>vpshufb</c>), then tested.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
