@@ -11,9 +11,9 @@ namespace GqaGen.Llama;
 /// </summary>
 /// <remarks>
 /// <para>Plan of the AVX-512 path, per row and group of eight blocks (256 weights): the blocks' first words (and
-/// fifth-bit words) picked out of the group's bytes (<see cref="QuantBits.Words16"/>) and their scales <c>d</c> (and minimums) converted in one
-/// vector, <c>d · dx</c> formed once with the activations' eight scales, and the eight blocks' <c>b · (dx · Σq)</c> added
-/// in one multiply-add; then two steps of four blocks, each in "quad order": the four blocks' 16 nibble bytes in one
+/// fifth-bit words) picked out of the group's bytes (<see cref="QuantBits.Words16"/>), their scales <c>d</c> (and
+/// minimums) converted in one vector, <c>d · dx</c> formed once with the activations' eight scales, and the eight
+/// blocks' <c>b · (dx · Σq)</c> added in one multiply-add; then two steps of four blocks, each in "quad order": the four blocks' 16 nibble bytes in one
 /// 512-bit vector, whose low nibbles are weights 0..15 of each block and high nibbles weights 16..31, multiplied with the
 /// activation quants kept in the same order (<see cref="Int8Activations"/>) by two <c>vpmaddubsw</c>, summed in 16 bits,
 /// <c>vpmaddwd</c> by ones into four 32-bit lanes per block, converted to float and multiplied-added by the block's
