@@ -23,6 +23,11 @@ internal unsafe interface IInt8DotFormat : IWeightFormat
     /// 16-weight slice (Q6_K: 16 per block).</summary>
     static abstract bool IntegersPerSubBlock { get; }
 
+    /// <summary>Whether the AVX-512 path multiplies four rows at a time (sharing each activation load); false where the
+    /// format's unpack needs so many registers that four rows spill (Q3_K: measured 2026-12-04, single rows 50–55 % of a
+    /// plain read against 34–41 % in tiles, one core, alternated builds).</summary>
+    static abstract bool TilesInt8Rows { get; }
+
     /// <summary>The block's <c>A</c> and <c>B</c>, and its <c>α</c> and <c>β</c> in weight order: 16 per-slice values,
     /// or, where <see cref="IntegersPerSubBlock"/>, 8 per-sub-block values in lanes 0..7 (lanes 8..15 any finite
     /// value: the kernels multiply them by zero).</summary>

@@ -17,7 +17,8 @@ namespace GqaGen.Llama;
 /// into the row's accumulators times <c>A · dx</c> and <c>B · dx</c>. Integers are exact (see
 /// <see cref="IInt8DotFormat"/>), so the only rounding is in those two products and the fp32 accumulation. Rows go
 /// four at a time, the next four requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s quantized rows do. The
-/// AVX2 path does the same 32 weights per step; the scalar path one slice at a time.</para>
+/// AVX2 path does the same 32 weights per step; the scalar path one slice at a time. Q3_K's AVX-512 rows go one at a time
+/// (<see cref="IInt8DotFormat.TilesInt8Rows"/>).</para>
 /// <para>Every row's result is the same bits whichever tile computes it, so it does not depend on the thread count or
 /// the rows asked for; it depends on the path.</para>
 /// </remarks>
@@ -39,8 +40,11 @@ internal static unsafe class Int8DotKernel
             case GqaKernelPath.Avx512:
             {
                 int r = 0;
-                for (; r <= rowCount - MatVecKernel.RowTile; r += MatVecKernel.RowTile)
-                    Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, blocks, x, y + r);
+                if (TFormat.TilesInt8Rows)
+                {
+                    for (; r <= rowCount - MatVecKernel.RowTile; r += MatVecKernel.RowTile)
+                        Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, blocks, x, y + r);
+                }
                 for (; r < rowCount; r++)
                     y[r] = DotVector512<TFormat>(rows + r * rowBytes, blocks, x);
                 break;

@@ -114,6 +114,8 @@ internal readonly unsafe struct Q2_KFormat : IInt8DotFormat
 
     // Integer dot products (IInt8DotFormat): u = the 2-bit quant; A = d, α = sc[s]; B = −dmin, β = m[s], per slice.
 
+    public static bool TilesInt8Rows => true;
+
     public static bool IntegersPerSubBlock => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -92,6 +92,8 @@ internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
 
     // Integer dot products (IInt8DotFormat): u = the nibble; A = d, α = sc[j]; B = −dmin, β = m[j], per sub-block j.
 
+    public static bool TilesInt8Rows => true;
+
     public static bool IntegersPerSubBlock => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -101,6 +101,8 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
     // Integer dot products (IInt8DotFormat): u = nibble + 16 · fifth bit; A = d, α = sc[j]; B = −dmin, β = m[j], per
     // sub-block j (as Q4_K).
 
+    public static bool TilesInt8Rows => true;
+
     public static bool IntegersPerSubBlock => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -119,6 +119,8 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
 
     // Integer dot products (IInt8DotFormat): u = the 6-bit quant; A = d, α = sc[s]; B = −32d, β = sc[s].
 
+    public static bool TilesInt8Rows => true;
+
     public static bool IntegersPerSubBlock => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
