@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace GqaGen.Llama;
 
 /// <summary>
@@ -12,7 +10,8 @@ namespace GqaGen.Llama;
 /// </summary>
 /// <remarks>
 /// ggml-quants.c, <c>dequantize_row_*</c>: Q4_0 is <c>d · (u − 8)</c>, Q5_0 <c>d · (u − 16)</c>, Q4_1 and Q5_1
-/// <c>d · u + m</c>. Five bits keep <c>vpmaddubsw</c>'s pairwise sums (at most 2 · 31 · 127) in a 16-bit lane.
+/// <c>d · u + m</c>. Five bits keep <c>vpmaddubsw</c>'s pairwise sums (at most 2 · 31 · 127) in a 16-bit lane. The
+/// formats differ only in where their fields lie, so they describe that and the kernel unpacks them.
 /// </remarks>
 internal unsafe interface IInt8BlockFormat : IWeightFormat
 {
@@ -22,19 +21,10 @@ internal unsafe interface IInt8BlockFormat : IWeightFormat
     /// <summary>Whether blocks keep a half minimum <c>m</c> after <c>d</c> (Q4_1, Q5_1).</summary>
     static abstract bool HasMinimum { get; }
 
-    /// <summary>The unsigned quants of the block at <paramref name="block"/>, in weight order.</summary>
-    static abstract Vector256<byte> Unsigned32(byte* block);
+    /// <summary>Where the block's 16 bytes of nibbles start: low nibbles weights 0..15, high nibbles 16..31.</summary>
+    static abstract int NibblesOffset { get; }
 
-    /// <summary>The 16 nibble bytes of each of the four blocks from <paramref name="block"/> on, in one vector
-    /// (<see cref="QuantBits.NibbleBytes128"/>: the quad order of <see cref="Int8Activations"/>' quad quants).</summary>
-    static abstract Vector512<byte> NibbleBytes128(byte* block);
-
-    /// <summary>Whether the quants have a fifth bit (Q5_0, Q5_1), in a little-endian word at <see cref="FifthBitsOffset"/>.</summary>
-    static abstract bool HasFifthBits { get; }
-
-    /// <summary>Where the block's word of fifth bits starts (bit i is weight i's); 0 where <see cref="HasFifthBits"/> is false.</summary>
+    /// <summary>Where the block's little-endian word of fifth bits starts (bit i is weight i's; Q5_0, Q5_1); 0 for
+    /// 4-bit formats, which have none.</summary>
     static abstract int FifthBitsOffset { get; }
-
-    /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 31) of the block.</summary>
-    static abstract int UnsignedElement(byte* block, int index);
 }

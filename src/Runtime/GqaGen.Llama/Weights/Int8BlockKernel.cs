@@ -13,10 +13,10 @@ namespace GqaGen.Llama;
 /// <para>Plan of the AVX-512 path, per row and group of eight blocks (256 weights): the blocks' first words (and
 /// fifth-bit words) picked out of the group's bytes (<see cref="QuantBits.Words16"/>), their scales <c>d</c> (and
 /// minimums) converted in one vector, <c>d · dx</c> formed once with the activations' eight scales, and the eight
-/// blocks' <c>b · (dx · Σq)</c> added in one multiply-add; then two steps of four blocks, each in "quad order": the four blocks' 16 nibble bytes in one
-/// 512-bit vector, whose low nibbles are weights 0..15 of each block and high nibbles weights 16..31, multiplied with the
-/// activation quants kept in the same order (<see cref="Int8Activations"/>) by two <c>vpmaddubsw</c>, summed in 16 bits,
-/// <c>vpmaddwd</c> by ones into four 32-bit lanes per block, converted to float and multiplied-added by the block's
+/// blocks' <c>b · (dx · Σq)</c> added in one multiply-add; then two steps of four blocks, each in "quad order": the
+/// four blocks' 16 nibble bytes in one 512-bit vector, whose low nibbles are weights 0..15 of each block and high
+/// nibbles weights 16..31, multiplied with the activation quants kept in the same order (<see cref="Int8Activations"/>)
+/// by two <c>vpmaddubsw</c>, summed in 16 bits, <c>vpmaddwd</c> by ones into four 32-bit lanes per block, converted to float and multiplied-added by the block's
 /// <c>d · dx</c> (one <c>vpermps</c> puts each block's in its four lanes). Rows go four at a time, the next four
 /// requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s do; blocks past the last whole group go one at a time as
 /// on the AVX2 path, which does every block that way (32 weights per step, natural order). The scalar path sums each
@@ -67,7 +67,7 @@ internal static unsafe class Int8BlockKernel
         }
     }
 
-    // ---- AVX-512: groups of eight blocks, two blocks per step ----
+    // ---- AVX-512: groups of eight blocks, four blocks per step ----
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotVector512<TFormat>(byte* row, int blocks, Int8Source x, in GroupWordPermutes permutes)
@@ -132,8 +132,8 @@ internal static unsafe class Int8BlockKernel
         Vector512<float> scales = (d * dx).ToVector512Unsafe();
         sbyte* q = x.QuadQuants + k * Int8Activations.SmallBlockElements;
         // Each quad's fifth-bit words (lanes 8..11 and 12..15 of words) in every 128-bit lane, where the format has them.
-        Vector512<byte> fifth0 = TFormat.HasFifthBits ? Vector512.Create(Avx512F.ExtractVector128(words, 2).AsByte()) : default;
-        Vector512<byte> fifth1 = TFormat.HasFifthBits ? Vector512.Create(Avx512F.ExtractVector128(words, 3).AsByte()) : default;
+        Vector512<byte> fifth0 = HasFifthBits<TFormat>() ? Vector512.Create(Avx512F.ExtractVector128(words, 2).AsByte()) : default;
+        Vector512<byte> fifth1 = HasFifthBits<TFormat>() ? Vector512.Create(Avx512F.ExtractVector128(words, 3).AsByte()) : default;
         acc = Quad512<TFormat>(block, q, 0, fifth0, scales, acc);
         acc = Quad512<TFormat>(block + 4 * blockBytes, q + Int8Activations.QuadElements, 1, fifth1, scales, acc);
     }
@@ -144,9 +144,9 @@ internal static unsafe class Int8BlockKernel
     private static Vector512<float> Quad512<TFormat>(byte* block, sbyte* q, int quad, Vector512<byte> fifthBitWords, Vector512<float> scales, Vector512<float> acc)
         where TFormat : IInt8BlockFormat
     {
-        Vector512<byte> bytes = TFormat.NibbleBytes128(block);
+        Vector512<byte> bytes = QuantBits.NibbleBytes128(block + TFormat.NibblesOffset, TFormat.BlockBytes);
         Vector512<byte> low = QuantBits.LowNibbles(bytes), high = QuantBits.HighNibbles(bytes);
-        if (TFormat.HasFifthBits)
+        if (HasFifthBits<TFormat>())
         {
             low |= QuantBits.FifthBits128(fifthBitWords, upperHalves: false);
             high |= QuantBits.FifthBits128(fifthBitWords, upperHalves: true);
@@ -158,6 +158,35 @@ internal static unsafe class Int8BlockKernel
         return Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(sums), blockScales, acc);
     }
 
+    // ---- The formats' fields, from their layout (IInt8BlockFormat) ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasFifthBits<TFormat>()
+        where TFormat : IInt8BlockFormat
+        => TFormat.FifthBitsOffset != 0;
+
+    /// <summary>The unsigned quants of the block at <paramref name="block"/>, in weight order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Unsigned32<TFormat>(byte* block)
+        where TFormat : IInt8BlockFormat
+    {
+        Vector256<byte> u = QuantBits.Nibbles32(block + TFormat.NibblesOffset);
+        if (HasFifthBits<TFormat>())
+            u |= QuantBits.FifthBits32(Unsafe.ReadUnaligned<uint>(block + TFormat.FifthBitsOffset));
+        return u;
+    }
+
+    /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 31) of the block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int UnsignedElement<TFormat>(byte* block, int index)
+        where TFormat : IInt8BlockFormat
+    {
+        int u = QuantBits.Nibble(block + TFormat.NibblesOffset, index);
+        if (HasFifthBits<TFormat>())
+            u |= (int)((Unsafe.ReadUnaligned<uint>(block + TFormat.FifthBitsOffset) >> index) & 1) << 4;
+        return u;
+    }
+
     // ---- AVX2 (and the AVX-512 path's last blocks): one block per step ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -165,7 +194,7 @@ internal static unsafe class Int8BlockKernel
         where TFormat : IInt8BlockFormat
     {
         Vector256<sbyte> q = Vector256.Load(x.Quants + k * Int8Activations.SmallBlockElements);
-        Vector256<int> sums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(TFormat.Unsigned32(block), q), Vector256.Create((short)1));
+        Vector256<int> sums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Unsigned32<TFormat>(block), q), Vector256.Create((short)1));
         float d = QuantBits.Half(block);
         acc = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(sums), Vector256.Create(d * x.Scales[k]), acc);
         offsets += BlockOffset<TFormat>(block, d) * x.ScaledSums[k];
@@ -190,7 +219,7 @@ internal static unsafe class Int8BlockKernel
             sbyte* q = x.Quants + k * Int8Activations.SmallBlockElements;
             int dot = 0;
             for (int i = 0; i < Int8Activations.SmallBlockElements; i++)
-                dot += TFormat.UnsignedElement(block, i) * q[i];
+                dot += UnsignedElement<TFormat>(block, i) * q[i];
             float d = QuantBits.Half(block);
             sum += d * x.Scales[k] * dot + BlockOffset<TFormat>(block, d) * x.ScaledSums[k];
         }

@@ -84,18 +84,7 @@ internal readonly unsafe struct Q4_0Format : IInt8BlockFormat
 
     public static bool HasMinimum => false;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Unsigned32(byte* block)
-        => QuantBits.Nibbles32(block + ScaleBytes);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> NibbleBytes128(byte* block) => QuantBits.NibbleBytes128(block + ScaleBytes, BlockBytes);
-
-    public static bool HasFifthBits => false;
+    public static int NibblesOffset => ScaleBytes;
 
     public static int FifthBitsOffset => 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int UnsignedElement(byte* block, int index)
-        => QuantBits.Nibble(block + ScaleBytes, index);
 }

@@ -72,18 +72,7 @@ internal readonly unsafe struct Q4_1Format : IInt8BlockFormat
 
     public static bool HasMinimum => true;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Unsigned32(byte* block)
-        => QuantBits.Nibbles32(block + HeaderBytes);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> NibbleBytes128(byte* block) => QuantBits.NibbleBytes128(block + HeaderBytes, BlockBytes);
-
-    public static bool HasFifthBits => false;
+    public static int NibblesOffset => HeaderBytes;
 
     public static int FifthBitsOffset => 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int UnsignedElement(byte* block, int index)
-        => QuantBits.Nibble(block + HeaderBytes, index);
 }

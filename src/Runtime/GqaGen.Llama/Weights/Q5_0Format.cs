@@ -92,18 +92,7 @@ internal readonly unsafe struct Q5_0Format : IInt8BlockFormat
 
     public static bool HasMinimum => false;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Unsigned32(byte* block)
-        => QuantBits.Nibbles32(block + NibblesOffset) | QuantBits.FifthBits32(Unsafe.ReadUnaligned<uint>(block + HighBitsOffset));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> NibbleBytes128(byte* block) => QuantBits.NibbleBytes128(block + NibblesOffset, BlockBytes);
-
-    public static bool HasFifthBits => true;
+    static int IInt8BlockFormat.NibblesOffset => NibblesOffset;
 
     public static int FifthBitsOffset => HighBitsOffset;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int UnsignedElement(byte* block, int index)
-        => QuantBits.Nibble(block + NibblesOffset, index) | (int)((Unsafe.ReadUnaligned<uint>(block + HighBitsOffset) >> index) & 1) << 4;
 }
