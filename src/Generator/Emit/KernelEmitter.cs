@@ -302,11 +302,18 @@ internal static class KernelEmitter
         string split = plan.TailLanes == 0
             ? $"HeadDim {plan.HeadDim} = {plan.VectorsPerRow} × {element}"
             : $"HeadDim {plan.HeadDim} = {plan.VectorsPerRow - 1} × {element} + an overlapping last vector at element {plan.HeadDim - plan.Width} with its first {plan.Width - plan.TailLanes} query lanes masked";
-        var blocks = plan.AccumulatorBlocks();
         return $"{split}. Blocks of {plan.BlockPositions} positions. Scores: tiles of {Describe(plan.ScoreTiles(), plan.Width)}, " +
                $"{plan.Width} accumulators per tile, {plan.VectorsPerRow} unrolled steps, folded by GqaSimd.{plan.SumMethod}. " +
-               $"Values: {Describe(plan.ValueTiles(), 0)} per V load, each head's output in {(blocks.Count == 1 ? "one register block" : blocks.Count + " register blocks")} of up to {plan.LargestBlock} vectors " +
-               $"({plan.LargestBlock * plan.ValueTiles()[0].Heads} accumulators live).";
+               $"Values, fp32 rows: {DescribeValues(plan, widened: false)}; rows widened from 16 or 8 bits: {DescribeValues(plan, widened: true)}.";
+    }
+
+    private static string DescribeValues(VectorPlan plan, bool widened)
+    {
+        IReadOnlyList<HeadTile> tiles = plan.ValueTiles(widened);
+        int heads = tiles[0].Heads;
+        int blocks = plan.AccumulatorBlocks(heads).Count;
+        return $"{Describe(tiles, 0)} per V load, each head's output in {(blocks == 1 ? "one register block" : blocks + " register blocks")} of up to {plan.LargestBlock(heads)} vectors " +
+               $"({plan.LargestBlock(heads) * heads} accumulators live)";
     }
 
     private static string Describe(IReadOnlyList<HeadTile> tiles, int width)

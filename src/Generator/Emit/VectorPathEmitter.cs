@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace GqaGen.Generator.Emit;
 
@@ -17,13 +18,14 @@ internal static class VectorPathEmitter
     private const string Inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
 
     /// <summary>
-    /// The tiles are inlined into the driver, as the fp32-only kernels were. The JIT stops inlining into a method once it
-    /// holds 512 locals, and an inlined row load takes from one (f32) to about ten (q8_0) of them, so with q8_0 rows some
-    /// loads of the later tiles stay calls. Compiling each tile as its own method (NoInlining) avoids that and made q8_0
-    /// about 30 % faster on Llama3_8B at 32,768 positions, but made f32 3 to 15 % slower than the fp32-only kernel
-    /// (2026-12, Zen 5 VM); a q8_0 load that needs fewer locals is the better fix, in Q8_0Rows.
+    /// The block-level loops (a head tile's scores over a block, the values of a head tile over a block) are methods of
+    /// their own, called once per block, and each inlines its one tile. Inlining every tile into the driver, as the
+    /// fp32-only kernels did, runs past the JIT's 512-locals inlining limit once a row load needs several locals
+    /// (q8_0's about ten), leaving loads as calls: q8_0 decode ran as slowly as f32 (Llama3_8B, 32,768 positions,
+    /// 10.6 ms for 71 MB, 2026-12-04, Zen 5 VM). Compiling each 4×4 tile as its own method cost f32 3 to 15 % in
+    /// call overhead (2026-12); a call per block of 32–64 positions does not.
     /// </summary>
-    private const string TileInlining = Inline;
+    private const string TileMethod = "[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The storage type parameter every row load goes through.</summary>
     private const string Rows = KernelEmitter.RowsParameter;
@@ -82,30 +84,8 @@ internal static class VectorPathEmitter
                     w.Line($"ref byte k = ref {Marshal}.GetReference(blockKeys);");
                     w.Line($"ref byte v = ref {Marshal}.GetReference(groupValues.Slice(b * rowBytes));");
                     w.Line();
-                    w.Line($"// Scores of every head of the group, {tile} positions at a time: the tile's K rows are read from memory once and stay in L1 for all heads.");
-                    using (w.Block($"for (int p0 = 0; p0 < scored; p0 += {tile})"))
-                    {
-                        w.Line($"ref byte kRows = ref {Unsafe}.Add(ref k, p0 * rowBytes);");
-                        w.Line($"// While the first head tile scores its rows, ask for the same rows {PrefetchBlocksAhead} blocks ahead, a few at a time, so memory streams while the tile computes.");
-                        IReadOnlyList<HeadTile> scoreTiles = plan.ScoreTiles();
-                        for (int t = 0; t < scoreTiles.Count; t++)
-                        {
-                            HeadTile headTile = scoreTiles[t];
-                            bool prefetches = t == 0;
-                            EmitTileLoop(w, headTile, h0 =>
-                            {
-                                int positionsPerTile = tile / headTile.Heads;
-                                for (int sub = 0; sub < headTile.Heads; sub++)
-                                {
-                                    string kRef = sub == 0 ? "ref kRows" : $"ref {Unsafe}.Add(ref kRows, {sub * positionsPerTile} * rowBytes)";
-                                    string pos = sub == 0 ? "p0" : $"p0 + {sub * positionsPerTile}";
-                                    if (prefetches)
-                                        EmitPrefetch(w, headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}", $"b + {PrefetchBlocksAhead * block} + {pos}", positionsPerTile);
-                                    w.Line($"{StoreScoresName(plan, headTile.Heads)}({ScoreTileName(plan, headTile.Heads)}<{Rows}>({(h0 == "0" ? "ref q" : $"ref {Unsafe}.Add(ref q, {h0} * HeadDim)")}, {kRef}) * scale, ref s, {h0}, {pos});");
-                                }
-                            });
-                        }
-                    }
+                    w.Line($"// Scores of every head of the group, each head tile over the whole block in a method of its own; {Rows}.{WidensMember} picks the loop shape (see the methods).");
+                    EmitByFormat(w, widened => EmitScoreCalls(w, plan, widened), sameBothWays: false);
                     w.Line();
                     w.Line("// Positions past the end of a partial block were scored against zero rows; exclude them.");
                     using (w.Block("for (int h = 0; h < HeadsPerGroup; h++)"))
@@ -115,10 +95,8 @@ internal static class VectorPathEmitter
                         w.Line($"alphas[h] = GqaSimd.SoftmaxBlock(weights.Slice(h * {block}, scored), ref runningMax[h], ref runningSum[h]);");
                     }
                     w.Line();
-                    w.Line("// Weighted V rows into the outputs: each V vector loaded feeds the accumulators of several heads.");
-                    foreach (HeadTile headTile in plan.ValueTiles())
-                        EmitTileLoop(w, headTile, h0 =>
-                            w.Line($"{AccumulateValuesName(plan, headTile.Heads)}<{Rows}>(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
+                    w.Line("// Weighted V rows into the outputs: each V vector loaded feeds the accumulators of several heads (more when it had to be widened).");
+                    EmitByFormat(w, widened => EmitValueCalls(w, plan, widened), SameTiles(plan.ValueTiles(widened: true), plan.ValueTiles(widened: false)));
                 }
                 w.Line();
                 w.Line("for (int h = 0; h < HeadsPerGroup; h++)");
@@ -132,21 +110,67 @@ internal static class VectorPathEmitter
             if (!scoreSizes.Add(headTile.Heads))
                 continue;
             w.Line();
+            EmitScoreRows(w, plan, headTile, widened: false);
+            w.Line();
+            EmitScoreRows(w, plan, headTile, widened: true);
+            w.Line();
             EmitScoreTile(w, plan, headTile.Heads);
             w.Line();
             EmitStoreScores(w, plan, headTile.Heads);
         }
-        foreach (HeadTile headTile in plan.ValueTiles())
+        var valueSizes = new HashSet<int>();
+        foreach (HeadTile headTile in plan.ValueTiles(widened: true).Concat(plan.ValueTiles(widened: false)))
         {
+            if (!valueSizes.Add(headTile.Heads))
+                continue;
             w.Line();
             EmitAccumulateValues(w, plan, headTile.Heads);
         }
+    }
+
+    /// <summary>The <see cref="IKvRowFormat"/> member that says whether a format widens its loads (a JIT-time constant per storage type).</summary>
+    private const string WidensMember = "WidensInRegisters";
+
+    /// <summary>Emits <paramref name="body"/> for widening formats and for fp32, chosen by <see cref="WidensMember"/>, or once when both are the same.</summary>
+    private static void EmitByFormat(SourceWriter w, System.Action<bool> body, bool sameBothWays)
+    {
+        if (sameBothWays)
+        {
+            body(false);
+            return;
+        }
+        using (w.Block($"if ({Rows}.{WidensMember})"))
+            body(true);
+        using (w.Block("else"))
+            body(false);
+    }
+
+    private static bool SameTiles(IReadOnlyList<HeadTile> a, IReadOnlyList<HeadTile> b)
+        => a.Count == b.Count && a.Zip(b, (x, y) => x.First == y.First && x.Heads == y.Heads && x.Count == y.Count).All(same => same);
+
+    private static void EmitScoreCalls(SourceWriter w, VectorPlan plan, bool widened)
+    {
+        foreach (HeadTile headTile in plan.ScoreTiles())
+        {
+            string prefetch = headTile.First == 0 ? "prefetch" : "false";
+            w.Line($"{ScoreRowsName(plan, headTile.Heads, widened)}<{Rows}>(ref q, ref k, ref s, scored, {prefetch}, groupKeys, groupValues, b);");
+        }
+    }
+
+    private static void EmitValueCalls(SourceWriter w, VectorPlan plan, bool widened)
+    {
+        int block = plan.BlockPositions;
+        foreach (HeadTile headTile in plan.ValueTiles(widened))
+            EmitTileLoop(w, headTile, h0 =>
+                w.Line($"{AccumulateValuesName(plan, headTile.Heads)}<{Rows}>(ref {Unsafe}.Add(ref o, {h0} * HeadDim), ref v, ref {Unsafe}.Add(ref s, {h0} * {block}), n, ref alphas[{h0}]);"));
     }
 
     /// <summary>The path's entry point; the annotated type gets a forwarder of this name (so the parser checks it for GQA010).</summary>
     public static string DecodeName(VectorPlan plan) => $"Decode{plan.Name}";
 
     private static string ScoreTileName(VectorPlan plan, int heads) => $"ScoreTile{plan.Name}_{heads}x{plan.Width / heads}";
+
+    private static string ScoreRowsName(VectorPlan plan, int heads, bool widened) => $"ScoreRows{(widened ? "ByTile" : "")}{plan.Name}_{heads}";
 
     private static string StoreScoresName(VectorPlan plan, int heads) => $"StoreScores{plan.Name}_{heads}";
 
@@ -175,12 +199,57 @@ internal static class VectorPathEmitter
             body("h0");
     }
 
+    /// <summary>
+    /// Emits the loop that scores the group's tiles of one head count against every row of a block with
+    /// <see cref="EmitScoreTile"/> (inlined), optionally prefetching the same rows <see cref="PrefetchBlocksAhead"/> blocks
+    /// ahead as it goes: for fp32, a whole vector's worth of positions per head tile and loop step; for widening formats,
+    /// one tile per head tile and step.
+    /// </summary>
+    private static void EmitScoreRows(SourceWriter w, VectorPlan plan, HeadTile headTile, bool widened)
+    {
+        string V = plan.VectorType;
+        int heads = headTile.Heads;
+        int positions = plan.Width / heads;
+        int block = plan.BlockPositions;
+        int tilesPerStep = widened ? 1 : heads;
+        string range = headTile.Count == 1
+            ? (heads == 1 ? $"head {headTile.First}" : $"heads {headTile.First}..{headTile.First + heads - 1}")
+            : $"heads {headTile.First}..{headTile.First + heads * headTile.Count - 1}, {heads} at a time";
+        w.Line($"/// <summary>Scores of the group's {range} against the block's <paramref name=\"scored\"/> rows (a multiple of {plan.Width}), {positions} at a time, into the (head, position) scores at <paramref name=\"s\"/>;");
+        w.Line($"/// {(widened ? "for storage types that widen their loads: one tile per head tile and loop step" : $"for fp32 rows: {tilesPerStep} tiles per head tile and loop step")}. With <paramref name=\"prefetch\"/> it asks for each tile's K and V rows {PrefetchBlocksAhead} blocks ahead.</summary>");
+        w.Line("/// <remarks>A method of its own, called once per block: the JIT stops inlining into a method that holds 512 locals, and a");
+        w.Line("/// widening row load takes several (q8_0 about ten), so a driver that inlined every tile left q8_0 loads as calls (q8_0 decode");
+        w.Line("/// as slow as fp32), and so does a step of several q8_0 tiles. fp32 rows keep the unrolled step: one tile per step made fp32");
+        w.Line("/// decode 20 % slower (Llama3_8B, 32,768 positions, paired runs, 2026-12-04, Zen 5 VM).</remarks>");
+        w.Line(TileMethod);
+        using (KernelEmitter.StorageGenericMethod(w, $"private static void {ScoreRowsName(plan, heads, widened)}",
+            "ref float q, ref byte k, ref float s, int scored, bool prefetch, ReadOnlySpan<byte> groupKeys, ReadOnlySpan<byte> groupValues, int b"))
+        {
+            w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
+            w.Line($"{V}<float> scale = {V}.Create(Scale);");
+            using (w.Block($"for (int p0 = 0; p0 < scored; p0 += {tilesPerStep * positions})"))
+            {
+                EmitTileLoop(w, headTile, h0 =>
+                {
+                    string query = h0 == "0" ? "ref q" : $"ref {Unsafe}.Add(ref q, {h0} * HeadDim)";
+                    string prefetchNow = headTile.Count == 1 ? "prefetch" : $"prefetch && h0 == {headTile.First}";
+                    for (int sub = 0; sub < tilesPerStep; sub++)
+                    {
+                        string p = sub == 0 ? "p0" : $"p0 + {sub * positions}";
+                        EmitPrefetch(w, prefetchNow, $"b + {PrefetchBlocksAhead * block} + {p}", positions);
+                        w.Line($"{StoreScoresName(plan, heads)}({ScoreTileName(plan, heads)}<{Rows}>({query}, ref {Unsafe}.Add(ref k, {(sub == 0 ? "p0" : $"({p})")} * rowBytes)) * scale, ref s, {h0}, {p});");
+                    }
+                });
+            }
+        }
+    }
+
     private static void EmitScoreTile(SourceWriter w, VectorPlan plan, int heads)
     {
         string V = plan.VectorType;
         int positions = plan.Width / heads;
         w.Line($"/// <summary>Scores of {heads} head(s) × {positions} position(s): {plan.Width} dot products, one accumulator each, folded by one {plan.SumMethod}. Lane h·{positions} + p holds head h, position p.</summary>");
-        w.Line(TileInlining);
+        w.Line(Inline);
         using (KernelEmitter.StorageGenericMethod(w, $"private static {V}<float> {ScoreTileName(plan, heads)}", "ref float q, ref byte k"))
         {
             w.Line($"// The tile's {positions} K row(s), one row apart.");
@@ -262,13 +331,13 @@ internal static class VectorPathEmitter
         string V = plan.VectorType;
         int block = plan.BlockPositions;
         w.Line($"/// <summary>For {heads} head(s): output = output · alpha + Σ_j weight[j] · V[j] over the block's n rows; each V vector loaded feeds all {heads} heads.</summary>");
-        w.Line(TileInlining);
+        w.Line(Inline);
         using (KernelEmitter.StorageGenericMethod(w, $"private static void {AccumulateValuesName(plan, heads)}", "ref float o, ref byte v, ref float weights, int n, ref float alpha"))
         {
             w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
             for (int h = 0; h < heads; h++)
                 w.Line($"{V}<float> scale{h} = {V}.Create({Unsafe}.Add(ref alpha, {h}));");
-            foreach ((int first, int count) in plan.AccumulatorBlocks())
+            foreach ((int first, int count) in plan.AccumulatorBlocks(heads))
             {
                 int last = first + count - 1;
                 w.Line($"// Vectors {first}..{last} of each head (elements {plan.Offset(first)}..{plan.Offset(last) + plan.Width - 1}) stay in registers while the rows stream past.");

@@ -15,6 +15,9 @@ public readonly struct BFloat16Rows : IKvRowFormat
     public static KvElementType ElementType => KvElementType.BFloat16;
 
     /// <inheritdoc/>
+    public static bool WidensInRegisters => true;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RowBytes(int headDim) => headDim * sizeof(ushort);
 

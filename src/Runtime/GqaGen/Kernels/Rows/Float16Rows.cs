@@ -17,6 +17,9 @@ public readonly struct Float16Rows : IKvRowFormat
     public static KvElementType ElementType => KvElementType.Float16;
 
     /// <inheritdoc/>
+    public static bool WidensInRegisters => true;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RowBytes(int headDim) => headDim * sizeof(ushort);
 

@@ -13,6 +13,9 @@ public readonly struct Float32Rows : IKvRowFormat
     public static KvElementType ElementType => KvElementType.Float32;
 
     /// <inheritdoc/>
+    public static bool WidensInRegisters => false;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RowBytes(int headDim) => headDim * sizeof(float);
 

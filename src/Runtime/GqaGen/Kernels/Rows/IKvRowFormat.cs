@@ -21,6 +21,14 @@ public interface IKvRowFormat
     /// <summary>The storage type this format reads and writes.</summary>
     static abstract KvElementType ElementType { get; }
 
+    /// <summary>
+    /// Whether a vector load converts the stored elements to singles in registers (fp16, bf16, q8_0) rather than loading
+    /// them as they are (fp32). A JIT-time constant that selects the kernels' loop shapes: a widening load is worth
+    /// sharing among more heads, and it takes several JIT locals, so fewer of them fit in one method before the JIT stops
+    /// inlining.
+    /// </summary>
+    static abstract bool WidensInRegisters { get; }
+
     /// <summary>Bytes one row of <paramref name="headDim"/> elements occupies.</summary>
     static abstract int RowBytes(int headDim);
 
