@@ -331,7 +331,7 @@ internal static class VectorPathEmitter
         string V = plan.VectorType;
         int block = plan.BlockPositions;
         w.Line($"/// <summary>For {heads} head(s): output = output · alpha + Σ_j weight[j] · V[j] over the block's n rows; each V vector loaded feeds all {heads} heads.</summary>");
-        w.Line(Inline);
+        w.Line(TileMethod);
         using (KernelEmitter.StorageGenericMethod(w, $"private static void {AccumulateValuesName(plan, heads)}", "ref float o, ref byte v, ref float weights, int n, ref float alpha"))
         {
             w.Line($"int rowBytes = {Rows}.RowBytes(HeadDim);");
