@@ -216,7 +216,7 @@ internal static class VectorPathEmitter
             ? (heads == 1 ? $"head {headTile.First}" : $"heads {headTile.First}..{headTile.First + heads - 1}")
             : $"heads {headTile.First}..{headTile.First + heads * headTile.Count - 1}, {heads} at a time";
         w.Line($"/// <summary>Scores of the group's {range} against the block's <paramref name=\"scored\"/> rows (a multiple of {plan.Width}), {positions} at a time, into the (head, position) scores at <paramref name=\"s\"/>;");
-        w.Line($"/// {(widened ? "for storage types that widen their loads: one tile per head tile and loop step" : $"for fp32 rows: {tilesPerStep} tiles per head tile and loop step")}. With <paramref name=\"prefetch\"/> it asks for each tile's K and V rows {PrefetchBlocksAhead} blocks ahead.</summary>");
+        w.Line($"/// {(widened ? "for storage types that widen their loads: one tile per head tile and loop step" : $"for fp32 rows: {(tilesPerStep == 1 ? "one tile" : $"{tilesPerStep} tiles")} per head tile and loop step")}. With <paramref name=\"prefetch\"/> it asks for each tile's K and V rows {PrefetchBlocksAhead} blocks ahead.</summary>");
         w.Line("/// <remarks>A method of its own, called once per block: the JIT stops inlining into a method that holds 512 locals, and a");
         w.Line("/// widening row load takes several (q8_0 about ten), so a driver that inlined every tile left q8_0 loads as calls (q8_0 decode");
         w.Line("/// as slow as fp32), and so does a step of several q8_0 tiles. fp32 rows keep the unrolled step: one tile per step made fp32");
