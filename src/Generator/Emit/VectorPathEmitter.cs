@@ -85,7 +85,7 @@ internal static class VectorPathEmitter
                     w.Line($"ref byte v = ref {Marshal}.GetReference(groupValues.Slice(b * rowBytes));");
                     w.Line();
                     w.Line($"// Scores of every head of the group, each head tile over the whole block in a method of its own; {Rows}.{WidensMember} picks the loop shape (see the methods).");
-                    EmitByFormat(w, widened => EmitScoreCalls(w, plan, widened), sameBothWays: false);
+                    EmitByFormat(w, widened => EmitScoreCalls(w, plan, widened), sameBothWays: !ScoreShapesDiffer(plan));
                     w.Line();
                     w.Line("// Positions past the end of a partial block were scored against zero rows; exclude them.");
                     using (w.Block("for (int h = 0; h < HeadsPerGroup; h++)"))
@@ -112,8 +112,11 @@ internal static class VectorPathEmitter
             w.Line();
             EmitScoreRows(w, plan, headTile, widened: false);
             w.Line();
-            EmitScoreRows(w, plan, headTile, widened: true);
-            w.Line();
+            if (ScoreShapesDiffer(plan))
+            {
+                EmitScoreRows(w, plan, headTile, widened: true);
+                w.Line();
+            }
             EmitScoreTile(w, plan, headTile.Heads);
             w.Line();
             EmitStoreScores(w, plan, headTile.Heads);
@@ -144,6 +147,10 @@ internal static class VectorPathEmitter
         using (w.Block("else"))
             body(false);
     }
+
+    /// <summary>Whether fp32 and widening formats score in different loop shapes: only tiles of several heads unroll
+    /// several tiles per step for fp32 (a one-head tile's step is one tile either way).</summary>
+    private static bool ScoreShapesDiffer(VectorPlan plan) => plan.ScoreTiles().Any(tile => tile.Heads > 1);
 
     private static bool SameTiles(IReadOnlyList<HeadTile> a, IReadOnlyList<HeadTile> b)
         => a.Count == b.Count && a.Zip(b, (x, y) => x.First == y.First && x.Heads == y.Heads && x.Count == y.Count).All(same => same);
@@ -216,7 +223,10 @@ internal static class VectorPathEmitter
             ? (heads == 1 ? $"head {headTile.First}" : $"heads {headTile.First}..{headTile.First + heads - 1}")
             : $"heads {headTile.First}..{headTile.First + heads * headTile.Count - 1}, {heads} at a time";
         w.Line($"/// <summary>Scores of the group's {range} against the block's <paramref name=\"scored\"/> rows (a multiple of {plan.Width}), {positions} at a time, into the (head, position) scores at <paramref name=\"s\"/>;");
-        w.Line($"/// {(widened ? "for storage types that widen their loads: one tile per head tile and loop step" : $"for fp32 rows: {(tilesPerStep == 1 ? "one tile" : $"{tilesPerStep} tiles")} per head tile and loop step")}. With <paramref name=\"prefetch\"/> it asks for each tile's K and V rows {PrefetchBlocksAhead} blocks ahead.</summary>");
+        string rows = widened ? "for storage types that widen their loads: one tile per head tile and loop step"
+            : !ScoreShapesDiffer(plan) ? "for every storage type: one tile per loop step"
+            : $"for fp32 rows: {(tilesPerStep == 1 ? "one tile" : $"{tilesPerStep} tiles")} per head tile and loop step";
+        w.Line($"/// {rows}. With <paramref name=\"prefetch\"/> it asks for each tile's K and V rows {PrefetchBlocksAhead} blocks ahead.</summary>");
         w.Line("/// <remarks>A method of its own, called once per block: the JIT stops inlining into a method that holds 512 locals, and a");
         w.Line("/// widening row load takes several (q8_0 about ten), so a driver that inlined every tile left q8_0 loads as calls (q8_0 decode");
         w.Line("/// as slow as fp32), and so does a step of several q8_0 tiles. fp32 rows keep the unrolled step: one tile per step made fp32");

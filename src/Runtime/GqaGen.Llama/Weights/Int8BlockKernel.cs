@@ -16,10 +16,11 @@ namespace GqaGen.Llama;
 /// blocks' <c>b · (dx · Σq)</c> added in one multiply-add; then two steps of four blocks, each in "quad order": the
 /// four blocks' 16 nibble bytes in one 512-bit vector, whose low nibbles are weights 0..15 of each block and high
 /// nibbles weights 16..31, multiplied with the activation quants kept in the same order (<see cref="Int8Activations"/>)
-/// by two <c>vpmaddubsw</c>, summed in 16 bits, <c>vpmaddwd</c> by ones into four 32-bit lanes per block, converted to float and multiplied-added by the block's
-/// <c>d · dx</c> (one <c>vpermps</c> puts each block's in its four lanes). Rows go four at a time, the next four
-/// requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s do; blocks past the last whole group go one at a time as
-/// on the AVX2 path, which does every block that way (32 weights per step, natural order). The scalar path sums each
+/// by two <c>vpmaddubsw</c>, summed in 16 bits, <c>vpmaddwd</c> by ones into four 32-bit lanes per block, converted to
+/// float and multiplied-added by the block's <c>d · dx</c> (one <c>vpermps</c> puts each block's in its four lanes).
+/// Rows go four at a time, the next four requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s do; blocks past
+/// the last whole group go one at a time as on the AVX2 path, which does every block that way (32 weights per step,
+/// natural order). The scalar path sums each
 /// block's <c>Σ u·q</c> in integers.</para>
 /// <para>The integer sums are exact (see <see cref="IInt8BlockFormat"/>), so the rounding is in <c>d · dx</c>,
 /// <c>dx · Σq</c> (<see cref="Int8Activations"/> keeps it), the products with them and the fp32 accumulation. The

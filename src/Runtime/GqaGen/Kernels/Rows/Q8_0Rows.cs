@@ -146,6 +146,9 @@ public readonly struct Q8_0Rows : IKvRowFormat
     /// copies an arithmetic shift by 3 leaves in bits 30..28 (as <see cref="HalfBits.ToSingle(Vector512{int})"/>).</summary>
     private const int SignExponentMantissaMask = unchecked((int)0x8FFF_FFFF);
 
+    /// <summary>A single's exponent field, all ones.</summary>
+    private const int SingleExponentBits = 0x7F80_0000;
+
     /// <summary>
     /// The block's scale in all sixteen lanes, converted in vector registers without a branch: the scale's bits and the
     /// block's first two quants are broadcast as one 32-bit word (both inside the block), shifted so that the half sits
@@ -153,9 +156,10 @@ public readonly struct Q8_0Rows : IKvRowFormat
     /// <see cref="HalfBits.ToSingle(Vector512{int})"/> does; a scale with exponent 31
     /// (NaN: a block that held a NaN) gets a single's all-ones exponent with its mantissa, so it reads back as NaN.
     /// </summary>
-    /// <remarks>Per vector load rather than per block, because the row format is read one vector at a time; the JIT
-    /// computes it once for the two loads of one block (same address, no store between). The scalar form with its
-    /// branches, once per load, made q8_0 decode slower than f32 (Llama3_8B, 32,768 positions, 2026-12-04).</remarks>
+    /// <remarks>Per vector load rather than per block, because the row format is read one vector at a time; the JIT may
+    /// share parts of it between the two loads of one block (same address, no store between), and in the generated
+    /// Llama3_8B score tile it shares some of the shifts but not the exponent check. The scalar form with its branches,
+    /// once per load, made q8_0 decode slower than f32 (Llama3_8B, 32,768 positions, 2026-12-04).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Scale512(ref byte block)
     {
@@ -174,9 +178,6 @@ public readonly struct Q8_0Rows : IKvRowFormat
         Vector256<int> special = Vector256.Equals(high & Vector256.Create(ExponentAllOnesHigh), Vector256.Create(ExponentAllOnesHigh));
         return (scale.AsInt32() | (special & Vector256.Create(SingleExponentBits))).AsSingle();
     }
-
-    /// <summary>A single's exponent field, all ones.</summary>
-    private const int SingleExponentBits = 0x7F80_0000;
 
     /// <summary>Sixteen signed bytes at <paramref name="source"/>, as singles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
