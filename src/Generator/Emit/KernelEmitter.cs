@@ -274,17 +274,26 @@ internal static class KernelEmitter
                   $"One decode driver per vector width serves every storage type: it is generic over the row format, and the JIT compiles it once for {(rows.Length == 1 ? "" : "each of ")}{JoinList(rows)}, " +
                   "inlining that format's loads, which widen the stored elements to floats in registers." +
                   (others == KvStorageTypes.None ? "</para>" : $" Caches of other storage types ({JoinList(KvStorage.In(others).Select(KvStorage.ShortName).ToArray())}) decode through the generic kernel.</para>"));
-        w.DocText($"<para>Prefill runs the runtime's tiled causal kernel (GenericGqaKernel.PrefillTiled) with this layout's HeadDim {layout.HeadDim} and {perGroup} heads per group as JIT-time constants: " +
-                  $"tiles of {PrefillTileTokens(layout)} query token{(PrefillTileTokens(layout) == 1 ? "" : "s")} × {perGroup} heads ({PrefillTileTokens(layout) * perGroup} query rows) per K/V group read each K/V block once, " +
-                  "with an online softmax per row and the causal mask on the diagonal block only.</para>");
+        int laneTokens = LaneTileTokens(layout), rowTokens = PrefillTileTokens(layout);
+        w.DocText($"<para>Prefill runs the runtime's tiled causal kernel (GenericGqaKernel.PrefillTiled) with this layout's HeadDim {layout.HeadDim} and {perGroup} heads per group as JIT-time constants; " +
+                  "each tile of query rows (consecutive tokens × the heads of one K/V group) reads each K/V block it attends to once, with an online softmax and the causal mask where a block crosses a row's limits. " +
+                  (laneTokens > 0
+                      ? $"On AVX-512 a tile is {laneTokens} token{(laneTokens == 1 ? "" : "s")} × {perGroup} heads ({laneTokens * perGroup} of the 32 lanes of two Vector512): scores, softmax and outputs are outer products and lane-wise steps. On AVX2 and scalar a"
+                      : "A") +
+                  $" tile is {rowTokens} token{(rowTokens == 1 ? "" : "s")} × {perGroup} heads ({rowTokens * perGroup} query rows), scored with the decode kernel's register tiles.</para>");
         foreach (VectorPlan plan in new[] { avx512, avx2 })
             w.DocText($"<para>{plan.Name}: {DescribePlan(plan, perGroup)}</para>");
         w.DocText("<para>Scalar: the runtime's generic scalar loop (GenericGqaKernel), tiles of 16 positions.</para>");
         w.Line("/// </remarks>");
     }
 
-    /// <summary>Query tokens per prefill tile: the runtime kernel's rule, 16 query rows (at least one token).</summary>
+    /// <summary>Query tokens per prefill row tile: the runtime kernel's rule, 16 query rows (at least one token).</summary>
     private static int PrefillTileTokens(LayoutSpec layout) => System.Math.Max(1, 16 / layout.HeadsPerGroup);
+
+    /// <summary>Query tokens per AVX-512 lane tile (<see cref="GqaKernelNumbers.PrefillLaneTileApplies"/>), or 0 where
+    /// the layout takes row tiles on every path.</summary>
+    private static int LaneTileTokens(LayoutSpec layout)
+        => GqaKernelNumbers.PrefillLaneTileApplies(layout.HeadDim, layout.HeadsPerGroup) ? GqaKernelNumbers.PrefillLaneRows / layout.HeadsPerGroup : 0;
 
     /// <summary>"a", "a and b", "a, b and c".</summary>
     private static string JoinList(string[] items)

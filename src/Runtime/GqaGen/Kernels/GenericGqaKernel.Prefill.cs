@@ -73,7 +73,9 @@ public static unsafe partial class GenericGqaKernel
             return;
 
         int headsPerGroup = shape.HeadsPerGroup;
-        int tileTokens = Math.Max(1, PrefillTileRows / headsPerGroup);
+        GqaKernelPath path = PathFor(shape);
+        bool lanes = LaneTileApplies(path, shape.HeadDim, headsPerGroup);
+        int tileTokens = Math.Max(1, (lanes ? LaneRows : PrefillTileRows) / headsPerGroup);
         int tiles = (count + tileTokens - 1) / tileTokens;
         int items = tiles * shape.KvGroups;
         int workers = pool is null ? 1 : Math.Min(pool.Threads, items);
@@ -84,7 +86,8 @@ public static unsafe partial class GenericGqaKernel
             var job = new PrefillJob
             {
                 Shape = shape,
-                Path = PathFor(shape),
+                Path = path,
+                Lanes = lanes,
                 Queries = q,
                 Output = o,
                 Keys = k,
@@ -120,7 +123,12 @@ public static unsafe partial class GenericGqaKernel
         for (int worker = start; worker < end; worker++)
         {
             for (int item = worker; item < job.Items; item += job.Workers)
-                PrefillTile<TRows, TDims>(ref job, item % groups, item / groups);
+            {
+                if (job.Lanes)
+                    PrefillLaneTile<TRows, TDims>(ref job, item % groups, item / groups);
+                else
+                    PrefillTile<TRows, TDims>(ref job, item % groups, item / groups);
+            }
         }
     }
 
@@ -130,6 +138,9 @@ public static unsafe partial class GenericGqaKernel
     {
         public GqaShape Shape;
         public GqaKernelPath Path;
+
+        /// <summary>Whether the tiles are lane tiles (<see cref="PrefillLaneTile"/>) rather than row tiles.</summary>
+        public bool Lanes;
 
         /// <summary>(count, H·d) queries.</summary>
         public float* Queries;

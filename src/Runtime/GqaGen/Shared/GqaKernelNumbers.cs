@@ -29,6 +29,14 @@ internal static class GqaKernelNumbers
     /// (the last vector of a row overlaps the one before it, which needs a whole vector's worth of elements).</summary>
     public static bool VectorPathApplies(int headDim, int width) => headDim >= width;
 
+    /// <summary>Query rows of an AVX-512 prefill lane tile: the lanes of two Vector512&lt;float&gt;.</summary>
+    public const int PrefillLaneRows = 2 * Avx512Width;
+
+    /// <summary>Whether AVX-512 prefill takes lane tiles (query rows in vector lanes) for a layout: the AVX-512 path
+    /// applies, d is a multiple of the value step's 8 elements, and a group's heads fit the lanes.</summary>
+    public static bool PrefillLaneTileApplies(int headDim, int headsPerGroup)
+        => VectorPathApplies(headDim, Avx512Width) && headDim % 8 == 0 && headsPerGroup <= PrefillLaneRows;
+
     /// <summary>
     /// Positions scored, softmaxed and accumulated together: as many as keep one block of K rows within about 16 KiB
     /// (half of L1), a multiple of <paramref name="tile"/>, between one tile and 64 (one tile of a long head can
