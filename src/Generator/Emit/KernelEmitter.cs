@@ -274,13 +274,10 @@ internal static class KernelEmitter
                   $"One decode driver per vector width serves every storage type: it is generic over the row format, and the JIT compiles it once for {(rows.Length == 1 ? "" : "each of ")}{JoinList(rows)}, " +
                   "inlining that format's loads, which widen the stored elements to floats in registers." +
                   (others == KvStorageTypes.None ? "</para>" : $" Caches of other storage types ({JoinList(KvStorage.In(others).Select(KvStorage.ShortName).ToArray())}) decode through the generic kernel.</para>"));
-        int laneTokens = LaneTileTokens(layout), rowTokens = PrefillTileTokens(layout);
         w.DocText($"<para>Prefill runs the runtime's tiled causal kernel (GenericGqaKernel.PrefillTiled) with this layout's HeadDim {layout.HeadDim} and {perGroup} heads per group as JIT-time constants; " +
                   "each tile of query rows (consecutive tokens × the heads of one K/V group) reads each K/V block it attends to once, with an online softmax and the causal mask where a block crosses a row's limits. " +
-                  (laneTokens > 0
-                      ? $"On AVX-512 a tile is {laneTokens} token{(laneTokens == 1 ? "" : "s")} × {perGroup} heads ({laneTokens * perGroup} of the 32 lanes of two Vector512): scores, softmax and outputs are outer products and lane-wise steps. On AVX2 and scalar a"
-                      : "A") +
-                  $" tile is {rowTokens} token{(rowTokens == 1 ? "" : "s")} × {perGroup} heads ({rowTokens * perGroup} query rows), scored with the decode kernel's register tiles.</para>");
+                  $"{DescribePrefillTile(layout, "AVX-512", "Vector512", GqaKernelNumbers.Avx512Width)} {DescribePrefillTile(layout, "AVX2", "Vector256", GqaKernelNumbers.Avx2Width)} " +
+                  $"Scalar: tiles of {PrefillTileTokens(layout)} token{(PrefillTileTokens(layout) == 1 ? "" : "s")} × {perGroup} heads, scored row by row.</para>");
         foreach (VectorPlan plan in new[] { avx512, avx2 })
             w.DocText($"<para>{plan.Name}: {DescribePlan(plan, perGroup)}</para>");
         w.DocText("<para>Scalar: the runtime's generic scalar loop (GenericGqaKernel), tiles of 16 positions.</para>");
@@ -290,10 +287,19 @@ internal static class KernelEmitter
     /// <summary>Query tokens per prefill row tile: the runtime kernel's rule, 16 query rows (at least one token).</summary>
     private static int PrefillTileTokens(LayoutSpec layout) => System.Math.Max(1, 16 / layout.HeadsPerGroup);
 
-    /// <summary>Query tokens per AVX-512 lane tile (<see cref="GqaKernelNumbers.PrefillLaneTileApplies"/>), or 0 where
-    /// the layout takes row tiles on every path.</summary>
-    private static int LaneTileTokens(LayoutSpec layout)
-        => GqaKernelNumbers.PrefillLaneTileApplies(layout.HeadDim, layout.HeadsPerGroup) ? GqaKernelNumbers.PrefillLaneRows / layout.HeadsPerGroup : 0;
+    /// <summary>One sentence on a vector path's prefill tile: lane tiles where
+    /// <see cref="GqaKernelNumbers.PrefillLaneTileApplies"/> holds for the path's width, row tiles otherwise.</summary>
+    private static string DescribePrefillTile(LayoutSpec layout, string path, string vector, int width)
+    {
+        if (GqaKernelNumbers.PrefillLaneTileApplies(layout.HeadDim, layout.HeadsPerGroup, width))
+        {
+            int lanes = GqaKernelNumbers.PrefillLaneRows(width), tokens = lanes / layout.HeadsPerGroup;
+            return $"{path}: tiles of {tokens} token{(tokens == 1 ? "" : "s")} × {layout.HeadsPerGroup} heads in {tokens * layout.HeadsPerGroup} of the {lanes} lanes of two {vector} " +
+                   "(scores, softmax and outputs as outer products and lane-wise steps).";
+        }
+        int rows = PrefillTileTokens(layout);
+        return $"{path}: tiles of {rows} token{(rows == 1 ? "" : "s")} × {layout.HeadsPerGroup} heads ({rows * layout.HeadsPerGroup} query rows), scored with the decode kernel's register tiles.";
+    }
 
     /// <summary>"a", "a and b", "a, b and c".</summary>
     private static string JoinList(string[] items)

@@ -74,8 +74,9 @@ public static unsafe partial class GenericGqaKernel
 
         int headsPerGroup = shape.HeadsPerGroup;
         GqaKernelPath path = PathFor(shape);
-        bool lanes = LaneTileApplies(path, shape.HeadDim, headsPerGroup);
-        int tileTokens = Math.Max(1, (lanes ? LaneRows : PrefillTileRows) / headsPerGroup);
+        PrefillLanes lanes = LaneTileFor(path, shape.HeadDim, headsPerGroup);
+        int tileRows = lanes switch { PrefillLanes.Vector512 => Lanes512.Rows, PrefillLanes.Vector256 => Lanes256.Rows, _ => PrefillTileRows };
+        int tileTokens = Math.Max(1, tileRows / headsPerGroup);
         int tiles = (count + tileTokens - 1) / tileTokens;
         int items = tiles * shape.KvGroups;
         int workers = pool is null ? 1 : Math.Min(pool.Threads, items);
@@ -124,10 +125,12 @@ public static unsafe partial class GenericGqaKernel
         {
             for (int item = worker; item < job.Items; item += job.Workers)
             {
-                if (job.Lanes)
-                    PrefillLaneTile<TRows, TDims>(ref job, item % groups, item / groups);
-                else
-                    PrefillTile<TRows, TDims>(ref job, item % groups, item / groups);
+                switch (job.Lanes)
+                {
+                    case PrefillLanes.Vector512: PrefillLaneTile<TRows, TDims, Lanes512>(ref job, item % groups, item / groups); break;
+                    case PrefillLanes.Vector256: PrefillLaneTile<TRows, TDims, Lanes256>(ref job, item % groups, item / groups); break;
+                    default: PrefillTile<TRows, TDims>(ref job, item % groups, item / groups); break;
+                }
             }
         }
     }
@@ -139,8 +142,8 @@ public static unsafe partial class GenericGqaKernel
         public GqaShape Shape;
         public GqaKernelPath Path;
 
-        /// <summary>Whether the tiles are lane tiles (<see cref="PrefillLaneTile"/>) rather than row tiles.</summary>
-        public bool Lanes;
+        /// <summary>Which lane tile (<see cref="PrefillLaneTile"/>) the items run, or none: row tiles.</summary>
+        public PrefillLanes Lanes;
 
         /// <summary>(count, H·d) queries.</summary>
         public float* Queries;

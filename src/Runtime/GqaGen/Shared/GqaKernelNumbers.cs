@@ -29,13 +29,14 @@ internal static class GqaKernelNumbers
     /// (the last vector of a row overlaps the one before it, which needs a whole vector's worth of elements).</summary>
     public static bool VectorPathApplies(int headDim, int width) => headDim >= width;
 
-    /// <summary>Query rows of an AVX-512 prefill lane tile: the lanes of two Vector512&lt;float&gt;.</summary>
-    public const int PrefillLaneRows = 2 * Avx512Width;
+    /// <summary>Query rows of a prefill lane tile on a vector path of <paramref name="width"/> floats: the lanes of two vectors.</summary>
+    public static int PrefillLaneRows(int width) => 2 * width;
 
-    /// <summary>Whether AVX-512 prefill takes lane tiles (query rows in vector lanes) for a layout: the AVX-512 path
-    /// applies, d is a multiple of the value step's 8 elements, and a group's heads fit the lanes.</summary>
-    public static bool PrefillLaneTileApplies(int headDim, int headsPerGroup)
-        => VectorPathApplies(headDim, Avx512Width) && headDim % 8 == 0 && headsPerGroup <= PrefillLaneRows;
+    /// <summary>Whether prefill on a vector path of <paramref name="width"/> floats takes lane tiles (query rows in
+    /// vector lanes) for a layout: the path applies, d is a multiple of 8 (the value steps' element chunks), and a
+    /// group's heads fit the lanes.</summary>
+    public static bool PrefillLaneTileApplies(int headDim, int headsPerGroup, int width)
+        => VectorPathApplies(headDim, width) && headDim % 8 == 0 && headsPerGroup <= PrefillLaneRows(width);
 
     /// <summary>
     /// Positions scored, softmaxed and accumulated together: as many as keep one block of K rows within about 16 KiB
