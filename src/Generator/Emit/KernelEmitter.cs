@@ -291,6 +291,8 @@ internal static class KernelEmitter
     /// <see cref="GqaKernelNumbers.PrefillLaneTileApplies"/> holds for the path's width, row tiles otherwise.</summary>
     private static string DescribePrefillTile(LayoutSpec layout, string path, string vector, int width)
     {
+        if (!GqaKernelNumbers.VectorPathApplies(layout.HeadDim, width))
+            return $"{path}: not used (d = {layout.HeadDim} is shorter than a vector; the next narrower path runs).";
         if (GqaKernelNumbers.PrefillLaneTileApplies(layout.HeadDim, layout.HeadsPerGroup, width))
         {
             int lanes = GqaKernelNumbers.PrefillLaneRows(width), tokens = lanes / layout.HeadsPerGroup;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Llama;
 
@@ -141,7 +142,10 @@ internal readonly unsafe struct Q2_KFormat : IInt8DotFormat
     public static Vector512<byte> Unsigned64(byte* block, int group)
     {
         int shift = 2 * (group & 3);
-        return QuantBits.Halves64(block + QuantsOffset + 32 * (group >> 2), shift, shift + 2) & Vector512.Create((byte)3);
+        byte* run = block + QuantsOffset + 32 * (group >> 2);
+        if (Gfni.V512.IsSupported)
+            return QuantBits.MoveBits64(run, QuantBits.BitRow(shift, 0) | QuantBits.BitRow(shift + 1, 1), QuantBits.BitRow(shift + 2, 0) | QuantBits.BitRow(shift + 3, 1));
+        return QuantBits.Halves64(run, shift, shift + 2) & Vector512.Create((byte)3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -202,7 +202,15 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
     public static Vector512<byte> Unsigned64(byte* block, int group)
     {
         int shift = 2 * (group & 3);
-        Vector512<byte> quants = QuantBits.Halves64(block + QuantsOffset + 32 * (group >> 2), shift, shift + 2) & Vector512.Create((byte)3);
+        byte* run = block + QuantsOffset + 32 * (group >> 2);
+        if (Gfni.V512.IsSupported)
+        {
+            // Bits 0..1: the quant's two bits (shift, shift + 1); bit 2: the hmask bit of its group; all else 0.
+            Vector512<byte> twoBits = QuantBits.MoveBits64(run,
+                QuantBits.BitRow(shift, 0) | QuantBits.BitRow(shift + 1, 1), QuantBits.BitRow(shift + 2, 0) | QuantBits.BitRow(shift + 3, 1));
+            return twoBits | QuantBits.MoveBits64(block, QuantBits.BitRow(group, 2), QuantBits.BitRow(group + 1, 2));
+        }
+        Vector512<byte> quants = QuantBits.Halves64(run, shift, shift + 2) & Vector512.Create((byte)3);
         Vector512<byte> high = QuantBits.Halves64(block, group, group + 1) & Vector512.Create((byte)1);
         return quants | (high << 2);
     }

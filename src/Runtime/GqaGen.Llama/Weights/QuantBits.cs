@@ -149,6 +149,27 @@ internal static unsafe class QuantBits
     }
 
     /// <summary>
+    /// The 32 bytes at <paramref name="source"/> in both halves of a vector, each byte's bits moved by an 8 × 8 bit
+    /// matrix (<c>GF2P8AFFINEQB</c>): <paramref name="lowMatrix"/> in the lower half, <paramref name="highMatrix"/> in
+    /// the upper half (build them with <see cref="BitRow"/>). One load, one insert and one instruction where
+    /// <c>Gfni.V512</c> is supported, against a per-lane shift and masks; callers check <c>Gfni.V512.IsSupported</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> MoveBits64(byte* source, ulong lowMatrix, ulong highMatrix)
+    {
+        Vector256<byte> bytes = Vector256.Load(source);
+        Vector512<byte> both = Avx512F.InsertVector256(bytes.ToVector512Unsafe(), bytes, 1);
+        Vector512<ulong> matrices = Vector512.Create(lowMatrix, lowMatrix, lowMatrix, lowMatrix, highMatrix, highMatrix, highMatrix, highMatrix);
+        return Gfni.V512.GaloisFieldAffineTransform(both, matrices.AsByte(), 0);
+    }
+
+    /// <summary>The bit matrix row for <see cref="MoveBits64"/> that copies bit <paramref name="from"/> of a byte to
+    /// bit <paramref name="to"/> of the result (row <c>to</c> is byte <c>7 − to</c> of the matrix); OR several to move
+    /// several bits, and bits no row names are 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong BitRow(int from, int to) => (1ul << from) << (8 * (7 - to));
+
+    /// <summary>
     /// The 32 bytes at <paramref name="source"/> shifted right by <paramref name="lowShift"/> in the lower half and by
     /// <paramref name="highShift"/> in the upper half (bits from the next byte may enter at the top: mask after). On
     /// AVX-512 one load, one insert into the register it loaded and one per-lane shift (<c>vpsrlvw</c>), so nothing depends

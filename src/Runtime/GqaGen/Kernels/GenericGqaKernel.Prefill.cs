@@ -5,11 +5,13 @@ using GqaGen.Kernels;
 namespace GqaGen;
 
 // Prefill: a block of query tokens attending causally over the cache, tiled flash-attention style. This file holds the
-// entry points and the split into work items; GenericGqaKernel.PrefillTile.cs holds the work on one tile.
+// entry points and the split into work items; GenericGqaKernel.PrefillLanes.cs (vector paths, query rows in lanes) and
+// GenericGqaKernel.PrefillTile.cs (row tiles: the scalar path and the shapes lane tiles do not take) the work on one tile.
 public static unsafe partial class GenericGqaKernel
 {
-    /// <summary>Query rows (tokens × heads of one group) a tile aims for: 16 rows of d floats for Q and as many for the
-    /// running outputs are 16 KiB at d = 128, which leave room in a 48 KiB L1 for a block of K rows and one of V rows.</summary>
+    /// <summary>Query rows (tokens × heads of one group) a row tile aims for: 16 rows of d floats for Q and as many for the
+    /// running outputs are 16 KiB at d = 128, which leave room in a 48 KiB L1 for a block of K rows and one of V rows.
+    /// (Lane tiles take as many rows as two vectors have lanes.)</summary>
     internal const int PrefillTileRows = 16;
 
     /// <summary>
@@ -22,11 +24,17 @@ public static unsafe partial class GenericGqaKernel
     /// <para><b>Order.</b> The block's own keys and values must be in the cache first: append positions
     /// <paramref name="firstPosition"/> … <paramref name="firstPosition"/> + <paramref name="count"/> − 1 (AppendKv),
     /// then call this. Each query reads its own and the earlier positions only, never a later one.</para>
-    /// <para><b>Tiling.</b> Per work item (one K/V group × a tile of consecutive query tokens, all heads of the group:
-    /// about 16 query rows), the positions the tile attends to are walked in blocks of 16–64 (32 at d = 128); each block's
-    /// K and V rows are read once for all the tile's rows: scores S = Q·Kᵀ/√d, the causal (and window) mask where a
-    /// block crosses a row's limits, an online softmax per row (running max and sum), O = O·α + P·V. Blocks past the
-    /// tile's last query are never visited. K/V rows are widened from the storage type in registers.</para>
+    /// <para><b>Tiling.</b> Per work item (one K/V group × a tile of consecutive query tokens, all heads of the group),
+    /// the positions the tile attends to are walked in blocks, and each block's K and V rows are read once for all the
+    /// tile's rows: scores S = Q·Kᵀ/√d, the causal (and window) mask where a block crosses a row's limits, an online
+    /// softmax per row (running max and sum), O = O·α + P·V. Blocks past the tile's last query are never visited. On the
+    /// AVX-512 and AVX2 paths (d a multiple of 8, H/G at most the lanes of two vectors) a tile is 32 or 16 query rows held
+    /// in vector lanes, blocks are 64 positions, and fp16/bf16/q8_0 blocks are widened into fp32 scratch once per block
+    /// and tile; otherwise (row tiles) about 16 query rows, blocks of 16–64 positions (32 at d = 128), K/V widened in
+    /// registers.</para>
+    /// <para><b>Non-finite values.</b> A masked position adds P = 0 times its V row, so a NaN or infinite V element at a
+    /// position some row of the same tile may not see (a later token of the block, or one before a row's window) makes
+    /// that row NaN, where <c>Decode</c> would not read it.</para>
     /// <para><b>Threads.</b> With a <paramref name="pool"/> the work items are dealt round-robin to its threads (tiles
     /// late in a causal block attend to more positions, so contiguous chunks would be unbalanced). Every item is
     /// computed the same way whoever runs it: the result does not depend on the thread count.</para>

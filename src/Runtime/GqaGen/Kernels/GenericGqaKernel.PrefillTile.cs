@@ -6,10 +6,12 @@ using GqaGen.Kernels;
 namespace GqaGen;
 
 // One prefill work item: a tile of query rows (consecutive tokens × the heads of one K/V group) against the K/V blocks
-// they attend to, with an online softmax per row. The score and value steps reuse the decode kernel's register tiles.
+// they attend to, with an online softmax per row, for the scalar path and the shapes lane tiles do not take
+// (GenericGqaKernel.PrefillLanes.cs). On the vector paths the score and value steps reuse the decode kernel's register tiles.
 public static unsafe partial class GenericGqaKernel
 {
-    /// <summary>This thread's scratch for prefill tiles (Q and O rows, scores, softmax state, a padded K block), grown on demand.</summary>
+    /// <summary>This thread's scratch for prefill tiles, grown on demand: for row tiles Q and O rows, scores, softmax
+    /// state and a padded K block; for lane tiles Qᵀ, Oᵀ, Sᵀ and the widened K and V blocks.</summary>
     [ThreadStatic]
     private static float[]? t_prefillScratch;
 
