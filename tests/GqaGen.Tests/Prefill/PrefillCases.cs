@@ -20,6 +20,11 @@ public static class PrefillCases
     /// <summary>Positions cached before the block: none, or 37 (not a multiple of any tile or block, and past a 16-wide window).</summary>
     public static readonly int[] Cached = [0, 37];
 
+    /// <summary>Layouts not in the decode tests' list that reach edges of the prefill lane tiles: d = 8 (on AVX-512
+    /// hardware the AVX2 lane tile runs, since a head is shorter than a Vector512) and d = 512 with one head per group
+    /// (the largest scratch, 32 tokens per AVX-512 tile).</summary>
+    public static readonly string[] LaneEdgeLayouts = [nameof(Heads3Groups1Dim8), nameof(Heads1Groups1Dim512)];
+
     /// <summary>The window used on the windowless layouts' caches: 16, one AVX-512 register tile of positions.</summary>
     public const int Window = 16;
 
@@ -51,6 +56,9 @@ public static class PrefillCases
             foreach (var (layout, window) in LayoutCatalog.Windowed)
                 for (int c = 0; c < Counts.Length; c++)
                     data.Add(types[t], layout.Name, window, Cached[(c + t) % 2], Counts[c]);
+            foreach (string layout in LaneEdgeLayouts)
+                for (int c = 0; c < Counts.Length; c++)
+                    data.Add(types[t], layout, (c + t) % 3 == 0 ? Window : 0, Cached[(c + t) % 2], Counts[c]);
         }
         return data;
     }
