@@ -32,9 +32,9 @@ public static unsafe partial class GenericGqaKernel
     /// in vector lanes, blocks are 64 positions, and fp16/bf16/q8_0 blocks are widened into fp32 scratch once per block
     /// and tile; otherwise (row tiles) about 16 query rows, blocks of 16–64 positions (32 at d = 128), K/V widened in
     /// registers.</para>
-    /// <para><b>Non-finite values.</b> A masked position adds P = 0 times its V row, so a NaN or infinite V element at a
-    /// position some row of the same tile may not see (a later token of the block, or one before a row's window) makes
-    /// that row NaN, where <c>Decode</c> would not read it.</para>
+    /// <para><b>Non-finite values.</b> A block that crosses some row's limits and holds a NaN or infinite V element is
+    /// accumulated row by row over each row's visible positions (slowly), so such an element reaches only the queries
+    /// that see its position, as in <c>Decode</c>.</para>
     /// <para><b>Threads.</b> With a <paramref name="pool"/> the work items are dealt round-robin to its threads (tiles
     /// late in a causal block attend to more positions, so contiguous chunks would be unbalanced). Every item is
     /// computed the same way whoever runs it: the result does not depend on the thread count.</para>

@@ -117,7 +117,10 @@ public static unsafe partial class GenericGqaKernel
 
                 TLanes.Scores(qT, keys, d, b, n, inside, sT, laneLast, laneFirst, blockMax);
                 TLanes.Softmax(sT, n, runningMax, runningSum, blockMax, alpha);
-                TLanes.Values(oT, values, d, n, sT, alpha);
+                if (inside || AllFinite(values, n * d))
+                    TLanes.Values(oT, values, d, n, sT, alpha);
+                else
+                    LaneValuesVisible(oT, values, d, n, sT, alpha, lanes, b, laneFirst, laneLast);
             }
 
             // Normalize each row and write it to its token's head.
@@ -129,6 +132,50 @@ public static unsafe partial class GenericGqaKernel
                     destination[i] = oT[i * lanes + r] * inverse;
             }
         }
+    }
+
+    /// <summary>
+    /// The value step of a block that crosses some lane's limits and holds a NaN or infinite V element, one lane at a
+    /// time over the positions it sees only: the vector step would add 0 · NaN = NaN for a masked position. Slow, and
+    /// only for such blocks.
+    /// </summary>
+    private static void LaneValuesVisible(float* oT, float* values, int d, int n, float* pT, float* alpha, int lanes, int b, int* laneFirst, int* laneLast)
+    {
+        for (int r = 0; r < lanes; r++)
+        {
+            for (int i = 0; i < d; i++)
+                oT[i * lanes + r] *= alpha[r];
+            int from = Math.Max(laneFirst[r] - b, 0), to = Math.Min(laneLast[r] + 1 - b, n);
+            for (int p = from; p < to; p++)
+            {
+                float w = pT[p * lanes + r];
+                for (int i = 0; i < d; i++)
+                    oT[i * lanes + r] += w * values[p * d + i];
+            }
+        }
+    }
+
+    /// <summary>Whether every one of <paramref name="length"/> floats is finite (x − x is 0 for finite x, NaN otherwise).</summary>
+    private static bool AllFinite(float* values, int length)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> sum = Vector256<float>.Zero;
+            for (; i + 8 <= length; i += 8)
+            {
+                Vector256<float> v = Vector256.Load(values + i);
+                sum += v - v;
+            }
+            if (!Vector256.EqualsAll(sum, Vector256<float>.Zero))
+                return false;
+        }
+        for (; i < length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>Widens <paramref name="n"/> rows of <paramref name="d"/> elements (d a multiple of 8) to singles, row

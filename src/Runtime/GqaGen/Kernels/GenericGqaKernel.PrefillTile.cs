@@ -93,8 +93,12 @@ public static unsafe partial class GenericGqaKernel
                 alphas[r] = GqaSimd.SoftmaxBlock(rowScores, ref runningMax[r], ref runningSum[r]);
             }
 
-            // O = O·α + P·V, each V row of the block used by every row of the tile while it is in L1.
-            AccumulatePrefillBlock<TRows>(path, oTile, rows, d, rowBytes, blockValues, n, weights, block, alphas);
+            // O = O·α + P·V, each V row of the block used by every row of the tile while it is in L1; a block crossing some
+            // row's limits that holds a NaN or infinite V element goes row by row over the visible positions only.
+            if (inside || RowsAllFinite<TRows>(blockValues, n, d, rowBytes))
+                AccumulatePrefillBlock<TRows>(path, oTile, rows, d, rowBytes, blockValues, n, weights, block, alphas);
+            else
+                AccumulateVisible<TRows>(oTile, rows, d, rowBytes, blockValues, n, weights, block, alphas, firstPosition, headsPerGroup, window, b);
         }
 
         // Normalize each row and write it to its token's head.
@@ -103,6 +107,47 @@ public static unsafe partial class GenericGqaKernel
             int t = r / headsPerGroup, h = r % headsPerGroup;
             var destination = new Span<float>(job.Output + (long)(firstToken + t) * queryLength + (group * headsPerGroup + h) * d, d);
             System.Numerics.Tensors.TensorPrimitives.Multiply(oTile.Slice(r * d, d), 1f / runningSum[r], destination);
+        }
+    }
+
+    /// <summary>Whether every element of the block's <paramref name="n"/> rows is finite.</summary>
+    private static bool RowsAllFinite<TRows>(ReadOnlySpan<byte> rows, int n, int d, int rowBytes)
+        where TRows : struct, IKvRowFormat
+    {
+        for (int j = 0; j < n; j++)
+        {
+            ref byte row = ref MemoryMarshal.GetReference(rows.Slice(j * rowBytes, rowBytes));
+            for (int i = 0; i < d; i++)
+            {
+                if (!float.IsFinite(TRows.Load(ref row, i)))
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <c>o_r = o_r · α_r + Σ w[r, j] · V_j</c> over the positions j of the block row r sees only (the slow path for a
+    /// block with a NaN or infinite V element, where a masked position's 0 · V would be NaN).
+    /// </summary>
+    private static void AccumulateVisible<TRows>(Span<float> oTile, int rows, int d, int rowBytes, ReadOnlySpan<byte> blockValues, int n,
+        Span<float> weights, int stride, Span<float> alphas, int firstPosition, int headsPerGroup, int window, int b)
+        where TRows : struct, IKvRowFormat
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            int position = firstPosition + r / headsPerGroup;
+            int from = Math.Max(WindowStart(position, window) - b, 0), to = Math.Min(position + 1 - b, n);
+            Span<float> or = oTile.Slice(r * d, d);
+            for (int i = 0; i < d; i++)
+                or[i] *= alphas[r];
+            for (int j = from; j < to; j++)
+            {
+                ref byte v = ref MemoryMarshal.GetReference(blockValues.Slice(j * rowBytes, rowBytes));
+                float w = weights[r * stride + j];
+                for (int i = 0; i < d; i++)
+                    or[i] += w * TRows.Load(ref v, i);
+            }
         }
     }
 
