@@ -63,15 +63,17 @@ public static class PrefillCases
         return data;
     }
 
-    /// <summary>A few cases per storage type for the thread-count and binding checks: (type, layout, cached, count).</summary>
-    public static TheoryData<KvElementType, string, int, int> Threads()
+    /// <summary>A few cases per storage type for the thread-count and binding checks: (type, layout, window, cached,
+    /// count); one of them with a window, so a ring cache whose block wraps around is split over threads too.</summary>
+    public static TheoryData<KvElementType, string, int, int, int> Threads()
     {
-        var data = new TheoryData<KvElementType, string, int, int>();
+        var data = new TheoryData<KvElementType, string, int, int, int>();
         foreach (KvElementType type in Enum.GetValues<KvElementType>())
         {
-            data.Add(type, nameof(Llama3_8B), 37, 33);
-            data.Add(type, nameof(TinyLlama_1_1B), 0, 100);
-            data.Add(type, nameof(Falcon7B), 37, 17);
+            data.Add(type, nameof(Llama3_8B), 0, 37, 33);
+            data.Add(type, nameof(TinyLlama_1_1B), 0, 0, 100);
+            data.Add(type, nameof(Falcon7B), 0, 37, 17);
+            data.Add(type, nameof(Qwen25_0_5B), Window, 37, 100);
         }
         return data;
     }

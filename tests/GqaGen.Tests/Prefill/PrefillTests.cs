@@ -32,10 +32,10 @@ public sealed class PrefillTests
 
     [Theory]
     [MemberData(nameof(PrefillCases.Threads), MemberType = typeof(PrefillCases))]
-    public void Two_threads_give_the_bits_of_one(KvElementType type, string layoutName, int cached, int count)
+    public void Two_threads_give_the_bits_of_one(KvElementType type, string layoutName, int window, int cached, int count)
     {
         LayoutKernel layout = LayoutCatalog.Get(layoutName);
-        using PrefillScenario scenario = PrefillScenario.Create(layout, type, 0, cached, count, CaseSeed.For("prefill threads", layoutName, type, cached, count));
+        using PrefillScenario scenario = PrefillScenario.Create(layout, type, window, cached, count, CaseSeed.For("prefill threads", layoutName, type, window, cached, count));
         float[] expected = scenario.Reference();
         using var pool = new ComputePool(2);
         foreach (GqaAttention kernel in new[] { Generated(layout), GqaAttention.Generic(layout.Shape) })
@@ -44,7 +44,7 @@ public sealed class PrefillTests
             var two = new GuardedBuffer(count * layout.Shape.QueryLength);
             kernel.Prefill(scenario.Queries, scenario.Cache, scenario.Layer, scenario.FirstPosition, count, one.Inner);
             kernel.Prefill(scenario.Queries, scenario.Cache, scenario.Layer, scenario.FirstPosition, count, two.Inner, pool);
-            string where = $"{kernel.Name}, {layout}, {type.ShortName()} cache, {count} queries after {cached}";
+            string where = $"{kernel.Name}, {layout}, {type.ShortName()} cache, {(window > 0 ? $"window {window}, " : "")}{count} queries after {cached}";
             PrefillAssert.MatchesReference(scenario, expected, one.Inner, where + ", 1 thread");
             PrefillAssert.MatchesReference(scenario, expected, two.Inner, where + ", 2 threads");
             two.AssertMarginsUntouched(where + ", 2 threads");
