@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Llama;
 
@@ -137,16 +136,10 @@ internal readonly unsafe struct Q2_KFormat : IInt8DotFormat
     public static Vector256<byte> Unsigned32(byte* block, int group)
         => (Vector256.Load(block + QuantsOffset + 32 * (group >> 2)) >>> (2 * (group & 3))) & Vector256.Create((byte)3);
 
-    /// <summary>Groups <paramref name="group"/> (even) and + 1: one 32-byte run of quants, shifted two ways.</summary>
+    /// <summary>Groups <paramref name="group"/> (even) and + 1: one 32-byte run of quants, two bit fields of it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Unsigned64(byte* block, int group)
-    {
-        int shift = 2 * (group & 3);
-        byte* run = block + QuantsOffset + 32 * (group >> 2);
-        if (Gfni.V512.IsSupported)
-            return QuantBits.MoveBits64(run, QuantBits.BitRow(shift, 0) | QuantBits.BitRow(shift + 1, 1), QuantBits.BitRow(shift + 2, 0) | QuantBits.BitRow(shift + 3, 1));
-        return QuantBits.Halves64(run, shift, shift + 2) & Vector512.Create((byte)3);
-    }
+        => QuantBits.TwoBitFields64(block + QuantsOffset + 32 * (group >> 2), 2 * (group & 3));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

@@ -196,23 +196,17 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         return quants | (high << 2);
     }
 
-    /// <summary>Groups <paramref name="group"/> (even) and + 1: one 32-byte run of quants and the 32 bytes of
-    /// <c>hmask</c>, each shifted two ways.</summary>
+    /// <summary>Groups <paramref name="group"/> (even) and + 1: two bit fields of one 32-byte run of quants and two
+    /// bits of the 32 bytes of <c>hmask</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Unsigned64(byte* block, int group)
     {
-        int shift = 2 * (group & 3);
-        byte* run = block + QuantsOffset + 32 * (group >> 2);
-        if (Gfni.V512.IsSupported)
-        {
-            // Bits 0..1: the quant's two bits (shift, shift + 1); bit 2: the hmask bit of its group; all else 0.
-            Vector512<byte> twoBits = QuantBits.MoveBits64(run,
-                QuantBits.BitRow(shift, 0) | QuantBits.BitRow(shift + 1, 1), QuantBits.BitRow(shift + 2, 0) | QuantBits.BitRow(shift + 3, 1));
-            return twoBits | QuantBits.MoveBits64(block, QuantBits.BitRow(group, 2), QuantBits.BitRow(group + 1, 2));
-        }
-        Vector512<byte> quants = QuantBits.Halves64(run, shift, shift + 2) & Vector512.Create((byte)3);
-        Vector512<byte> high = QuantBits.Halves64(block, group, group + 1) & Vector512.Create((byte)1);
-        return quants | (high << 2);
+        // Bits 0..1: the quant's two bits; bit 2: the hmask bit of its group (bit group of hmask[l]); all else 0.
+        Vector512<byte> quants = QuantBits.TwoBitFields64(block + QuantsOffset + 32 * (group >> 2), 2 * (group & 3));
+        Vector512<byte> high = Gfni.V512.IsSupported
+            ? QuantBits.MoveBits64(block, QuantBits.BitRow(group, 2), QuantBits.BitRow(group + 1, 2))
+            : (QuantBits.Halves64(block, group, group + 1) & Vector512.Create((byte)1)) << 2;
+        return quants | high;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

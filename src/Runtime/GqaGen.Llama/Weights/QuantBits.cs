@@ -163,6 +163,17 @@ internal static unsafe class QuantBits
         return Gfni.V512.GaloisFieldAffineTransform(both, matrices.AsByte(), 0);
     }
 
+    /// <summary>The 2-bit fields at bits <paramref name="shift"/>, + 1 of the 32 bytes at <paramref name="run"/> in the
+    /// lower half and at bits <paramref name="shift"/> + 2, + 3 in the upper half, as bytes 0..3: two consecutive groups'
+    /// quants of a K-quant super-block (Q2_K, Q3_K). One bit move with GFNI, else two shifts and a mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> TwoBitFields64(byte* run, int shift)
+    {
+        if (Gfni.V512.IsSupported)
+            return MoveBits64(run, BitRow(shift, 0) | BitRow(shift + 1, 1), BitRow(shift + 2, 0) | BitRow(shift + 3, 1));
+        return Halves64(run, shift, shift + 2) & Vector512.Create((byte)3);
+    }
+
     /// <summary>The bit matrix row for <see cref="MoveBits64"/> that copies bit <paramref name="from"/> of a byte to
     /// bit <paramref name="to"/> of the result (row <c>to</c> is byte <c>7 − to</c> of the matrix); OR several to move
     /// several bits, and bits no row names are 0.</summary>

@@ -106,11 +106,12 @@ public static unsafe partial class GenericGqaKernel
                 int slot = b % job.Slots;
                 n = Math.Min(Math.Min(LaneBlock, lastPosition + 1 - b), job.Slots - slot);
                 bool inside = b >= lastStart && b + n - 1 <= firstPosition;
-                float* keys = (float*)(regionKeys + (long)slot * rowBytes), values = (float*)(regionValues + (long)slot * rowBytes);
+                byte* blockKeys = regionKeys + (long)slot * rowBytes, blockValues = regionValues + (long)slot * rowBytes;
+                float* keys = (float*)blockKeys, values = (float*)blockValues;
                 if (widens)
                 {
-                    WidenRows<TRows>(regionKeys + (long)slot * rowBytes, rowBytes, n, d, wideKeys);
-                    WidenRows<TRows>(regionValues + (long)slot * rowBytes, rowBytes, n, d, wideValues);
+                    WidenRows<TRows>(blockKeys, rowBytes, n, d, wideKeys);
+                    WidenRows<TRows>(blockValues, rowBytes, n, d, wideValues);
                     keys = wideKeys;
                     values = wideValues;
                 }
