@@ -44,3 +44,17 @@ public partial struct Heads2Groups2Dim15;
 /// <summary>d = 7: one lane short of a Vector256 (scalar only), and not a multiple of the scalar unroll of four.</summary>
 [GqaLayout(Heads = 4, KvGroups = 1, HeadDim = 7)]
 public partial struct Heads4Groups1Dim7;
+
+/// <summary>24 heads per group: on AVX-512 a prefill lane tile holds one token, its 24 query rows filling one vector
+/// and half of the second; on AVX2 the heads exceed the tile's 16 lanes, so the row tiles run.</summary>
+[GqaLayout(Heads = 24, KvGroups = 1, HeadDim = 64)]
+public partial struct Heads24Groups1Dim64;
+
+/// <summary>32 heads per group (MQA of a 32-head model): an AVX-512 prefill lane tile of one token filling all 32 lanes.</summary>
+[GqaLayout(Heads = 32, KvGroups = 1, HeadDim = 32)]
+public partial struct Heads32Groups1Dim32;
+
+/// <summary>12 heads per group: on AVX2 a prefill lane tile of one token in 12 of its 16 lanes; on AVX-512, two tokens
+/// in 24 of 32.</summary>
+[GqaLayout(Heads = 24, KvGroups = 2, HeadDim = 16)]
+public partial struct Heads24Groups2Dim16;

@@ -21,9 +21,11 @@ public static class PrefillCases
     public static readonly int[] Cached = [0, 37];
 
     /// <summary>Layouts not in the decode tests' list that reach edges of the prefill lane tiles: d = 8 (on AVX-512
-    /// hardware the AVX2 lane tile runs, since a head is shorter than a Vector512) and d = 512 with one head per group
-    /// (the largest scratch, 32 tokens per AVX-512 tile).</summary>
-    public static readonly string[] LaneEdgeLayouts = [nameof(Heads3Groups1Dim8), nameof(Heads1Groups1Dim512)];
+    /// hardware the AVX2 lane tile runs, since a head is shorter than a Vector512), d = 512 with one head per group
+    /// (the largest scratch, 32 tokens per AVX-512 tile), and 12, 24 and 32 heads per group (tiles of one or two
+    /// tokens whose heads spill into the second vector of lanes, partly or wholly).</summary>
+    public static readonly string[] LaneEdgeLayouts =
+        [nameof(Heads3Groups1Dim8), nameof(Heads1Groups1Dim512), nameof(Heads24Groups2Dim16), nameof(Heads24Groups1Dim64), nameof(Heads32Groups1Dim32)];
 
     /// <summary>The window used on the windowless layouts' caches: 16, one AVX-512 register tile of positions.</summary>
     public const int Window = 16;
