@@ -37,6 +37,7 @@ public static unsafe partial class GenericGqaKernel
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PrefillLaneTile<TRows, TDims, TLanes>(ref PrefillJob job, int group, int tile)
         where TRows : struct, IKvRowFormat
         where TDims : struct, IPrefillDims
@@ -140,6 +141,7 @@ public static unsafe partial class GenericGqaKernel
     /// time over the positions it sees only: the vector step would add 0 · NaN = NaN for a masked position. Slow, and
     /// only for such blocks.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LaneValuesVisible(float* oT, float* values, int d, int n, float* pT, float* alpha, int lanes, int b, int* laneFirst, int* laneLast)
     {
         for (int r = 0; r < lanes; r++)
@@ -157,6 +159,7 @@ public static unsafe partial class GenericGqaKernel
     }
 
     /// <summary>Whether every one of <paramref name="length"/> floats is finite (x − x is 0 for finite x, NaN otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllFinite(float* values, int length)
     {
         int i = 0;
@@ -181,6 +184,7 @@ public static unsafe partial class GenericGqaKernel
 
     /// <summary>Widens <paramref name="n"/> rows of <paramref name="d"/> elements (d a multiple of 8) to singles, row
     /// after row, 16 at a time where Vector512 is accelerated and 8 at a time otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WidenRows<TRows>(byte* rows, int rowBytes, int n, int d, float* destination)
         where TRows : struct, IKvRowFormat
     {

@@ -16,6 +16,7 @@ public static unsafe partial class GenericGqaKernel
     private static float[]? t_prefillScratch;
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PrefillTile<TRows, TDims>(ref PrefillJob job, int group, int tile)
         where TRows : struct, IKvRowFormat
         where TDims : struct, IPrefillDims
@@ -106,11 +107,12 @@ public static unsafe partial class GenericGqaKernel
         {
             int t = r / headsPerGroup, h = r % headsPerGroup;
             var destination = new Span<float>(job.Output + (long)(firstToken + t) * queryLength + (group * headsPerGroup + h) * d, d);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(oTile.Slice(r * d, d), 1f / runningSum[r], destination);
+            GqaSimd.Scale(oTile.Slice(r * d, d), 1f / runningSum[r], destination);
         }
     }
 
     /// <summary>Whether every element of the block's <paramref name="n"/> rows is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool RowsAllFinite<TRows>(ReadOnlySpan<byte> rows, int n, int d, int rowBytes)
         where TRows : struct, IKvRowFormat
     {
@@ -130,6 +132,7 @@ public static unsafe partial class GenericGqaKernel
     /// <c>o_r = o_r · α_r + Σ w[r, j] · V_j</c> over the positions j of the block row r sees only (the slow path for a
     /// block with a NaN or infinite V element, where a masked position's 0 · V would be NaN).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateVisible<TRows>(Span<float> oTile, int rows, int d, int rowBytes, ReadOnlySpan<byte> blockValues, int n,
         Span<float> weights, int stride, Span<float> alphas, int firstPosition, int headsPerGroup, int window, int b)
         where TRows : struct, IKvRowFormat
@@ -168,6 +171,7 @@ public static unsafe partial class GenericGqaKernel
     /// returns how many columns were written: n rounded up to the path's register tile (the extra columns come from
     /// zero-padded K rows and are masked by the caller).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ScorePrefillBlock<TRows>(GqaKernelPath path, Span<float> qTile, int rows, int d, int rowBytes,
         ReadOnlySpan<byte> blockKeys, int n, Span<byte> partialKeys, Span<float> weights, int stride, float scale)
         where TRows : struct, IKvRowFormat
@@ -251,6 +255,7 @@ public static unsafe partial class GenericGqaKernel
     /// vectors of each row stay in 16 registers while the V rows stream past, so each V vector loaded feeds four FMAs
     /// (the decode kernel's two-head form feeds two: prefill has more query rows per K/V row to share the load).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues4<TRows>(ref float o, ref byte v, ref float w, int wStride, int n, ReadOnlySpan<float> alphas, int d, int rowBytes)
         where TRows : struct, IKvRowFormat
     {
@@ -295,6 +300,7 @@ public static unsafe partial class GenericGqaKernel
     }
 
     /// <summary>For every row r: <c>o_r = o_r · α_r + Σ_{j &lt; n} weights[r · stride + j] · V_j</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulatePrefillBlock<TRows>(GqaKernelPath path, Span<float> oTile, int rows, int d, int rowBytes,
         ReadOnlySpan<byte> blockValues, int n, Span<float> weights, int stride, Span<float> alphas)
         where TRows : struct, IKvRowFormat

@@ -10,6 +10,7 @@ namespace GqaGen;
 public static partial class GenericGqaKernel
 {
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeVector512<TRows>(in DecodeArgs a) where TRows : struct, IKvRowFormat
     {
         const int Tile = 16;
@@ -188,6 +189,7 @@ public static partial class GenericGqaKernel
     }
 
     /// <summary>Two heads: output = output · alpha + Σ_j w[j] · V[j], four vectors of each head in registers, each V vector used twice.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues2<TRows>(ref float o, ref byte v, ref float w, int wStride, int n, float alpha0, float alpha1, int d, int rowBytes, int lastOffset, Vector512<float> lastMask)
         where TRows : struct, IKvRowFormat
     {
@@ -247,6 +249,7 @@ public static partial class GenericGqaKernel
     }
 
     /// <summary>One head: output = output · alpha + Σ_j w[j] · V[j], four vectors at a time in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues1<TRows>(ref float o, ref byte v, ref float w, int n, float alpha, int d, int rowBytes, int lastOffset, Vector512<float> lastMask)
         where TRows : struct, IKvRowFormat
     {

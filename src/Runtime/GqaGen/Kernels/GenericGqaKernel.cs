@@ -18,6 +18,9 @@ namespace GqaGen;
 /// the scalar path plain loops. Head dimensions that are not a multiple of the width use an overlapping,
 /// masked last vector. What it cannot do without compile-time shapes (unroll over d, fold addresses into
 /// constants, pick tiles per layout) is what the generator adds; see docs/design.md.
+/// <para>Its path, tile and step methods are <see cref="MethodImplOptions.AggressiveOptimization"/>, as the generated
+/// kernels' are: a decoder calls them from its first token on, and tier-0 code would run until the background tier-1
+/// compile lands (see <see cref="GqaSimd"/>). Their branches depend on types and hardware, not on profiles.</para>
 /// </remarks>
 public static partial class GenericGqaKernel
 {
@@ -149,6 +152,7 @@ public static partial class GenericGqaKernel
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeVector256<TRows>(in DecodeArgs a) where TRows : struct, IKvRowFormat
     {
         const int Tile = 8;
@@ -236,6 +240,7 @@ public static partial class GenericGqaKernel
         return GqaSimd.Sum8(a0, a1, a2, a3, a4, a5, a6, a7);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues256<TRows>(Span<float> output, ref byte v, ReadOnlySpan<float> p, int n, float alpha, int d, int rowBytes, int lastOffset, Vector256<float> lastMask)
         where TRows : struct, IKvRowFormat
     {
@@ -286,6 +291,7 @@ public static partial class GenericGqaKernel
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeScalar<TRows>(in DecodeArgs a) where TRows : struct, IKvRowFormat
     {
         const int Tile = 16;

@@ -18,6 +18,7 @@ internal readonly unsafe struct Lanes256 : ILaneSteps
     public static bool Applies => Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(float* sT, int n, float* runningMax, float* runningSum, float* blockMax, float* alpha)
     {
         Vector256<float> max0 = Vector256.Load(runningMax), max1 = Vector256.Load(runningMax + 8);
@@ -49,6 +50,7 @@ internal readonly unsafe struct Lanes256 : ILaneSteps
     /// <inheritdoc/>
     /// <remarks>Positions go four at a time; a last partial step reads its missing rows from the block's last row and
     /// masks them.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scores(float* qT, float* keys, int d, int b, int n, bool inside, float* sT, int* laneLast, int* laneFirst, float* blockMax)
     {
         Vector256<int> last0 = Vector256.Load(laneLast), last1 = Vector256.Load(laneLast + 8);
@@ -117,6 +119,7 @@ internal readonly unsafe struct Lanes256 : ILaneSteps
     /// <inheritdoc/>
     /// <remarks>Four elements i at a time (8 accumulators) while the block's V rows stream past; each V element is
     /// broadcast once and feeds both lane vectors.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Values(float* oT, float* values, int d, int n, float* pT, float* alpha)
     {
         Vector256<float> alpha0 = Vector256.Load(alpha), alpha1 = Vector256.Load(alpha + 8);

@@ -18,6 +18,7 @@ internal readonly unsafe struct Lanes512 : ILaneSteps
     public static bool Applies => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(float* sT, int n, float* runningMax, float* runningSum, float* blockMax, float* alpha)
     {
         Vector512<float> max0 = Vector512.Load(runningMax), max1 = Vector512.Load(runningMax + 16);
@@ -54,6 +55,7 @@ internal readonly unsafe struct Lanes512 : ILaneSteps
     /// block's max per lane. Positions go eight at a time (16 accumulators); a last partial step reads its missing
     /// rows from the block's last row and masks them.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scores(float* qT, float* keys, int d, int b, int n, bool inside, float* sT, int* laneLast, int* laneFirst, float* blockMax)
     {
         Vector512<int> last0 = Vector512.Load(laneLast), last1 = Vector512.Load(laneLast + 16);
@@ -140,6 +142,7 @@ internal readonly unsafe struct Lanes512 : ILaneSteps
     /// <c>Oᵀ[i, ·] = Oᵀ[i, ·] · α + Σ_{p &lt; n} V_p[i] · Pᵀ[p, ·]</c>, eight elements i at a time (16 accumulators) while
     /// the block's V rows stream past; each V element is broadcast once and feeds both lane vectors.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Values(float* oT, float* values, int d, int n, float* pT, float* alpha)
     {
         Vector512<float> alpha0 = Vector512.Load(alpha), alpha1 = Vector512.Load(alpha + 16);
