@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Kernels;
 
@@ -55,6 +56,38 @@ public static class FastExp
         result = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinInput)), Vector512<float>.Zero, result);
         result = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(MaxInput)), Vector512.Create(float.PositiveInfinity), result);
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), result, x);
+    }
+
+    /// <summary>
+    /// Effectively computes <c>e^x</c> per lane for the softmax's arguments, score − max: x ≤ 0, −∞ (masked positions)
+    /// or NaN. With AVX-512 it takes about half of <see cref="Exp(Vector512{float})"/>'s instructions; elsewhere it is that method.
+    /// </summary>
+    /// <remarks>
+    /// The same reduction and polynomial as <see cref="Exp(Vector512{float})"/> (so the same accuracy), but 2^n comes from
+    /// <c>vscalefps</c>, the lower clamp is one <c>vmaxps</c> (which returns its second operand when either is NaN, so NaN
+    /// stays NaN) and one select zeroes inputs below −87.3 (−∞ included), whose results would be subnormal. No upper
+    /// clamp: inputs above 0 are exact up to about 88, past which the result is not specified. In the decode softmax the
+    /// two clamps and three selects of the general form were about a fifth of the step's cost (2026-12-05: a decode over a
+    /// cache in L2 or in memory, Llama-3-8B and TinyLlama layouts, fp32, the old and the new step alternated in one process:
+    /// 2–5 % less time per decode in 7 of 8 pairs, e.g. 39.6 against 38.2 ns per K+V row at 32,768 positions).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpNonPositive(Vector512<float> x)
+    {
+        if (!Avx512F.IsSupported)
+            return Exp(x);
+        Vector512<float> clamped = Avx512F.Max(Vector512.Create(MinInput), x);
+        Vector512<float> n = Avx512F.RoundScale(clamped * Vector512.Create(Log2E), 0); // to nearest
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), clamped);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P5), r, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P1));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P0));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        Vector512<float> result = Avx512F.Scale(p, n);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinInput)), Vector512<float>.Zero, result);
     }
 
     /// <inheritdoc cref="Exp(Vector512{float})"/>

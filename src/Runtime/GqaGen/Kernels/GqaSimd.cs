@@ -188,7 +188,7 @@ public static class GqaSimd
         Vector512<float> sum = Vector512<float>.Zero;
         for (nuint i = 0; i < length; i += (nuint)Vector512<float>.Count)
         {
-            Vector512<float> p = FastExp.Exp(Vector512.LoadUnsafe(ref s, i) - shift);
+            Vector512<float> p = FastExp.ExpNonPositive(Vector512.LoadUnsafe(ref s, i) - shift);
             sum += p;
             p.StoreUnsafe(ref s, i);
         }
