@@ -66,10 +66,11 @@ public static class FastExp
     /// The same reduction and polynomial as <see cref="Exp(Vector512{float})"/> (so the same accuracy), but 2^n comes from
     /// <c>vscalefps</c>, the lower clamp is one <c>vmaxps</c> (which returns its second operand when either is NaN, so NaN
     /// stays NaN) and one select zeroes inputs below −87.3 (−∞ included), whose results would be subnormal. No upper
-    /// clamp: inputs above 0 are exact up to about 88, past which the result is not specified. In the decode softmax the
-    /// two clamps and three selects of the general form were about a fifth of the step's cost (2026-12-05: a decode over a
-    /// cache in L2 or in memory, Llama-3-8B and TinyLlama layouts, fp32, the old and the new step alternated in one process:
-    /// 2–5 % less time per decode in 7 of 8 pairs, e.g. 39.6 against 38.2 ns per K+V row at 32,768 positions).
+    /// clamp: inputs above 0 are exact up to about 88, past which the result is not specified. Why: the softmax is about a
+    /// fifth of a decode step's arithmetic (TinyLlama layout, cache in L2: 3.5 of 16 ns per K+V row, measured by leaving
+    /// it out), and this form took 2–5 % off whole decode calls in 7 of 8 pairs (Llama-3-8B and TinyLlama layouts, fp32,
+    /// caches in L2 and of 32,768 positions, the two forms alternated in one process, 2026-12-05; e.g. 39.6 against 38.2 ns
+    /// per K+V row at 32,768 positions).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ExpNonPositive(Vector512<float> x)
