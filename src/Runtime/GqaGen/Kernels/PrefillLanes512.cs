@@ -24,12 +24,13 @@ internal readonly unsafe struct Lanes512 : ILaneSteps
         Vector512<float> max0 = Vector512.Load(runningMax), max1 = Vector512.Load(runningMax + 16);
         Vector512<float> newMax0 = Avx512F.Max(max0, Vector512.Load(blockMax)), newMax1 = Avx512F.Max(max1, Vector512.Load(blockMax + 16));
         Vector512<float> shift0 = ZeroWhereNegativeInfinity(newMax0), shift1 = ZeroWhereNegativeInfinity(newMax1);
-        Vector512<float> alpha0 = FastExp.Exp(max0 - shift0), alpha1 = FastExp.Exp(max1 - shift1);
+        // Every argument below is at most 0 (a score or old maximum minus the new maximum), −∞ or NaN: ExpNonPositive's domain.
+        Vector512<float> alpha0 = FastExp.ExpNonPositive(max0 - shift0), alpha1 = FastExp.ExpNonPositive(max1 - shift1);
         Vector512<float> sum0 = Vector512<float>.Zero, sum1 = sum0;
         for (int p = 0; p < n; p++)
         {
             float* s = sT + p * Rows;
-            Vector512<float> p0 = FastExp.Exp(Vector512.Load(s) - shift0), p1 = FastExp.Exp(Vector512.Load(s + 16) - shift1);
+            Vector512<float> p0 = FastExp.ExpNonPositive(Vector512.Load(s) - shift0), p1 = FastExp.ExpNonPositive(Vector512.Load(s + 16) - shift1);
             p0.Store(s);
             p1.Store(s + 16);
             sum0 += p0;
