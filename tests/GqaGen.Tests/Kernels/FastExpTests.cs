@@ -43,6 +43,8 @@ public sealed class FastExpTests
         Assert.True(float.IsNaN(FastExp.Exp(Vector256.Create(float.NaN)).GetElement(0)));
     }
 
+    // Without AVX-512, ExpNonPositive is Exp, so these tests then check the fallback's contract (what runs there).
+
     [Fact]
     public void ExpNonPositive_matches_double_precision_within_two_ulp_over_the_softmax_range()
     {
@@ -50,8 +52,14 @@ public sealed class FastExpTests
         double worst = 0;
         for (int i = 0; i < 200_000; i++)
         {
-            // score − max: the whole non-underflowing range below 0, with a denser share near 0 where weights matter.
-            float x = i % 2 == 0 ? -87.3f * random.NextSingle() : -8f * random.NextSingle();
+            // score − max: the whole non-underflowing range below 0, a denser share near 0 where weights matter, and the
+            // last sliver above the smallest normal result.
+            float x = (i % 3) switch
+            {
+                0 => -87.33f * random.NextSingle(),
+                1 => -8f * random.NextSingle(),
+                _ => -87.3365f + 0.0365f * random.NextSingle(),
+            };
             double expected = Math.Exp(x);
             worst = Math.Max(worst, Math.Abs(FastExp.ExpNonPositive(Vector512.Create(x)).GetElement(7) - expected) / expected);
         }
@@ -63,18 +71,35 @@ public sealed class FastExpTests
     [InlineData(-1000f, 0f)]
     [InlineData(-87.34f, 0f)]
     [InlineData(0f, 1f)]
+    [InlineData(float.NaN, float.NaN)]
     public void ExpNonPositive_handles_the_edges(float x, float expected)
         => Assert.Equal(expected, FastExp.ExpNonPositive(Vector512.Create(x)).GetElement(0));
 
     [Fact]
-    public void ExpNonPositive_keeps_NaN_and_never_returns_a_subnormal()
+    public void ExpNonPositive_handles_each_lane_on_its_own()
     {
-        Assert.True(float.IsNaN(FastExp.ExpNonPositive(Vector512.Create(float.NaN)).GetElement(0)));
-        // Just above and below the smallest normal result (e^x = 2^-126 at x ≈ −87.33654): a normal float or exactly 0.
-        for (float x = -87.5f; x <= -87.2f; x += 0.0001f)
+        float[] x = [float.NaN, float.NegativeInfinity, 0f, -87.34f, -87.33654f, -1f, -0.5f, -20f,
+                     -86f, float.NaN, -3f, float.NegativeInfinity, -0.001f, -60f, -87.3f, -10f];
+        Vector512<float> y = FastExp.ExpNonPositive(Vector512.Create(x));
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (float.IsNaN(x[i]))
+                Assert.True(float.IsNaN(y[i]), $"lane {i}: e^NaN gave {y[i]}");
+            else if (x[i] < -87.33654f)
+                Assert.Equal(0f, y[i]);
+            else
+                Assert.True(Math.Abs(y[i] - Math.Exp(x[i])) <= 2.5e-7 * Math.Exp(x[i]), $"lane {i}: e^{x[i]} gave {y[i]:E9}");
+        }
+    }
+
+    [Fact]
+    public void ExpNonPositive_never_returns_a_subnormal()
+    {
+        // Every float from −87.34 to −87.33 (the smallest normal result, 2^-126, is e^-87.336545): a normal float or exactly 0.
+        for (float x = -87.34f; x <= -87.33f; x = MathF.BitIncrement(x))
         {
             float y = FastExp.ExpNonPositive(Vector512.Create(x)).GetElement(0);
-            Assert.True(y == 0f || float.IsNormal(y), $"e^{x} gave {y:E9}");
+            Assert.True(y == 0f || float.IsNormal(y), $"e^{x:R} gave {y:E9}");
         }
     }
 }

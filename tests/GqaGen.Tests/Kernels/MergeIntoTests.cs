@@ -80,4 +80,17 @@ public sealed class MergeIntoTests
         GqaReference.Decode(scenario.Shape, scenario.Query, scenario.Cache, scenario.Layer, positions, output, logSumExp);
         return (output, logSumExp);
     }
+
+    [Fact]
+    public void Overlapping_outputs_are_refused()
+    {
+        // One buffer holding both parts' outputs, the other part one head (two floats) later: the merge would read
+        // values it has already overwritten, so it refuses rather than return wrong numbers.
+        float[] buffer = [1f, 2f, 3f, 4f, 5f, 6f];
+        float[] logSumExp = [0f, 0f], otherLogSumExp = [1f, 1f];
+        var error = Assert.Throws<ArgumentException>(() =>
+            GqaSimd.MergeInto(2, buffer.AsSpan(0, 4), logSumExp, buffer.AsSpan(2, 4), otherLogSumExp));
+        Assert.Contains("overlap", error.Message);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], buffer);
+    }
 }

@@ -141,7 +141,6 @@ public static unsafe partial class GenericGqaKernel
     /// time over the positions it sees only: the vector step would add 0 · NaN = NaN for a masked position. Slow, and
     /// only for such blocks.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LaneValuesVisible(float* oT, float* values, int d, int n, float* pT, float* alpha, int lanes, int b, int* laneFirst, int* laneLast)
     {
         for (int r = 0; r < lanes; r++)

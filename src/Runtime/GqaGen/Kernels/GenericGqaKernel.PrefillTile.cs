@@ -132,7 +132,6 @@ public static unsafe partial class GenericGqaKernel
     /// <c>o_r = o_r · α_r + Σ w[r, j] · V_j</c> over the positions j of the block row r sees only (the slow path for a
     /// block with a NaN or infinite V element, where a masked position's 0 · V would be NaN).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateVisible<TRows>(Span<float> oTile, int rows, int d, int rowBytes, ReadOnlySpan<byte> blockValues, int n,
         Span<float> weights, int stride, Span<float> alphas, int firstPosition, int headsPerGroup, int window, int b)
         where TRows : struct, IKvRowFormat

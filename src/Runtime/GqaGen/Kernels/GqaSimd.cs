@@ -16,7 +16,7 @@ namespace GqaGen.Kernels;
 /// <para>The helpers a kernel calls once per block or head (the softmax steps, <see cref="Prefetch(ReadOnlySpan{byte})"/>,
 /// <see cref="FinishHead"/>, <see cref="MergeInto"/>) are <see cref="MethodImplOptions.AggressiveOptimization"/>: the
 /// generated kernels that call them are compiled fully optimized at once, and a helper still at tier 0 behind them made
-/// a decode over a cache in L2 2.7× slower per position for the first few hundred milliseconds of a process (TinyLlama
+/// a decode over a cache in L2 2.7× slower per position for as long as a 2-second measurement lasted (TinyLlama
 /// layout, fp32, 40 against 15 ns per K+V row; 2026-12-05, this project's Zen 5 VM).</para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -313,6 +313,8 @@ public static class GqaSimd
     {
         if (output.Length != logSumExp.Length * headDim || otherOutput.Length != output.Length || otherLogSumExp.Length != logSumExp.Length)
             throw new ArgumentException($"Merging needs H·d outputs and H log-sum-exps on both sides; got {output.Length} and {logSumExp.Length}, {otherOutput.Length} and {otherLogSumExp.Length} (d = {headDim}).");
+        if (output.Overlaps(otherOutput, out int offset) && offset != 0)
+            throw new ArgumentException($"The other part's outputs overlap the outputs they are merged into ({offset} floats apart); pass separate buffers.", nameof(otherOutput));
         for (int h = 0; h < logSumExp.Length; h++)
         {
             float a = logSumExp[h], b = otherLogSumExp[h];
@@ -354,6 +356,9 @@ public static class GqaSimd
         if (Vector256.IsHardwareAccelerated)
             for (; i + Vector256<float>.Count <= source.Length; i += Vector256<float>.Count)
                 (Vector256.LoadUnsafe(ref from, (nuint)i) * factor).StoreUnsafe(ref to, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<float>.Count <= source.Length; i += Vector128<float>.Count)
+                (Vector128.LoadUnsafe(ref from, (nuint)i) * factor).StoreUnsafe(ref to, (nuint)i);
         for (; i < source.Length; i++)
             destination[i] = source[i] * factor;
     }
@@ -374,6 +379,9 @@ public static class GqaSimd
         if (Vector256.IsHardwareAccelerated)
             for (; i + Vector256<float>.Count <= source.Length; i += Vector256<float>.Count)
                 (Vector256.LoadUnsafe(ref from, (nuint)i) * factor + Vector256.LoadUnsafe(ref to, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<float>.Count <= source.Length; i += Vector128<float>.Count)
+                (Vector128.LoadUnsafe(ref from, (nuint)i) * factor + Vector128.LoadUnsafe(ref to, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
         for (; i < source.Length; i++)
             destination[i] = source[i] * factor + destination[i];
     }

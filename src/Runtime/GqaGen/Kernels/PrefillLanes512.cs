@@ -24,7 +24,8 @@ internal readonly unsafe struct Lanes512 : ILaneSteps
         Vector512<float> max0 = Vector512.Load(runningMax), max1 = Vector512.Load(runningMax + 16);
         Vector512<float> newMax0 = Avx512F.Max(max0, Vector512.Load(blockMax)), newMax1 = Avx512F.Max(max1, Vector512.Load(blockMax + 16));
         Vector512<float> shift0 = ZeroWhereNegativeInfinity(newMax0), shift1 = ZeroWhereNegativeInfinity(newMax1);
-        // Every argument below is at most 0 (a score or old maximum minus the new maximum), −∞ or NaN: ExpNonPositive's domain.
+        // Each argument below is at most 0 (a score or old maximum minus the new maximum) or −∞: ExpNonPositive's domain.
+        // A lane holding a NaN score may pass anything (vmaxps can drop a larger score after a NaN), but its output is NaN whatever its weights.
         Vector512<float> alpha0 = FastExp.ExpNonPositive(max0 - shift0), alpha1 = FastExp.ExpNonPositive(max1 - shift1);
         Vector512<float> sum0 = Vector512<float>.Zero, sum1 = sum0;
         for (int p = 0; p < n; p++)
