@@ -308,6 +308,8 @@ public static class GqaSimd
     /// <param name="logSumExp">H log-sum-exps of that part, overwritten with the merged ones.</param>
     /// <param name="otherOutput">H · d outputs of the other part.</param>
     /// <param name="otherLogSumExp">H log-sum-exps of the other part.</param>
+    /// <exception cref="ArgumentException">The lengths are not H · d and H on both sides, or <paramref name="otherOutput"/>
+    /// overlaps <paramref name="output"/> without starting at the same element.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MergeInto(int headDim, Span<float> output, Span<float> logSumExp, ReadOnlySpan<float> otherOutput, ReadOnlySpan<float> otherLogSumExp)
     {
