@@ -39,15 +39,7 @@ public static class FastExp
     {
         Vector512<float> clamped = Vector512.Min(Vector512.Max(x, Vector512.Create(MinInput)), Vector512.Create(MaxInput));
         Vector512<float> n = Vector512.Floor(Vector512.FusedMultiplyAdd(clamped, Vector512.Create(Log2E), Vector512.Create(0.5f)));
-        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), clamped);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
-
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P5), r, Vector512.Create(P4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P1));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P0));
-        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        Vector512<float> p = ExpOfRemainder(clamped, n);
 
         // 2^n from its exponent field; n is in [-126, 128] after clamping (n = 128, the overflow edge, gives +∞).
         Vector512<int> exponent = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23);
@@ -68,9 +60,10 @@ public static class FastExp
     /// stays NaN) and one select zeroes inputs below −87.3 (−∞ included), whose results would be subnormal. No upper
     /// clamp: inputs above 0 are as accurate as with <see cref="Exp(Vector512{float})"/> up to 88.72; above that the result
     /// is +∞, and +∞ gives NaN. Why: the softmax is about a fifth of a decode step's arithmetic (caches in L2, measured by
-    /// leaving it out: Llama-3-8B layout 3.4 of 15.2 ns per K+V row, TinyLlama 4.4 of 17.1), and this form took 2–5 % off whole decode calls in 7 of 8 pairs (Llama-3-8B and TinyLlama layouts, fp32,
-    /// caches in L2 and of 32,768 positions, the two forms alternated in one process, 2026-12-05; e.g. 39.6 against 38.2 ns
-    /// per K+V row at 32,768 positions).
+    /// leaving it out: Llama-3-8B layout 3.4 of 15.2 ns per K+V row, TinyLlama 4.4 of 17.1), and this form took 2–5 %
+    /// off whole decode calls in 7 of 8 pairs (Llama-3-8B and TinyLlama layouts, fp32, caches in L2 and of 32,768
+    /// positions, the two forms alternated in one process, 2026-12-05; e.g. 39.6 against 38.2 ns per K+V row at 32,768
+    /// positions).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ExpNonPositive(Vector512<float> x)
@@ -79,16 +72,23 @@ public static class FastExp
             return Exp(x);
         Vector512<float> clamped = Avx512F.Max(Vector512.Create(MinInput), x);
         Vector512<float> n = Avx512F.RoundScale(clamped * Vector512.Create(Log2E), 0); // to nearest, ties to even, whatever MXCSR says
-        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), clamped);
+        Vector512<float> result = Avx512F.Scale(ExpOfRemainder(clamped, n), n);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinInput)), Vector512<float>.Zero, result);
+    }
+
+    /// <summary>e^r for r = x − n·ln 2 (ln 2 in two parts, so n·ln 2 is exact): the reduction and degree-7 polynomial both
+    /// 16-lane forms share; they differ only in how they pick n, build 2^n and treat the edges.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpOfRemainder(Vector512<float> x, Vector512<float> n)
+    {
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
         Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P5), r, Vector512.Create(P4));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P1));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P0));
-        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
-        Vector512<float> result = Avx512F.Scale(p, n);
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinInput)), Vector512<float>.Zero, result);
+        return Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
     }
 
     /// <inheritdoc cref="Exp(Vector512{float})"/>

@@ -347,45 +347,51 @@ public static class GqaSimd
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Scale(ReadOnlySpan<float> source, float factor, Span<float> destination)
-    {
-        destination = destination.Slice(0, source.Length);
-        ref float from = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-        ref float to = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + Vector512<float>.Count <= source.Length; i += Vector512<float>.Count)
-                (Vector512.LoadUnsafe(ref from, (nuint)i) * factor).StoreUnsafe(ref to, (nuint)i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + Vector256<float>.Count <= source.Length; i += Vector256<float>.Count)
-                (Vector256.LoadUnsafe(ref from, (nuint)i) * factor).StoreUnsafe(ref to, (nuint)i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + Vector128<float>.Count <= source.Length; i += Vector128<float>.Count)
-                (Vector128.LoadUnsafe(ref from, (nuint)i) * factor).StoreUnsafe(ref to, (nuint)i);
-        for (; i < source.Length; i++)
-            destination[i] = source[i] * factor;
-    }
+        => ScaleInto(source, factor, destination, add: false);
 
     /// <summary><c>destination[i] = source[i] · factor + destination[i]</c> (multiply, then add: not fused, as
     /// <c>TensorPrimitives.MultiplyAdd</c>); see <see cref="Scale"/> for why it is written out.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ScaleAdd(ReadOnlySpan<float> source, float factor, Span<float> destination)
+        => ScaleInto(source, factor, destination, add: true);
+
+    /// <summary><see cref="Scale"/> and <see cref="ScaleAdd"/>: the widest vectors first, then narrower ones, then single
+    /// elements. <paramref name="add"/> is a constant at each inlined call, so its branches fold away (and a plain scale
+    /// never adds a zero, which would turn −0 into +0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleInto(ReadOnlySpan<float> source, float factor, Span<float> destination, bool add)
     {
         destination = destination.Slice(0, source.Length);
         ref float from = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
         ref float to = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
+        {
             for (; i + Vector512<float>.Count <= source.Length; i += Vector512<float>.Count)
-                (Vector512.LoadUnsafe(ref from, (nuint)i) * factor + Vector512.LoadUnsafe(ref to, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+            {
+                Vector512<float> scaled = Vector512.LoadUnsafe(ref from, (nuint)i) * factor;
+                (add ? scaled + Vector512.LoadUnsafe(ref to, (nuint)i) : scaled).StoreUnsafe(ref to, (nuint)i);
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
+        {
             for (; i + Vector256<float>.Count <= source.Length; i += Vector256<float>.Count)
-                (Vector256.LoadUnsafe(ref from, (nuint)i) * factor + Vector256.LoadUnsafe(ref to, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+            {
+                Vector256<float> scaled = Vector256.LoadUnsafe(ref from, (nuint)i) * factor;
+                (add ? scaled + Vector256.LoadUnsafe(ref to, (nuint)i) : scaled).StoreUnsafe(ref to, (nuint)i);
+            }
+        }
         if (Vector128.IsHardwareAccelerated)
+        {
             for (; i + Vector128<float>.Count <= source.Length; i += Vector128<float>.Count)
-                (Vector128.LoadUnsafe(ref from, (nuint)i) * factor + Vector128.LoadUnsafe(ref to, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+            {
+                Vector128<float> scaled = Vector128.LoadUnsafe(ref from, (nuint)i) * factor;
+                (add ? scaled + Vector128.LoadUnsafe(ref to, (nuint)i) : scaled).StoreUnsafe(ref to, (nuint)i);
+            }
+        }
         for (; i < source.Length; i++)
-            destination[i] = source[i] * factor + destination[i];
+            destination[i] = add ? source[i] * factor + destination[i] : source[i] * factor;
     }
 
     /// <summary>This thread's buffer for <see cref="MergeScratch"/>, grown on demand.</summary>
