@@ -81,6 +81,9 @@ public sealed unsafe class Int8Activations
 
     /// <summary>Quantizes <paramref name="x"/>, which must have <see cref="Length"/> elements.</summary>
     /// <exception cref="ArgumentException"><paramref name="x"/> has another length.</exception>
+    /// <remarks>Compiled optimized at its first call, as the kernels are: it runs once per matrix input and token, and
+    /// as tier-0 code it took 12 µs instead of 2 for 2,048 elements (2026-12-05).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Quantize(ReadOnlySpan<float> x)
     {
         if (x.Length != Length)
@@ -114,6 +117,7 @@ public sealed unsafe class Int8Activations
     /// kernel of the 32-weight formats unpacks four blocks' nibbles (low nibbles, then high), so that it needs no permute
     /// (<see cref="Int8BlockKernel"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyInQuadOrder()
     {
         for (int quad = 0; quad < _quadQuants.Length / QuadElements; quad++)
