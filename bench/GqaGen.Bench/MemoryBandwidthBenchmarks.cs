@@ -81,7 +81,8 @@ public unsafe class MemoryBandwidthBenchmarks
         }
     }
 
-    private static float Sum(float* p, nuint count) => Vector512.IsHardwareAccelerated ? Sum512(p, count) : Sum256(p, count);
+    /// <summary>The sum of <paramref name="count"/> floats at <paramref name="p"/> (64-byte aligned): a plain vector read of them.</summary>
+    internal static float Sum(float* p, nuint count) => Vector512.IsHardwareAccelerated ? Sum512(p, count) : Sum256(p, count);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static float Sum512(float* p, nuint count)

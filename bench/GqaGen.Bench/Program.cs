@@ -11,6 +11,9 @@ if (args.Length > 0 && args[0] == "decoder")
 // `decoder-versus` runs GqaGen's decoder beside LLamaSharp and llama.cpp on one file.
 if (args.Length > 0 && args[0] == "decoder-versus")
     return DecoderVersusBench.Run(args[1..]);
+// `decode-alternated` runs the decode comparisons of issue 12 side by side in one process.
+if (args.Length > 0 && args[0] == "decode-alternated")
+    return DecodeAlternatedBench.Run(args[1..]);
 
 // BenchmarkDotNet prints its usage for --help and an error and the usage for an unknown option, but then runs
 // nothing and returns normally; parse first so that a bad command line exits with 2 (help and --version with 0).

@@ -16,8 +16,13 @@ internal sealed class GqaGenPeer : IDecodePeer
     private readonly float[] _output;
     private readonly KvRange _positions;
     private readonly ComputePool? _pool;
+    private readonly bool _ownsPool;
 
-    public GqaGenPeer(GqaAttention attention, DecodeInputs inputs, int threads)
+    /// <summary>A peer decoding <paramref name="inputs"/> with <paramref name="attention"/> on <paramref name="threads"/>
+    /// threads: a pool of its own, or <paramref name="sharedPool"/> (of that many threads, not disposed with the peer),
+    /// which rows run one after another can share as a decoder's layers share one pool, so that its workers stay
+    /// awake between them.</summary>
+    public GqaGenPeer(GqaAttention attention, DecodeInputs inputs, int threads, ComputePool? sharedPool = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         if (attention.Shape != inputs.Shape)
@@ -28,7 +33,10 @@ internal sealed class GqaGenPeer : IDecodePeer
         _output = new float[inputs.Shape.QueryLength];
         _positions = inputs.Positions;
         Threads = threads;
-        _pool = threads > 1 ? new ComputePool(threads) : null;
+        if (sharedPool is not null && sharedPool.Threads != threads)
+            throw new ArgumentException($"The shared pool has {sharedPool.Threads} thread(s); the peer runs on {threads}.", nameof(sharedPool));
+        _ownsPool = sharedPool is null && threads > 1;
+        _pool = threads > 1 ? sharedPool ?? new ComputePool(threads) : null;
     }
 
     /// <summary>Threads the decode runs on.</summary>
@@ -42,5 +50,9 @@ internal sealed class GqaGenPeer : IDecodePeer
 
     public void CopyOutput(Span<float> destination) => _output.CopyTo(destination);
 
-    public void Dispose() => _pool?.Dispose();
+    public void Dispose()
+    {
+        if (_ownsPool)
+            _pool!.Dispose();
+    }
 }

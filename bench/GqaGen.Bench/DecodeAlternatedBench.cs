@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using GqaGen.Bench.Alternated;
+
+namespace GqaGen.Bench;
+
+/// <summary>
+/// <c>decode-alternated</c>: issue 12's decode comparisons measured side by side in one process: the read bandwidth,
+/// GqaGen's generated and generic kernels on every storage type and thread count, and ONNX Runtime's GroupQueryAttention
+/// and the TensorPrimitives kernel, every row gated against the reference, then run once per round in rotating order;
+/// medians and per-round ratios against the issue's bars, as Markdown for docs/benchmarks.md.
+/// </summary>
+/// <remarks>
+/// BenchmarkDotNet times each case in a process of its own, minutes apart; on a shared machine whose bandwidth drifts
+/// by half between minutes, a ratio of two such cases (fp16 against fp32, 2 threads against 1, a row against the read)
+/// carries that drift. Here both sides of every ratio ran in the same round, seconds apart. The other difference: rows
+/// run in between evict each other's K/V, as a decoder's other layers do, where BenchmarkDotNet repeats one case and
+/// leaves a cache that fits the L3 there.
+/// </remarks>
+internal static class DecodeAlternatedBench
+{
+    /// <summary>
+    /// Parses the arguments after <c>decode-alternated</c> and runs: <c>--help</c> prints the usage and exits with 0; a
+    /// bad option or value prints the error and the usage and exits with 2, before any work.
+    /// </summary>
+    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>As <see cref="Run(string[])"/>, writing the tables to <paramref name="output"/> and progress and errors
+    /// to <paramref name="progress"/> (the smoke test captures both).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter progress)
+    {
+        var layouts = new Option<BenchLayout[]>("--layouts")
+        {
+            Description = $"Layouts, comma-separated: {string.Join(", ", Enum.GetNames<BenchLayout>())}. Default: all.",
+            DefaultValueFactory = _ => Enum.GetValues<BenchLayout>(),
+            CustomParser = result => ParseList<BenchLayout>(result, "--layouts", text => Enum.GetValues<BenchLayout>().Where(v => string.Equals(v.ToString(), text, StringComparison.OrdinalIgnoreCase)).Cast<BenchLayout?>().FirstOrDefault(),
+                $"one of {string.Join(", ", Enum.GetNames<BenchLayout>())}"),
+        };
+        var contexts = IntListOption("--contexts", "Cached positions, comma-separated.", [4096, 32768]);
+        var threads = IntListOption("--threads", "Thread counts, comma-separated.", [1, 2]);
+        var kv = new Option<KvElementType[]>("--kv")
+        {
+            Description = "KV storage types of GqaGen's rows, comma-separated: f32, f16, bf16, q8_0. Default: all four.",
+            DefaultValueFactory = _ => [KvElementType.Float32, KvElementType.Float16, KvElementType.BFloat16, KvElementType.Q8_0],
+            CustomParser = result => ParseList<KvElementType>(result, "--kv", text => Enum.GetValues<KvElementType>().Where(t => t.ShortName() == text).Cast<KvElementType?>().FirstOrDefault(),
+                "one of f32, f16, bf16, q8_0"),
+        };
+        var rounds = new Option<int>("--rounds") { Description = "Timed rounds; each runs every row once. Default: 15.", DefaultValueFactory = _ => 15 };
+        rounds.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+                result.AddError($"--rounds must be at least 1; got {result.GetValueOrDefault<int>()}.");
+        });
+        var noPeers = new Option<bool>("--no-peers") { Description = "Leave ONNX Runtime and the TensorPrimitives kernel out." };
+        var readBytes = new Option<long>("--read-bytes") { Description = "Bytes of the array whose plain read every row is compared with. Default: 1 GiB.", DefaultValueFactory = _ => 1L << 30 };
+        readBytes.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<long>() < 1L << 20)
+                result.AddError($"--read-bytes must be at least 1 MiB ({1 << 20} bytes); got {result.GetValueOrDefault<long>()}.");
+        });
+        var command = new Command("decode-alternated",
+            "Issue 12's decode comparisons side by side in one process: the read, GqaGen's kernels on every storage type and thread count, "
+            + "ONNX Runtime and TensorPrimitives; rows gated, then alternated in rounds; medians and per-round ratios as Markdown.")
+        {
+            layouts, contexts, threads, kv, rounds, noPeers, readBytes,
+        };
+        var root = new RootCommand("GqaGen benchmarks") { command };
+
+        ParseResult parse = root.Parse(["decode-alternated", .. args]);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (ParseError error in parse.Errors)
+                progress.WriteLine(error.Message);
+            progress.WriteLine();
+            root.Parse(["decode-alternated", "--help"]).Invoke(new InvocationConfiguration { Output = progress });
+            return 2;
+        }
+        if (parse.Action is HelpAction)
+            return parse.Invoke(new InvocationConfiguration { Output = output });
+
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        var settings = new AlternatedSettings(parse.GetValue(layouts)!, parse.GetValue(contexts)!, parse.GetValue(threads)!, parse.GetValue(kv)!,
+            parse.GetValue(rounds), !parse.GetValue(noPeers), parse.GetValue(readBytes));
+        new AlternatedRun(settings, output, progress).Run();
+        return 0;
+    }
+
+    /// <summary>An option taking comma-separated positive integers, e.g. <c>--threads 1,2</c>.</summary>
+    private static Option<int[]> IntListOption(string name, string description, int[] defaults) => new(name)
+    {
+        Description = $"{description} Default: {string.Join(',', defaults)}.",
+        DefaultValueFactory = _ => defaults,
+        CustomParser = result => ParseList<int>(result, name,
+            text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value : null,
+            "a positive integer"),
+    };
+
+    /// <summary>Comma-separated values of an option, each parsed by <paramref name="parse"/> (null: invalid), without
+    /// repeats; an error names the bad value and what was expected.</summary>
+    private static T[] ParseList<T>(ArgumentResult result, string name, Func<string, T?> parse, string expected)
+        where T : struct
+    {
+        string text = string.Join(',', result.Tokens.Select(t => t.Value));
+        var values = new List<T>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (parse(part) is not { } value)
+            {
+                result.AddError($"{name} {text}: '{part}' is not {expected}.");
+                return [];
+            }
+            if (!values.Contains(value))
+                values.Add(value);
+        }
+        if (values.Count == 0)
+            result.AddError($"{name} needs at least one value.");
+        return [.. values];
+    }
+}
