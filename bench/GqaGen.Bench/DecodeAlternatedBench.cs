@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Help;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using GqaGen.Bench.Alternated;
 
 namespace GqaGen.Bench;
@@ -35,16 +32,16 @@ internal static class DecodeAlternatedBench
         {
             Description = $"Layouts, comma-separated: {string.Join(", ", Enum.GetNames<BenchLayout>())}. Default: all.",
             DefaultValueFactory = _ => Enum.GetValues<BenchLayout>(),
-            CustomParser = result => ParseList<BenchLayout>(result, "--layouts", text => Enum.GetValues<BenchLayout>().Where(v => string.Equals(v.ToString(), text, StringComparison.OrdinalIgnoreCase)).Cast<BenchLayout?>().FirstOrDefault(),
+            CustomParser = result => BenchCommandLine.List<BenchLayout>(result, "--layouts", text => Enum.GetValues<BenchLayout>().Where(v => string.Equals(v.ToString(), text, StringComparison.OrdinalIgnoreCase)).Cast<BenchLayout?>().FirstOrDefault(),
                 $"one of {string.Join(", ", Enum.GetNames<BenchLayout>())}"),
         };
-        var contexts = IntListOption("--contexts", "Cached positions, comma-separated.", [4096, 32768]);
-        var threads = IntListOption("--threads", "Thread counts, comma-separated.", [1, 2]);
+        var contexts = BenchCommandLine.PositiveIntegers("--contexts", "Cached positions, comma-separated.", [4096, 32768]);
+        var threads = BenchCommandLine.PositiveIntegers("--threads", "Thread counts, comma-separated.", [1, 2]);
         var kv = new Option<KvElementType[]>("--kv")
         {
             Description = "KV storage types of GqaGen's rows, comma-separated: f32, f16, bf16, q8_0. Default: all four.",
             DefaultValueFactory = _ => [KvElementType.Float32, KvElementType.Float16, KvElementType.BFloat16, KvElementType.Q8_0],
-            CustomParser = result => ParseList<KvElementType>(result, "--kv", text => Enum.GetValues<KvElementType>().Where(t => t.ShortName() == text).Cast<KvElementType?>().FirstOrDefault(),
+            CustomParser = result => BenchCommandLine.List<KvElementType>(result, "--kv", text => Enum.GetValues<KvElementType>().Where(t => t.ShortName() == text).Cast<KvElementType?>().FirstOrDefault(),
                 "one of f32, f16, bf16, q8_0"),
         };
         var rounds = new Option<int>("--rounds") { Description = "Timed rounds; each runs every row once. Default: 15.", DefaultValueFactory = _ => 15 };
@@ -66,56 +63,12 @@ internal static class DecodeAlternatedBench
         {
             layouts, contexts, threads, kv, rounds, noPeers, readBytes,
         };
-        var root = new RootCommand("GqaGen benchmarks") { command };
+        if (BenchCommandLine.Parse(command, args, output, progress, out ParseResult parse) is int exit)
+            return exit;
 
-        ParseResult parse = root.Parse(["decode-alternated", .. args]);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (ParseError error in parse.Errors)
-                progress.WriteLine(error.Message);
-            progress.WriteLine();
-            root.Parse(["decode-alternated", "--help"]).Invoke(new InvocationConfiguration { Output = progress });
-            return 2;
-        }
-        if (parse.Action is HelpAction)
-            return parse.Invoke(new InvocationConfiguration { Output = output });
-
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var settings = new AlternatedSettings(parse.GetValue(layouts)!, parse.GetValue(contexts)!, parse.GetValue(threads)!, parse.GetValue(kv)!,
             parse.GetValue(rounds), !parse.GetValue(noPeers), parse.GetValue(readBytes));
         new AlternatedRun(settings, output, progress).Run();
         return 0;
-    }
-
-    /// <summary>An option taking comma-separated positive integers, e.g. <c>--threads 1,2</c>.</summary>
-    private static Option<int[]> IntListOption(string name, string description, int[] defaults) => new(name)
-    {
-        Description = $"{description} Default: {string.Join(',', defaults)}.",
-        DefaultValueFactory = _ => defaults,
-        CustomParser = result => ParseList<int>(result, name,
-            text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value : null,
-            "a positive integer"),
-    };
-
-    /// <summary>Comma-separated values of an option, each parsed by <paramref name="parse"/> (null: invalid), without
-    /// repeats; an error names the bad value and what was expected.</summary>
-    private static T[] ParseList<T>(ArgumentResult result, string name, Func<string, T?> parse, string expected)
-        where T : struct
-    {
-        string text = string.Join(',', result.Tokens.Select(t => t.Value));
-        var values = new List<T>();
-        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (parse(part) is not { } value)
-            {
-                result.AddError($"{name} {text}: '{part}' is not {expected}.");
-                return [];
-            }
-            if (!values.Contains(value))
-                values.Add(value);
-        }
-        if (values.Count == 0)
-            result.AddError($"{name} needs at least one value.");
-        return [.. values];
     }
 }

@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Help;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using GqaGen.Bench.Versus;
 using GqaGen.Llama;
 
@@ -36,11 +33,11 @@ internal static class DecoderVersusBench
     public static int Run(string[] args, TextWriter output, TextWriter progress)
     {
         var model = new Option<FileInfo>("--model") { Description = "The GGUF file all programs run (e.g. a TinyLlama-shaped F16, Q8_0 or Q4_K_M file).", Required = true };
-        var threads = ListOption("--threads", "Thread counts, comma-separated.", [1, 2]);
+        var threads = BenchCommandLine.PositiveIntegers("--threads", "Thread counts, comma-separated.", [1, 2]);
         var rounds = new Option<int>("--rounds") { Description = "Rounds; each runs every program once per row, alternating.", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "Greedy decode steps timed per program, row and round.", DefaultValueFactory = _ => 32 };
         var depth = new Option<int>("--depth") { Description = "Positions filled (once per program and thread count) before the depth rows.", DefaultValueFactory = _ => 4096 };
-        var prompts = ListOption("--prompts", "Prompt lengths, comma-separated; one equal to --depth is the fill's prefill, the others run in a fresh context each round.", [512, 4096]);
+        var prompts = BenchCommandLine.PositiveIntegers("--prompts", "Prompt lengths, comma-separated; one equal to --depth is the fill's prefill, the others run in a fresh context each round.", [512, 4096]);
         var noLlamaSharp = new Option<bool>("--no-llamasharp") { Description = "Leave LLamaSharp out." };
         var activations = new Option<string>("--activations")
         {
@@ -73,21 +70,9 @@ internal static class DecoderVersusBench
         {
             model, threads, rounds, steps, depth, prompts, noLlamaSharp, llamaBench, activations,
         };
-        var root = new RootCommand("GqaGen benchmarks") { command };
+        if (BenchCommandLine.Parse(command, args, output, progress, out ParseResult parse) is int exit)
+            return exit;
 
-        ParseResult parse = root.Parse(["decoder-versus", .. args]);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (ParseError error in parse.Errors)
-                progress.WriteLine(error.Message);
-            progress.WriteLine();
-            root.Parse(["decoder-versus", "--help"]).Invoke(new InvocationConfiguration { Output = progress });
-            return 2;
-        }
-        if (parse.Action is HelpAction)
-            return parse.Invoke(new InvocationConfiguration { Output = output });
-
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var settings = new VersusSettings(
             parse.GetValue(model)!.FullName, parse.GetValue(threads)!, parse.GetValue(rounds), parse.GetValue(steps), parse.GetValue(depth),
             parse.GetValue(prompts)!, !parse.GetValue(noLlamaSharp),
@@ -96,29 +81,4 @@ internal static class DecoderVersusBench
         new VersusRun(settings, output, progress).Run();
         return 0;
     }
-
-    /// <summary>An option taking comma-separated positive integers, e.g. <c>--threads 1,2</c>.</summary>
-    private static Option<int[]> ListOption(string name, string description, int[] defaults) => new(name)
-    {
-        Description = $"{description} Default: {string.Join(',', defaults)}.",
-        DefaultValueFactory = _ => defaults,
-        CustomParser = result =>
-        {
-            string text = string.Join(',', result.Tokens.Select(t => t.Value));
-            var values = new List<int>();
-            foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
-                {
-                    result.AddError($"{name} {text}: '{part}' is not a positive integer. Give comma-separated positive integers, e.g. {string.Join(',', defaults)}.");
-                    return [];
-                }
-                if (!values.Contains(value))
-                    values.Add(value);
-            }
-            if (values.Count == 0)
-                result.AddError($"{name} needs at least one value, e.g. {string.Join(',', defaults)}.");
-            return [.. values];
-        },
-    };
 }

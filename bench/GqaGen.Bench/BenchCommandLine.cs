@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace GqaGen.Bench;
+
+/// <summary>
+/// What the bench's own commands (<c>decoder-versus</c>, <c>decode-alternated</c>) share on the command line: parsing
+/// with the usage on an error (exit code 2, before any work) or on <c>--help</c> (exit code 0), and options taking
+/// comma-separated lists.
+/// </summary>
+internal static class BenchCommandLine
+{
+    /// <summary>
+    /// Parses <paramref name="args"/> as <paramref name="command"/>'s arguments. Returns the exit code when the command
+    /// should not run: 2 after writing the errors and the usage to <paramref name="progress"/>, or the help's exit code
+    /// after writing it to <paramref name="output"/>; <see langword="null"/> when it should, with
+    /// <paramref name="parse"/> holding the values (and the culture made invariant for the tables).
+    /// </summary>
+    public static int? Parse(Command command, string[] args, TextWriter output, TextWriter progress, out ParseResult parse)
+    {
+        var root = new RootCommand("GqaGen benchmarks") { command };
+        parse = root.Parse([command.Name, .. args]);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (ParseError error in parse.Errors)
+                progress.WriteLine(error.Message);
+            progress.WriteLine();
+            root.Parse([command.Name, "--help"]).Invoke(new InvocationConfiguration { Output = progress });
+            return 2;
+        }
+        if (parse.Action is HelpAction)
+            return parse.Invoke(new InvocationConfiguration { Output = output });
+
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        return null;
+    }
+
+    /// <summary>An option taking comma-separated positive integers, e.g. <c>--threads 1,2</c>.</summary>
+    public static Option<int[]> PositiveIntegers(string name, string description, int[] defaults) => new(name)
+    {
+        Description = $"{description} Default: {string.Join(',', defaults)}.",
+        DefaultValueFactory = _ => defaults,
+        CustomParser = result => List<int>(result, name,
+            text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value : null,
+            $"a positive integer. Give comma-separated positive integers, e.g. {string.Join(',', defaults)}"),
+    };
+
+    /// <summary>
+    /// The comma-separated values of an option, each parsed by <paramref name="parse"/> (<see langword="null"/>: not
+    /// valid), repeats dropped; an error names the option, the bad value and <paramref name="expected"/>.
+    /// </summary>
+    public static T[] List<T>(ArgumentResult result, string name, Func<string, T?> parse, string expected)
+        where T : struct
+    {
+        string text = string.Join(',', result.Tokens.Select(t => t.Value));
+        var values = new List<T>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (parse(part) is not { } value)
+            {
+                result.AddError($"{name} {text}: '{part}' is not {expected}.");
+                return [];
+            }
+            if (!values.Contains(value))
+                values.Add(value);
+        }
+        if (values.Count == 0)
+            result.AddError($"{name} needs at least one value.");
+        return [.. values];
+    }
+}
