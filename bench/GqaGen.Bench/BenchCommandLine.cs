@@ -23,13 +23,7 @@ internal static class BenchCommandLine
         var root = new RootCommand("GqaGen benchmarks") { command };
         parse = root.Parse([command.Name, .. args]);
         if (parse.Errors.Count > 0)
-        {
-            foreach (ParseError error in parse.Errors)
-                progress.WriteLine(error.Message);
-            progress.WriteLine();
-            root.Parse([command.Name, "--help"]).Invoke(new InvocationConfiguration { Output = progress });
-            return 2;
-        }
+            return Refuse(root, command, parse.Errors.Select(e => e.Message), progress);
         if (parse.Action is HelpAction)
             return parse.Invoke(new InvocationConfiguration { Output = output });
 
@@ -37,21 +31,37 @@ internal static class BenchCommandLine
         return null;
     }
 
-    /// <summary>An option taking comma-separated positive integers, e.g. <c>--threads 1,2</c>.</summary>
-    public static Option<int[]> PositiveIntegers(string name, string description, int[] defaults) => new(name)
+    /// <summary>Refuses values that parsed but cannot run together: writes <paramref name="message"/> and the usage to
+    /// <paramref name="progress"/> and returns the exit code 2.</summary>
+    public static int Refuse(Command command, string message, TextWriter progress)
+        => Refuse((RootCommand)command.Parents.Single(), command, [message], progress);
+
+    private static int Refuse(RootCommand root, Command command, IEnumerable<string> messages, TextWriter progress)
+    {
+        foreach (string message in messages)
+            progress.WriteLine(message);
+        progress.WriteLine();
+        root.Parse([command.Name, "--help"]).Invoke(new InvocationConfiguration { Output = progress });
+        return 2;
+    }
+
+    /// <summary>An option taking comma-separated positive integers up to <paramref name="maximum"/>, e.g. <c>--threads 1,2</c>.</summary>
+    public static Option<int[]> PositiveIntegers(string name, string description, int[] defaults, int maximum = int.MaxValue) => new(name)
     {
         Description = $"{description} Default: {string.Join(',', defaults)}.",
         DefaultValueFactory = _ => defaults,
         CustomParser = result => List<int>(result, name,
-            text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value : null,
-            $"a positive integer. Give comma-separated positive integers, e.g. {string.Join(',', defaults)}"),
+            text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 && value <= maximum ? value : null,
+            (maximum == int.MaxValue ? "a positive integer" : $"an integer from 1 to {maximum}")
+                + $". Give comma-separated values, e.g. {string.Join(',', defaults)}", $"e.g. {string.Join(',', defaults)}"),
     };
 
     /// <summary>
     /// The comma-separated values of an option, each parsed by <paramref name="parse"/> (<see langword="null"/>: not
-    /// valid), repeats dropped; an error names the option, the bad value and <paramref name="expected"/>.
+    /// valid), repeats dropped; an error names the option, the bad value and <paramref name="expected"/>, or, for an
+    /// empty list, gives <paramref name="example"/>.
     /// </summary>
-    public static T[] List<T>(ArgumentResult result, string name, Func<string, T?> parse, string expected)
+    public static T[] List<T>(ArgumentResult result, string name, Func<string, T?> parse, string expected, string example)
         where T : struct
     {
         string text = string.Join(',', result.Tokens.Select(t => t.Value));
@@ -67,7 +77,7 @@ internal static class BenchCommandLine
                 values.Add(value);
         }
         if (values.Count == 0)
-            result.AddError($"{name} needs at least one value.");
+            result.AddError($"{name} needs at least one value, {example}.");
         return [.. values];
     }
 }

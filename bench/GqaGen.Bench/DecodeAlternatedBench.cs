@@ -33,16 +33,17 @@ internal static class DecodeAlternatedBench
             Description = $"Layouts, comma-separated: {string.Join(", ", Enum.GetNames<BenchLayout>())}. Default: all.",
             DefaultValueFactory = _ => Enum.GetValues<BenchLayout>(),
             CustomParser = result => BenchCommandLine.List<BenchLayout>(result, "--layouts", text => Enum.GetValues<BenchLayout>().Where(v => string.Equals(v.ToString(), text, StringComparison.OrdinalIgnoreCase)).Cast<BenchLayout?>().FirstOrDefault(),
-                $"one of {string.Join(", ", Enum.GetNames<BenchLayout>())}"),
+                $"one of {string.Join(", ", Enum.GetNames<BenchLayout>())}", $"e.g. {string.Join(',', Enum.GetNames<BenchLayout>())}"),
         };
         var contexts = BenchCommandLine.PositiveIntegers("--contexts", "Cached positions, comma-separated.", [4096, 32768]);
-        var threads = BenchCommandLine.PositiveIntegers("--threads", "Thread counts, comma-separated.", [1, 2]);
+        var threads = BenchCommandLine.PositiveIntegers("--threads", $"Thread counts, comma-separated, at most the {Environment.ProcessorCount} processors.", [1, 2],
+            maximum: Environment.ProcessorCount);
         var kv = new Option<KvElementType[]>("--kv")
         {
             Description = "KV storage types of GqaGen's rows, comma-separated: f32, f16, bf16, q8_0. Default: all four.",
             DefaultValueFactory = _ => [KvElementType.Float32, KvElementType.Float16, KvElementType.BFloat16, KvElementType.Q8_0],
-            CustomParser = result => BenchCommandLine.List<KvElementType>(result, "--kv", text => Enum.GetValues<KvElementType>().Where(t => t.ShortName() == text).Cast<KvElementType?>().FirstOrDefault(),
-                "one of f32, f16, bf16, q8_0"),
+            CustomParser = result => BenchCommandLine.List<KvElementType>(result, "--kv", text => Enum.GetValues<KvElementType>().Where(t => string.Equals(t.ShortName(), text, StringComparison.OrdinalIgnoreCase)).Cast<KvElementType?>().FirstOrDefault(),
+                "one of f32, f16, bf16, q8_0", "e.g. f32,f16"),
         };
         var rounds = new Option<int>("--rounds") { Description = "Timed rounds; each runs every row once. Default: 15.", DefaultValueFactory = _ => 15 };
         rounds.Validators.Add(result =>
@@ -51,11 +52,12 @@ internal static class DecodeAlternatedBench
                 result.AddError($"--rounds must be at least 1; got {result.GetValueOrDefault<int>()}.");
         });
         var noPeers = new Option<bool>("--no-peers") { Description = "Leave ONNX Runtime and the TensorPrimitives kernel out." };
-        var readBytes = new Option<long>("--read-bytes") { Description = "Bytes of the array whose plain read every row is compared with. Default: 1 GiB.", DefaultValueFactory = _ => 1L << 30 };
+        var readBytes = new Option<long>("--read-bytes") { Description = "Bytes of the array whose plain read every row is compared with, 1 MiB to 16 GiB. Default: 1 GiB.", DefaultValueFactory = _ => 1L << 30 };
         readBytes.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long>() < 1L << 20)
-                result.AddError($"--read-bytes must be at least 1 MiB ({1 << 20} bytes); got {result.GetValueOrDefault<long>()}.");
+            long bytes = result.GetValueOrDefault<long>();
+            if (bytes < 1L << 20 || bytes > 16L << 30)
+                result.AddError($"--read-bytes must be from 1 MiB ({1 << 20} bytes) to 16 GiB ({16L << 30} bytes); got {bytes}.");
         });
         var command = new Command("decode-alternated",
             "Issue 12's decode comparisons side by side in one process: the read, GqaGen's kernels on every storage type and thread count, "
@@ -65,6 +67,17 @@ internal static class DecodeAlternatedBench
         };
         if (BenchCommandLine.Parse(command, args, output, progress, out ParseResult parse) is int exit)
             return exit;
+        // One layer's keys must fit a cache's 2 GiB region (KvCache), for every layout and storage type asked for.
+        foreach (int context in parse.GetValue(contexts)!)
+        {
+            foreach (BenchLayout layout in parse.GetValue(layouts)!)
+            {
+                GqaShape shape = BenchLayouts.Shape(layout);
+                long keyBytes = parse.GetValue(kv)!.Max(t => (long)shape.KvGroups * context * t.RowBytes(shape.HeadDim));
+                if (keyBytes > int.MaxValue)
+                    return BenchCommandLine.Refuse(command, $"--contexts {context}: one layer of {layout}'s keys would take {keyBytes:N0} bytes; a cache holds at most {int.MaxValue:N0}.", progress);
+            }
+        }
 
         var settings = new AlternatedSettings(parse.GetValue(layouts)!, parse.GetValue(contexts)!, parse.GetValue(threads)!, parse.GetValue(kv)!,
             parse.GetValue(rounds), !parse.GetValue(noPeers), parse.GetValue(readBytes));

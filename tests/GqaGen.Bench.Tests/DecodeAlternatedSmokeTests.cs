@@ -54,6 +54,9 @@ public sealed class DecodeAlternatedSmokeTests(ITestOutputHelper output)
     [InlineData("--kv", "f64")]
     [InlineData("--rounds", "0")]
     [InlineData("--read-bytes", "1000")]
+    [InlineData("--read-bytes", "18253611008")]
+    [InlineData("--threads", "1,100000")]
+    [InlineData("--contexts", "100000000")]
     [InlineData("--unknown", "1")]
     public void RejectsABadArgumentWithTheUsageAndExitCode2(string option, string value)
     {
@@ -71,10 +74,11 @@ public sealed class DecodeAlternatedSmokeTests(ITestOutputHelper output)
     [Fact]
     public void RatiosAreTakenRoundByRound()
     {
-        // Round by round: 10/5 = 2, 30/10 = 3, 20/20 = 1, so the median speed-up is 2, although the medians' ratio is 20/10.
-        List<double> speedups = AlternatedRun.Speedup([10, 30, 20], [5, 10, 20]);
-        Assert.Equal([2.0, 3.0, 1.0], speedups);
+        // Round by round: 10/5 = 2, 30/20 = 1.5, 20/4 = 5, so the median speed-up is 2, where the medians' ratio is 20/5 = 4.
+        List<double> speedups = AlternatedRun.Speedup([10, 30, 20], [5, 20, 4]);
+        Assert.Equal([2.0, 1.5, 5.0], speedups);
         Assert.Equal(2.0, AlternatedRun.Median(speedups));
+        Assert.NotEqual(AlternatedRun.Median([10, 30, 20]) / AlternatedRun.Median([5, 20, 4]), AlternatedRun.Median(speedups));
         Assert.Equal(2.5, AlternatedRun.Median([4, 1, 3, 2]));
     }
 }

@@ -107,19 +107,40 @@ public sealed class SoftmaxBlockTests
         }
     }
 
+    /// <summary>The general step's results where the check must send a block to it: a NaN score (the maximum becomes
+    /// NaN, as IEEE maximum and <see cref="MathF.Max"/> make it), a running maximum that is not finite, and an
+    /// all-masked first block. The same on every path.</summary>
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void A_NaN_score_makes_the_sum_NaN_on_either_branch(int length)
+    public void Blocks_the_check_cannot_keep_give_the_general_steps_results(int length)
     {
-        foreach (float startMax in new[] { float.NegativeInfinity, 1000f })
-        {
-            float runningMax = startMax, runningSum = startMax == 1000f ? 1 : 0;
-            float[] scores = Enumerable.Range(0, length).Select(i => (float)i).ToArray();
-            scores[length - 1] = float.NaN;
+        // A NaN score below a finite maximum: every weight, the maximum, the sum and the factor become NaN.
+        float[] scores = Enumerable.Range(0, length).Select(i => -(float)i).ToArray();
+        scores[length - 1] = float.NaN;
+        (float[] weights, float max, float sum, float alpha) = Step(scores, 5f, 2f);
+        Assert.All(weights, w => Assert.True(float.IsNaN(w)));
+        Assert.True(float.IsNaN(max) && float.IsNaN(sum) && float.IsNaN(alpha), $"NaN score: max {max}, sum {sum}, alpha {alpha}");
 
-            GqaSimd.SoftmaxBlock(scores, ref runningMax, ref runningSum);
+        // A running maximum of +∞: the factor and the sum are NaN, the weights of finite scores 0. Of NaN: NaN.
+        scores = Enumerable.Range(0, length).Select(i => -(float)i).ToArray();
+        (weights, max, sum, alpha) = Step(scores, float.PositiveInfinity, 2f);
+        Assert.Equal(float.PositiveInfinity, max);
+        Assert.True(float.IsNaN(alpha) && float.IsNaN(sum), $"+∞ maximum: alpha {alpha}, sum {sum}");
+        Assert.All(weights, w => Assert.Equal(0f, w));
+        (_, max, _, alpha) = Step(scores, float.NaN, 2f);
+        Assert.True(float.IsNaN(max) && float.IsNaN(alpha), $"NaN maximum: max {max}, alpha {alpha}");
 
-            Assert.True(float.IsNaN(runningSum), $"running sum {runningSum} after a NaN score (maximum before {startMax})");
-        }
+        // A first block whose positions are all masked: the maximum stays −∞ and the factor is NaN (−∞ − −∞).
+        scores = Enumerable.Repeat(float.NegativeInfinity, length).ToArray();
+        (weights, max, _, alpha) = Step(scores, float.NegativeInfinity, 0f);
+        Assert.Equal(float.NegativeInfinity, max);
+        Assert.True(float.IsNaN(alpha), $"all-masked first block: alpha {alpha}");
+    }
+
+    private static (float[] Weights, float Max, float Sum, float Alpha) Step(float[] scores, float runningMax, float runningSum)
+    {
+        float[] weights = (float[])scores.Clone();
+        float alpha = GqaSimd.SoftmaxBlock(weights, ref runningMax, ref runningSum);
+        return (weights, runningMax, runningSum, alpha);
     }
 }

@@ -166,10 +166,12 @@ public static class GqaSimd
     /// turns each score into <c>exp(score - max)</c>, folds their sum into the running sum and returns the factor
     /// by which outputs accumulated before this block must be multiplied. Scores of −∞ (masked positions) give 0.
     /// </summary>
-    /// <remarks>Most blocks after the first raise no score above the running maximum. One vector comparison per 16
-    /// scores finds those; they keep the maximum and return 1 without the horizontal maximum and the scalar
-    /// <see cref="MathF.Exp"/>, which are the same values the general step computes for them (so the results are the
-    /// same bits). Measured 2026-12-05 on Zen 5: 2–5 % off a decode call at 32,768 positions.</remarks>
+    /// <remarks>In most blocks after the first no score is above the running maximum. One vector comparison per
+    /// vector of scores finds those (when the maximum is finite and no score is NaN); they keep the maximum and return
+    /// 1 without the horizontal maximum and the scalar <see cref="MathF.Exp"/>, the values the general step computes
+    /// for them, so every weight, sum and factor has the same bits. (One difference: a running maximum of −0 stays −0
+    /// where the general step, an IEEE maximum, would make it +0 for a score of +0; no result depends on that sign.)
+    /// docs/benchmarks.md has what it saves.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxBlock(Span<float> scores, ref float runningMax, ref float runningSum)
     {
@@ -183,11 +185,12 @@ public static class GqaSimd
         ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scores);
         nuint length = (nuint)scores.Length;
         Vector512<float> max = Vector512.Create(runningMax);
-        Vector512<uint> raised = Vector512<uint>.Zero;
+        // Every score at most a finite maximum (NaN fails the comparison): the block keeps the maximum.
+        Vector512<uint> above = Vector512<uint>.Zero;
         for (nuint i = 0; i < length; i += (nuint)Vector512<float>.Count)
-            raised |= Vector512.GreaterThan(Vector512.LoadUnsafe(ref s, i), max).AsUInt32();
+            above |= ~Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref s, i), max).AsUInt32();
         float newMax = runningMax, alpha = 1;
-        if (raised != Vector512<uint>.Zero)
+        if (!float.IsFinite(runningMax) || above != Vector512<uint>.Zero)
         {
             for (nuint i = 0; i < length; i += (nuint)Vector512<float>.Count)
                 max = Vector512.Max(max, Vector512.LoadUnsafe(ref s, i));
@@ -216,11 +219,12 @@ public static class GqaSimd
         ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scores);
         nuint length = (nuint)scores.Length;
         Vector256<float> max = Vector256.Create(runningMax);
-        Vector256<uint> raised = Vector256<uint>.Zero;
+        // Every score at most a finite maximum (NaN fails the comparison): the block keeps the maximum.
+        Vector256<uint> above = Vector256<uint>.Zero;
         for (nuint i = 0; i < length; i += (nuint)Vector256<float>.Count)
-            raised |= Vector256.GreaterThan(Vector256.LoadUnsafe(ref s, i), max).AsUInt32();
+            above |= ~Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref s, i), max).AsUInt32();
         float newMax = runningMax, alpha = 1;
-        if (raised != Vector256<uint>.Zero)
+        if (!float.IsFinite(runningMax) || above != Vector256<uint>.Zero)
         {
             for (nuint i = 0; i < length; i += (nuint)Vector256<float>.Count)
                 max = Vector256.Max(max, Vector256.LoadUnsafe(ref s, i));
