@@ -56,6 +56,18 @@ internal static class BenchCommandLine
                 + $". Give comma-separated values, e.g. {string.Join(',', defaults)}", $"e.g. {string.Join(',', defaults)}"),
     };
 
+    /// <summary>An option taking comma-separated names from <paramref name="values"/> (each named by
+    /// <paramref name="nameOf"/>), matched without regard to case, e.g. <c>--kv f32,f16</c>.</summary>
+    public static Option<T[]> Names<T>(string name, string description, T[] values, Func<T, string> nameOf, T[] defaults)
+        where T : struct => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaults,
+        CustomParser = result => List<T>(result, name,
+            text => values.Where(v => string.Equals(nameOf(v), text, StringComparison.OrdinalIgnoreCase)).Cast<T?>().FirstOrDefault(),
+            $"one of {string.Join(", ", values.Select(nameOf))}", $"e.g. {string.Join(',', defaults.Select(nameOf))}"),
+    };
+
     /// <summary>
     /// The comma-separated values of an option, each parsed by <paramref name="parse"/> (<see langword="null"/>: not
     /// valid), repeats dropped; an error names the option, the bad value and <paramref name="expected"/>, or, for an

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GqaGen.Bench.Alternated;
+using GqaGen.Bench.Peers;
 
 namespace GqaGen.Bench;
 
@@ -28,23 +29,14 @@ internal static class DecodeAlternatedBench
     /// to <paramref name="progress"/> (the smoke test captures both).</summary>
     public static int Run(string[] args, TextWriter output, TextWriter progress)
     {
-        var layouts = new Option<BenchLayout[]>("--layouts")
-        {
-            Description = $"Layouts, comma-separated: {string.Join(", ", Enum.GetNames<BenchLayout>())}. Default: all.",
-            DefaultValueFactory = _ => Enum.GetValues<BenchLayout>(),
-            CustomParser = result => BenchCommandLine.List<BenchLayout>(result, "--layouts", text => Enum.GetValues<BenchLayout>().Where(v => string.Equals(v.ToString(), text, StringComparison.OrdinalIgnoreCase)).Cast<BenchLayout?>().FirstOrDefault(),
-                $"one of {string.Join(", ", Enum.GetNames<BenchLayout>())}", $"e.g. {string.Join(',', Enum.GetNames<BenchLayout>())}"),
-        };
+        var layouts = BenchCommandLine.Names("--layouts", $"Layouts, comma-separated: {string.Join(", ", Enum.GetNames<BenchLayout>())}. Default: all.",
+            Enum.GetValues<BenchLayout>(), layout => layout.ToString(), Enum.GetValues<BenchLayout>());
         var contexts = BenchCommandLine.PositiveIntegers("--contexts", "Cached positions, comma-separated.", [4096, 32768]);
         var threads = BenchCommandLine.PositiveIntegers("--threads", $"Thread counts, comma-separated, at most the {Environment.ProcessorCount} processors.", [1, 2],
             maximum: Environment.ProcessorCount);
-        var kv = new Option<KvElementType[]>("--kv")
-        {
-            Description = "KV storage types of GqaGen's rows, comma-separated: f32, f16, bf16, q8_0. Default: all four.",
-            DefaultValueFactory = _ => [KvElementType.Float32, KvElementType.Float16, KvElementType.BFloat16, KvElementType.Q8_0],
-            CustomParser = result => BenchCommandLine.List<KvElementType>(result, "--kv", text => Enum.GetValues<KvElementType>().Where(t => string.Equals(t.ShortName(), text, StringComparison.OrdinalIgnoreCase)).Cast<KvElementType?>().FirstOrDefault(),
-                "one of f32, f16, bf16, q8_0", "e.g. f32,f16"),
-        };
+        KvElementType[] storageTypes = [KvElementType.Float32, KvElementType.Float16, KvElementType.BFloat16, KvElementType.Q8_0];
+        var kv = BenchCommandLine.Names("--kv", "KV storage types of GqaGen's rows, comma-separated: f32, f16, bf16, q8_0. Default: all four.",
+            storageTypes, type => type.ShortName(), storageTypes);
         var rounds = new Option<int>("--rounds") { Description = "Timed rounds; each runs every row once. Default: 15.", DefaultValueFactory = _ => 15 };
         rounds.Validators.Add(result =>
         {
@@ -73,7 +65,7 @@ internal static class DecodeAlternatedBench
             foreach (BenchLayout layout in parse.GetValue(layouts)!)
             {
                 GqaShape shape = BenchLayouts.Shape(layout);
-                long keyBytes = parse.GetValue(kv)!.Max(t => (long)shape.KvGroups * context * t.RowBytes(shape.HeadDim));
+                long keyBytes = parse.GetValue(kv)!.Max(type => DecodeInputs.KvBytesFor(shape, context, type) / 2);
                 if (keyBytes > int.MaxValue)
                     return BenchCommandLine.Refuse(command, $"--contexts {context}: one layer of {layout}'s keys would take {keyBytes:N0} bytes; a cache holds at most {int.MaxValue:N0}.", progress);
             }
