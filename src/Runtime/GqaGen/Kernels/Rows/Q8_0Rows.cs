@@ -126,58 +126,45 @@ public readonly struct Q8_0Rows : IKvRowFormat
         }
     }
 
-    /// <summary>The block's scale. A NaN scale (a block that held a NaN) must read back as NaN, which the fast conversion
-    /// cannot do, so exponent 31 is rebuilt as a single's infinity/NaN with the same sign and payload, in integer
-    /// operations: a call (such as to Half's conversion) here, even never taken, makes the JIT spill every vector
-    /// register around each inlined load (measured: q8_0 decode 3× slower).</summary>
+    /// <summary>
+    /// The block's scale as a single, with a few scalar integer operations and one multiply: the half's bits,
+    /// sign-extended and shifted left by 13, put its sign, exponent and mantissa at a single's positions (the sign copies
+    /// the shift leaves in bits 30..28 cleared, as <see cref="HalfBits.ToSingle(Vector512{int})"/> does), and 2^112
+    /// rebiases the exponent, subnormals included. A scale with exponent 31 (NaN: a block that held a NaN) gets a single's
+    /// all-ones exponent with its mantissa and is not rescaled, so it reads back as NaN.
+    /// </summary>
+    /// <remarks>Scalar, then broadcast by the vector loads: the decode kernels are bound by their vector arithmetic, and
+    /// this leaves to the integer units most of what the vector form did with about eight vector instructions per
+    /// 16-lane load (a broadcast, shifts, masks, a multiply, a compare). The NaN test is a branch the JIT moves out of
+    /// line, never taken in practice; a branch-free form of the exact conversion (<see cref="HalfBits.ToSingle(ushort)"/>)
+    /// took about 20 integer operations per load and ran out of integer registers, slower than the vector form.
+    /// Measured with the generated kernels, alternated in one process (Llama-3-8B layout, 1 thread, ns per K+V row, the
+    /// vector form against this): K/V in L2 24.7–25.1 → 21.7–22.1, from DRAM 25.0–25.9 → 22.4–23.9; TinyLlama in L2
+    /// 24.1–24.6 → 22.8–23.1 (Zen 5 VM, 2026-12-05). A call here (such as to Half's conversion), even never taken, makes
+    /// the JIT spill every vector register around each inlined load (measured: q8_0 decode 3× slower).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Scale(ref byte block)
     {
-        int bits = Unsafe.ReadUnaligned<ushort>(ref block);
-        return (bits & 0x7C00) != 0x7C00
-            ? HalfBits.ToSingle((ushort)bits)
-            : BitConverter.Int32BitsToSingle(((bits & 0x8000) << 16) | 0x7F80_0000 | ((bits & 0x3FF) << 13));
+        int bits = Unsafe.ReadUnaligned<short>(ref block);
+        int single = (bits << 13) & SignExponentMantissaMask;
+        if ((bits & 0x7C00) == 0x7C00)
+            return BitConverter.Int32BitsToSingle(single | SingleExponentBits);
+        return BitConverter.Int32BitsToSingle(single) * HalfBits.TwoPow112;
     }
 
-    /// <summary>A half's all-ones exponent (31) where a half in bits 31..16 has it.</summary>
-    private const int ExponentAllOnesHigh = 0x7C00 << 16;
-
-    /// <summary>Keeps the sign and the half's exponent and mantissa shifted to a single's positions, clearing the sign
-    /// copies an arithmetic shift by 3 leaves in bits 30..28 (as <see cref="HalfBits.ToSingle(Vector512{int})"/>).</summary>
+    /// <summary>Keeps the sign and the half's exponent and mantissa shifted to a single's positions.</summary>
     private const int SignExponentMantissaMask = unchecked((int)0x8FFF_FFFF);
 
     /// <summary>A single's exponent field, all ones.</summary>
     private const int SingleExponentBits = 0x7F80_0000;
 
-    /// <summary>
-    /// The block's scale in all sixteen lanes, converted in vector registers without a branch: the scale's bits and the
-    /// block's first two quants are broadcast as one 32-bit word (both inside the block), shifted so that the half sits
-    /// in bits 31..16, shifted right by 3 (arithmetic) to a single's positions and rescaled by 2^112 as
-    /// <see cref="HalfBits.ToSingle(Vector512{int})"/> does; a scale with exponent 31
-    /// (NaN: a block that held a NaN) gets a single's all-ones exponent with its mantissa, so it reads back as NaN.
-    /// </summary>
-    /// <remarks>Per vector load rather than per block, because the row format is read one vector at a time; the JIT may
-    /// share parts of it between the two loads of one block (same address, no store between), and in the generated
-    /// Llama3_8B score tile it shares some of the shifts but not the exponent check. The scalar form with its branches,
-    /// once per load, made q8_0 decode slower than f32 (Llama3_8B, 32,768 positions, 2026-12-04).</remarks>
+    /// <summary>The block's scale in all sixteen lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Scale512(ref byte block)
-    {
-        Vector512<int> high = Vector512.Create(Unsafe.ReadUnaligned<int>(ref block)) << 16;
-        Vector512<float> scale = (Vector512.ShiftRightArithmetic(high, 3) & Vector512.Create(SignExponentMantissaMask)).AsSingle() * Vector512.Create(HalfBits.TwoPow112);
-        Vector512<int> special = Vector512.Equals(high & Vector512.Create(ExponentAllOnesHigh), Vector512.Create(ExponentAllOnesHigh));
-        return (scale.AsInt32() | (special & Vector512.Create(SingleExponentBits))).AsSingle();
-    }
+    private static Vector512<float> Scale512(ref byte block) => Vector512.Create(Scale(ref block));
 
-    /// <summary>The 8-lane counterpart of <see cref="Scale512"/>.</summary>
+    /// <summary>The block's scale in all eight lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Scale256(ref byte block)
-    {
-        Vector256<int> high = Vector256.Create(Unsafe.ReadUnaligned<int>(ref block)) << 16;
-        Vector256<float> scale = (Vector256.ShiftRightArithmetic(high, 3) & Vector256.Create(SignExponentMantissaMask)).AsSingle() * Vector256.Create(HalfBits.TwoPow112);
-        Vector256<int> special = Vector256.Equals(high & Vector256.Create(ExponentAllOnesHigh), Vector256.Create(ExponentAllOnesHigh));
-        return (scale.AsInt32() | (special & Vector256.Create(SingleExponentBits))).AsSingle();
-    }
+    private static Vector256<float> Scale256(ref byte block) => Vector256.Create(Scale(ref block));
 
     /// <summary>Sixteen signed bytes at <paramref name="source"/>, as singles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
