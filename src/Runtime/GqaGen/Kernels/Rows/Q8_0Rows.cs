@@ -126,37 +126,34 @@ public readonly struct Q8_0Rows : IKvRowFormat
         }
     }
 
-    /// <summary>
-    /// The block's scale as a single, with a few scalar integer operations and one multiply: the half's bits,
-    /// sign-extended and shifted left by 13, put its sign, exponent and mantissa at a single's positions (the sign copies
-    /// the shift leaves in bits 30..28 cleared, as <see cref="HalfBits.ToSingle(Vector512{int})"/> does), and 2^112
-    /// rebiases the exponent, subnormals included. A scale with exponent 31 (NaN: a block that held a NaN) gets a single's
-    /// all-ones exponent with its mantissa and is not rescaled, so it reads back as NaN.
-    /// </summary>
-    /// <remarks>Scalar, then broadcast by the vector loads: the decode kernels are bound by their vector arithmetic, and
-    /// this leaves to the integer units most of what the vector form did with about eight vector instructions per
-    /// 16-lane load (a broadcast, shifts, masks, a multiply, a compare). The NaN test is a branch the JIT moves out of
-    /// line, never taken in practice; a branch-free form of the exact conversion (<see cref="HalfBits.ToSingle(ushort)"/>)
-    /// took about 20 integer operations per load and ran out of integer registers, slower than the vector form.
-    /// Measured with the generated kernels, alternated in one process (Llama-3-8B layout, 1 thread, ns per K+V row, the
-    /// vector form against this): K/V in L2 24.7–25.1 → 21.7–22.1, from DRAM 25.0–25.9 → 22.4–23.9; TinyLlama in L2
-    /// 24.1–24.6 → 22.8–23.1 (Zen 5 VM, 2026-12-05). A call here (such as to Half's conversion), even never taken, makes
-    /// the JIT spill every vector register around each inlined load (measured: q8_0 decode 3× slower).</remarks>
+    /// <summary>The block's scale as a single: the half's entry in <see cref="HalfSingles"/>, exact (a NaN scale, from a
+    /// block that held a NaN, reads back as NaN).</summary>
+    /// <remarks>A table load that the vector loads broadcast: the decode kernels are bound by their vector arithmetic, and
+    /// converting the half in vector registers (about eight vector instructions per 16-lane load) or with scalar integer
+    /// operations and a multiply (about nine instructions, three of them vector ones) left less room for the FMAs.
+    /// Measured with the generated kernels alternated in one process (1 thread, ns per K+V row; this table, the scalar
+    /// conversion, the vector one): Llama-3-8B layout with the K/V in L2 18.6–19.3, 21.5–21.9, 25.2–25.7; from DRAM
+    /// 19.3–19.6, 22.0–22.2, 24.9–25.0; TinyLlama in L2 20.7–21.0, 22.8–22.9, 24.9–25.2 (Zen 5 VM, 2026-12-05). A call
+    /// here (such as to Half's conversion), even never taken, makes the JIT spill every vector register around each
+    /// inlined load (measured: q8_0 decode 3× slower).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(ref byte block)
+    private static unsafe float Scale(ref byte block) => HalfSingles.Table[Unsafe.ReadUnaligned<ushort>(ref block)];
+
+    /// <summary>Every half's value as a single, indexed by the half's bits: 256 KiB of native memory, kept for the process's
+    /// life (a decode touches the few lines its caches' scales use). A pointer, not an array: the JIT reads a static
+    /// readonly pointer as a constant, where each load from an array kept a null check and a spill.</summary>
+    private static unsafe class HalfSingles
     {
-        int bits = Unsafe.ReadUnaligned<short>(ref block);
-        int single = (bits << 13) & SignExponentMantissaMask;
-        if ((bits & 0x7C00) == 0x7C00)
-            return BitConverter.Int32BitsToSingle(single | SingleExponentBits);
-        return BitConverter.Int32BitsToSingle(single) * HalfBits.TwoPow112;
+        public static readonly float* Table = Build();
+
+        private static float* Build()
+        {
+            float* table = (float*)NativeMemory.AlignedAlloc((nuint)(sizeof(float) << 16), 64);
+            for (int bits = 0; bits < 1 << 16; bits++)
+                table[bits] = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+            return table;
+        }
     }
-
-    /// <summary>Keeps the sign and the half's exponent and mantissa shifted to a single's positions.</summary>
-    private const int SignExponentMantissaMask = unchecked((int)0x8FFF_FFFF);
-
-    /// <summary>A single's exponent field, all ones.</summary>
-    private const int SingleExponentBits = 0x7F80_0000;
 
     /// <summary>The block's scale in all sixteen lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
