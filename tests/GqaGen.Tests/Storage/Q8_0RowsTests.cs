@@ -136,6 +136,35 @@ public sealed class Q8_0RowsTests
         Assert.Equal(23.5f, Q8_0Rows.Load(ref row[0], 44), 0.5f); // x[44]: the next block is untouched
     }
 
+    [Fact]
+    public void Every_half_scale_reads_back_as_its_exact_value_in_the_scalar_and_vector_loads()
+    {
+        // The loads take a block's scale from a table of every half's single: each of the 65,536 scale bit patterns,
+        // with quants 1 and -3 at elements 0 and 16, must read back as (float)Half, subnormals exact, infinities as
+        // infinities, NaN as NaN, through Load, Load512 and Load256 alike (whichever ISA path this run has).
+        byte[] row = new byte[Q8_0Rows.RowBytes(32)];
+        row[2] = 1;
+        row[2 + 16] = unchecked((byte)(sbyte)-3);
+        for (int bits = 0; bits < 1 << 16; bits++)
+        {
+            row[0] = (byte)bits;
+            row[1] = (byte)(bits >> 8);
+            float d = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+            AssertLoaded(d, Q8_0Rows.Load(ref row[0], 0), bits, "Load, element 0");
+            AssertLoaded(-3f * d, Q8_0Rows.Load(ref row[0], 16), bits, "Load, element 16");
+            AssertLoaded(d, Q8_0Rows.Load512(ref row[0], 0)[0], bits, "Load512, element 0");
+            AssertLoaded(-3f * d, Q8_0Rows.Load512(ref row[0], 16)[0], bits, "Load512, element 16");
+            AssertLoaded(d, Q8_0Rows.Load256(ref row[0], 0)[0], bits, "Load256, element 0");
+            AssertLoaded(-3f * d, Q8_0Rows.Load256(ref row[0], 16)[0], bits, "Load256, element 16");
+        }
+
+        static void AssertLoaded(float expected, float actual, int bits, string load)
+        {
+            bool same = float.IsNaN(expected) ? float.IsNaN(actual) : BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual);
+            Assert.True(same, $"Scale 0x{bits:X4}: {load} read {actual:R}, expected {expected:R}.");
+        }
+    }
+
     private static byte[] Encode(ReadOnlySpan<float> x)
     {
         var row = new byte[Q8_0Rows.RowBytes(x.Length)];
