@@ -77,6 +77,8 @@ public sealed unsafe class KvCache : IDisposable
         Layers = layers;
         Capacity = capacity;
         ElementType = elementType;
+        if (elementType == KvElementType.Q8_0)
+            Q8_0Rows.InitializeScaleTable(); // before any kernel reading this cache is compiled, so the JIT sees the table as a constant
         SlidingWindow = slidingWindow;
         Slots = slots;
         RowBytes = rowBytes;

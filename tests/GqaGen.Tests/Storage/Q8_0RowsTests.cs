@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using GqaGen.Kernels;
 using GqaGen.Tests.Support;
 
@@ -8,7 +9,8 @@ namespace GqaGen.Tests.Storage;
 /// (<see cref="Q8_0Oracle"/>, transliterated from ggml-quants.c), on random rows and on the cases where a
 /// plausible implementation would differ: exact .5 ties (roundf rounds away from zero, not to even), the unrounded
 /// 1/d (not the stored half scale), tiny blocks whose scale is a half subnormal or rounds to zero, all-zero and
-/// negative-zero blocks, padding of a partial last block. Loads are checked in <see cref="RowLoadTests"/>.
+/// negative-zero blocks, padding of a partial last block; and every half scale read back by the loads. The loads on
+/// random rows are checked in <see cref="RowLoadTests"/>.
 /// </summary>
 [Trait("Category", "Kernel")]
 public sealed class Q8_0RowsTests
@@ -139,29 +141,47 @@ public sealed class Q8_0RowsTests
     [Fact]
     public void Every_half_scale_reads_back_as_its_exact_value_in_the_scalar_and_vector_loads()
     {
-        // The loads take a block's scale from a table of every half's single: each of the 65,536 scale bit patterns,
-        // with quants 1 and -3 at elements 0 and 16, must read back as (float)Half, subnormals exact, infinities as
-        // infinities, NaN as NaN, through Load, Load512 and Load256 alike (whichever ISA path this run has).
-        byte[] row = new byte[Q8_0Rows.RowBytes(32)];
-        row[2] = 1;
-        row[2 + 16] = unchecked((byte)(sbyte)-3);
+        // The loads take a block's scale from a table of every half's single. A two-block row gets each of the 65,536
+        // scale bit patterns in its first block (the second keeps scale 1): every element of the first block, and the
+        // lanes of the block-crossing loads that fall in it, must read back as q · (float)Half, subnormals exact,
+        // infinities as infinities, NaN as NaN, through Load, Load512 and Load256 (whichever ISA path this run has).
+        byte[] row = new byte[Q8_0Rows.RowBytes(64)];
+        sbyte[] quants = new sbyte[64];
+        for (int j = 0; j < 64; j++)
+            quants[j] = (sbyte)((j * 37 % 255) - 127);
+        for (int j = 0; j < 32; j++)
+        {
+            row[2 + j] = (byte)quants[j];
+            row[36 + j] = (byte)quants[32 + j];
+        }
+        row[34] = 0x00;
+        row[35] = 0x3C; // scale 1
         for (int bits = 0; bits < 1 << 16; bits++)
         {
             row[0] = (byte)bits;
             row[1] = (byte)(bits >> 8);
             float d = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
-            AssertLoaded(d, Q8_0Rows.Load(ref row[0], 0), bits, "Load, element 0");
-            AssertLoaded(-3f * d, Q8_0Rows.Load(ref row[0], 16), bits, "Load, element 16");
-            AssertLoaded(d, Q8_0Rows.Load512(ref row[0], 0)[0], bits, "Load512, element 0");
-            AssertLoaded(-3f * d, Q8_0Rows.Load512(ref row[0], 16)[0], bits, "Load512, element 16");
-            AssertLoaded(d, Q8_0Rows.Load256(ref row[0], 0)[0], bits, "Load256, element 0");
-            AssertLoaded(-3f * d, Q8_0Rows.Load256(ref row[0], 16)[0], bits, "Load256, element 16");
+            for (int e = 0; e < 32; e++)
+                AssertLoaded(quants[e] * d, Q8_0Rows.Load(ref row[0], e), bits, "Load", e);
+            foreach (int start in new[] { 0, 16, 20 }) // 20: lanes 0..11 in this block, 12..15 in the next
+            {
+                Vector512<float> v = Q8_0Rows.Load512(ref row[0], start);
+                for (int lane = 0; lane < 16; lane++)
+                    AssertLoaded(quants[start + lane] * (start + lane < 32 ? d : 1f), v[lane], bits, "Load512", start + lane);
+            }
+            foreach (int start in new[] { 0, 8, 24, 28 }) // 28: lanes 0..3 in this block, 4..7 in the next
+            {
+                Vector256<float> v = Q8_0Rows.Load256(ref row[0], start);
+                for (int lane = 0; lane < 8; lane++)
+                    AssertLoaded(quants[start + lane] * (start + lane < 32 ? d : 1f), v[lane], bits, "Load256", start + lane);
+            }
         }
 
-        static void AssertLoaded(float expected, float actual, int bits, string load)
+        static void AssertLoaded(float expected, float actual, int bits, string load, int element)
         {
             bool same = float.IsNaN(expected) ? float.IsNaN(actual) : BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual);
-            Assert.True(same, $"Scale 0x{bits:X4}: {load} read {actual:R}, expected {expected:R}.");
+            if (!same)
+                Assert.Fail($"Scale 0x{bits:X4}: {load} read element {element} as {actual:R}, expected {expected:R}.");
         }
     }
 
