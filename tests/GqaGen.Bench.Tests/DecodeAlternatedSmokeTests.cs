@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using GqaGen.Bench.Alternated;
+using GqaGen.Bench.Versus;
 
 namespace GqaGen.Bench.Tests;
 
@@ -77,8 +78,8 @@ public sealed class DecodeAlternatedSmokeTests(ITestOutputHelper output)
         // Round by round: 10/5 = 2, 30/20 = 1.5, 20/4 = 5, so the median speed-up is 2, where the medians' ratio is 20/5 = 4.
         List<double> speedups = AlternatedRun.Speedup([10, 30, 20], [5, 20, 4]);
         Assert.Equal([2.0, 1.5, 5.0], speedups);
-        Assert.Equal(2.0, AlternatedRun.Median(speedups));
-        Assert.NotEqual(AlternatedRun.Median([10, 30, 20]) / AlternatedRun.Median([5, 20, 4]), AlternatedRun.Median(speedups));
-        Assert.Equal(2.5, AlternatedRun.Median([4, 1, 3, 2]));
+        Assert.Equal(2.0, VersusResults.Median(speedups));
+        Assert.NotEqual(VersusResults.Median([10, 30, 20]) / VersusResults.Median([5, 20, 4]), VersusResults.Median(speedups));
+        Assert.Equal(2.5, VersusResults.Median([4, 1, 3, 2]));
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using GqaGen.Bench.Peers;
+using GqaGen.Bench.Versus;
 
 namespace GqaGen.Bench.Alternated;
 
@@ -172,8 +173,9 @@ internal sealed class AlternatedRun(AlternatedSettings settings, TextWriter outp
         {
             AlternatedRow readRow = Read(rows, row.Threads);
             string share = row.Kind == RowKind.Read ? "–" : Percent(PerRound(r => row.GigabytesPerSecond(r) / readRow.GigabytesPerSecond(r)));
+            double median = VersusResults.Median(row.Milliseconds);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Name} | {row.Threads} | {row.KvName} | {Median(row.Milliseconds):F3} | {row.Milliseconds.Min():F3}–{row.Milliseconds.Max():F3} | {row.Bytes / Median(row.Milliseconds) / 1e6:F2} | {share} |"));
+                $"| {row.Name} | {row.Threads} | {row.KvName} | {median:F3} | {row.Milliseconds.Min():F3}–{row.Milliseconds.Max():F3} | {row.Bytes / median / 1e6:F2} | {share} |"));
         }
         output.WriteLine();
 
@@ -242,23 +244,16 @@ internal sealed class AlternatedRun(AlternatedSettings settings, TextWriter outp
     {
         // Rounded down, so that a shown median that equals the bar has met it (84.6 % shows as 84 %, not 85 %).
         string Format(double v) => percent ? $"{Math.Floor(v * 100 + 1e-9):F0} %" : $"{Math.Floor(v * 100 + 1e-9) / 100:F2}×";
-        string verdict = bar is null || !applies ? "–" : Median(values) >= bar ? "met" : "missed";
+        string verdict = bar is null || !applies ? "–" : VersusResults.Median(values) >= bar ? "met" : "missed";
         string barText = bar is null ? "–" : $"≥ {Format(bar.Value)}{(applies ? "" : $" (at {LongContext.ToString("N0", CultureInfo.InvariantCulture)})")}";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {ratio} | {threads} | {kv} | {Format(Median(values))} | {Format(values.Min())}–{Format(values.Max())} | {barText} | {verdict} |"));
+            $"| {ratio} | {threads} | {kv} | {Format(VersusResults.Median(values))} | {Format(values.Min())}–{Format(values.Max())} | {barText} | {verdict} |"));
     }
 
-    private static string Percent(List<double> values) => string.Create(CultureInfo.InvariantCulture, $"{Median(values) * 100:F0} % ({values.Min() * 100:F0}–{values.Max() * 100:F0})");
+    private static string Percent(List<double> values) => string.Create(CultureInfo.InvariantCulture, $"{VersusResults.Median(values) * 100:F0} % ({values.Min() * 100:F0}–{values.Max() * 100:F0})");
 
     private static AlternatedRow Read(List<AlternatedRow> rows, int threads) => rows.First(r => r.Kind == RowKind.Read && r.Threads == threads);
 
     private static AlternatedRow? Find(List<AlternatedRow> rows, RowKind kind, int threads, KvElementType? kv)
         => rows.FirstOrDefault(r => r.Kind == kind && r.Threads == threads && r.Kv == kv);
-
-    internal static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToList();
-        int middle = sorted.Count / 2;
-        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 }
