@@ -45,6 +45,18 @@ internal static class BenchCommandLine
         return 2;
     }
 
+    /// <summary>An option taking one integer of at least 1 (a bad value fails the parse with the option's name).</summary>
+    public static Option<int> PositiveInteger(string name, string description, int defaultValue)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+                result.AddError($"{result.Option.Name} must be at least 1; got {result.GetValueOrDefault<int>()}.");
+        });
+        return option;
+    }
+
     /// <summary>An option taking comma-separated positive integers up to <paramref name="maximum"/>, e.g. <c>--threads 1,2</c>.</summary>
     public static Option<int[]> PositiveIntegers(string name, string description, int[] defaults, int maximum = int.MaxValue) => new(name)
     {

@@ -37,12 +37,7 @@ internal static class DecodeAlternatedBench
         KvElementType[] storageTypes = [KvElementType.Float32, KvElementType.Float16, KvElementType.BFloat16, KvElementType.Q8_0];
         var kv = BenchCommandLine.Names("--kv", "KV storage types of GqaGen's rows, comma-separated: f32, f16, bf16, q8_0. Default: all four.",
             storageTypes, type => type.ShortName(), storageTypes);
-        var rounds = new Option<int>("--rounds") { Description = "Timed rounds; each runs every row once. Default: 15.", DefaultValueFactory = _ => 15 };
-        rounds.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1)
-                result.AddError($"--rounds must be at least 1; got {result.GetValueOrDefault<int>()}.");
-        });
+        var rounds = BenchCommandLine.PositiveInteger("--rounds", "Timed rounds; each runs every row once. Default: 15.", 15);
         var noPeers = new Option<bool>("--no-peers") { Description = "Leave ONNX Runtime and the TensorPrimitives kernel out." };
         var readBytes = new Option<long>("--read-bytes") { Description = "Bytes of the array whose plain read every row is compared with, 1 MiB to 16 GiB. Default: 1 GiB.", DefaultValueFactory = _ => 1L << 30 };
         readBytes.Validators.Add(result =>

@@ -34,9 +34,9 @@ internal static class DecoderVersusBench
     {
         var model = new Option<FileInfo>("--model") { Description = "The GGUF file all programs run (e.g. a TinyLlama-shaped F16, Q8_0 or Q4_K_M file).", Required = true };
         var threads = BenchCommandLine.PositiveIntegers("--threads", "Thread counts, comma-separated.", [1, 2]);
-        var rounds = new Option<int>("--rounds") { Description = "Rounds; each runs every program once per row, alternating.", DefaultValueFactory = _ => 3 };
-        var steps = new Option<int>("--steps") { Description = "Greedy decode steps timed per program, row and round.", DefaultValueFactory = _ => 32 };
-        var depth = new Option<int>("--depth") { Description = "Positions filled (once per program and thread count) before the depth rows.", DefaultValueFactory = _ => 4096 };
+        var rounds = BenchCommandLine.PositiveInteger("--rounds", "Rounds; each runs every program once per row, alternating.", 3);
+        var steps = BenchCommandLine.PositiveInteger("--steps", "Greedy decode steps timed per program, row and round.", 32);
+        var depth = BenchCommandLine.PositiveInteger("--depth", "Positions filled (once per program and thread count) before the depth rows.", 4096);
         var prompts = BenchCommandLine.PositiveIntegers("--prompts", "Prompt lengths, comma-separated; one equal to --depth is the fill's prefill, the others run in a fresh context each round.", [512, 4096]);
         var noLlamaSharp = new Option<bool>("--no-llamasharp") { Description = "Leave LLamaSharp out." };
         var activations = new Option<string>("--activations")
@@ -46,14 +46,6 @@ internal static class DecoderVersusBench
         };
         activations.AcceptOnlyFromAmong("f32", "int8");
         var llamaBench = new Option<FileInfo?>("--llama-bench") { Description = $"A llama-bench binary to run as a subprocess (default: {DefaultLlamaBench[0]} when it exists; llama-batched-bench beside it measures the depth rows)." };
-        foreach (Option<int> positive in new[] { rounds, steps, depth })
-        {
-            positive.Validators.Add(result =>
-            {
-                if (result.GetValueOrDefault<int>() < 1)
-                    result.AddError($"{result.Option.Name} must be at least 1; got {result.GetValueOrDefault<int>()}.");
-            });
-        }
         model.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<FileInfo>() is { Exists: false } file)
