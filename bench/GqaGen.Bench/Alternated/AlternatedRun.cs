@@ -107,13 +107,7 @@ internal sealed class AlternatedRun(AlternatedSettings settings, TextWriter outp
                         catch (Exception e)
                         {
                             // As the BenchmarkDotNet peer rows do: a row that cannot run, or runs wrong, is reported and left out.
-                            string reason = e switch
-                            {
-                                NotSupportedException => "unsupported: " + PeerCase.FirstClause(e.Message),
-                                PeerGateException refused => "FAILED: " + refused.Finding,
-                                _ => $"error: {e.GetType().Name}: {PeerCase.FirstClause(e.Message)}",
-                            };
-                            gates.Add($"{peer?.Name ?? $"{kind} ({kv.ShortName()}, {threads} thread(s))"}: not timed: {reason}");
+                            gates.Add($"{peer?.Name ?? $"{kind} ({kv.ShortName()}, {threads} thread(s))"}: not timed: {PeerCase.NotTimedReason(e)}");
                             peer?.Dispose();
                         }
                     }

@@ -47,17 +47,21 @@ internal sealed class PeerCase : IDisposable
         }
         catch (Exception e)
         {
-            GateLog.Record(key, e switch
-            {
-                NotSupportedException => "unsupported: " + FirstClause(e.Message),
-                PeerGateException refused => "FAILED: " + refused.Finding,
-                _ => $"error: {e.GetType().Name}: {FirstClause(e.Message)}",
-            });
+            GateLog.Record(key, NotTimedReason(e));
             peer?.Dispose();
             inputs?.Dispose();
             throw;
         }
     }
+
+    /// <summary>Why a case that threw <paramref name="e"/> while set up or gated is not timed: "unsupported: …",
+    /// "FAILED: …" (wrong output) or "error: …", each with the message's first clause.</summary>
+    internal static string NotTimedReason(Exception e) => e switch
+    {
+        NotSupportedException => "unsupported: " + FirstClause(e.Message),
+        PeerGateException refused => "FAILED: " + refused.Finding,
+        _ => $"error: {e.GetType().Name}: {FirstClause(e.Message)}",
+    };
 
     /// <summary>A message up to its first ". " or "; " (the whole message goes to the benchmark log with the exception).</summary>
     internal static string FirstClause(string message)
