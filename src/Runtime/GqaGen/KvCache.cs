@@ -78,7 +78,7 @@ public sealed unsafe class KvCache : IDisposable
         Capacity = capacity;
         ElementType = elementType;
         if (elementType == KvElementType.Q8_0)
-            Q8_0Rows.InitializeScaleTable(); // before any kernel reading this cache is compiled, so the JIT sees the table as a constant
+            HalfBits.InitializeTable(); // before any kernel reading this cache is compiled, so the JIT sees the table as a constant
         SlidingWindow = slidingWindow;
         Slots = slots;
         RowBytes = rowBytes;

@@ -36,8 +36,13 @@ internal unsafe interface IInt8DotFormat : IWeightFormat
     /// <summary>The unsigned quants <c>u</c> of group <paramref name="group"/> (32 weights) of the block, in order.</summary>
     static abstract Vector256<byte> Unsigned32(byte* block, int group);
 
-    /// <summary>The unsigned quants of groups <paramref name="group"/> (even) and <paramref name="group"/> + 1: 64 weights.</summary>
-    static abstract Vector512<byte> Unsigned64(byte* block, int group);
+    /// <summary>Whether the AVX-512 path's step s takes groups s and s + 4 (the same bits of the two 128-weight halves'
+    /// 32-byte runs, Q2_K and Q3_K: one 64-byte load then serves all four steps) rather than groups 2s and 2s + 1.</summary>
+    static abstract bool PairsHalves { get; }
+
+    /// <summary>The unsigned quants of the AVX-512 path's step <paramref name="step"/> (0..3), 64 weights: groups
+    /// 2·step and 2·step + 1, or step and step + 4 where <see cref="PairsHalves"/>.</summary>
+    static abstract Vector512<byte> Unsigned64(byte* block, int step);
 
     /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 255) of the block.</summary>
     static abstract int UnsignedElement(byte* block, int index);

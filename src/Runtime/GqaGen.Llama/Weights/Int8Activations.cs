@@ -45,6 +45,7 @@ public sealed unsafe class Int8Activations
     private readonly short[] _subBlockSums;
     private readonly float[] _scaledSums;
     private readonly sbyte[] _quadQuants;
+    private readonly sbyte[] _halvesQuants;
 
     /// <summary>Room for a vector of <paramref name="length"/> elements in blocks of <paramref name="blockElements"/>
     /// (<see cref="SuperBlockElements"/> or <see cref="SmallBlockElements"/>); the length must be a multiple of it.</summary>
@@ -65,6 +66,7 @@ public sealed unsafe class Int8Activations
         _subBlockSums = GC.AllocateArray<short>(length / SliceElements, pinned: true);
         _scaledSums = GC.AllocateArray<float>(blocks, pinned: true);
         _quadQuants = GC.AllocateArray<sbyte>(blockElements == SmallBlockElements ? length / QuadElements * QuadElements : 0, pinned: true);
+        _halvesQuants = GC.AllocateArray<sbyte>(blockElements == SuperBlockElements ? length : 0, pinned: true);
     }
 
     /// <summary>Elements in the vector.</summary>
@@ -109,6 +111,29 @@ public sealed unsafe class Int8Activations
         }
         if (BlockElements == SmallBlockElements)
             CopyInQuadOrder();
+        else
+            CopyInHalvesOrder();
+    }
+
+    /// <summary>
+    /// Copies the quants of each 256-element block into <see cref="HalvesQuantPointer"/> in halves order: four runs of
+    /// 64, run s holding elements 32s..32s + 31 (group s), then 128 + 32s..128 + 32s + 31 (group s + 4). That is the order
+    /// in which the AVX-512 kernel unpacks the formats whose two 128-weight halves keep their quants at the same bits of
+    /// two 32-byte runs (Q2_K, Q3_K: <see cref="IInt8DotFormat.PairsHalves"/>), so one 64-byte load serves four steps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CopyInHalvesOrder()
+    {
+        for (int block = 0; block < Length / SuperBlockElements; block++)
+        {
+            sbyte* source = QuantPointer + block * SuperBlockElements;
+            sbyte* destination = HalvesQuantPointer + block * SuperBlockElements;
+            for (int step = 0; step < 4; step++)
+            {
+                Vector256.Load(source + 32 * step).Store(destination + 64 * step);
+                Vector256.Load(source + 128 + 32 * step).Store(destination + 64 * step + 32);
+            }
+        }
     }
 
     /// <summary>
@@ -162,6 +187,9 @@ public sealed unsafe class Int8Activations
 
     /// <summary>In 32-element blocks, the quants of every whole four blocks in quad order (see <see cref="CopyInQuadOrder"/>).</summary>
     internal sbyte* QuadQuantPointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_quadQuants));
+
+    /// <summary>In 256-element blocks, the quants of each block in halves order (see <see cref="CopyInHalvesOrder"/>).</summary>
+    internal sbyte* HalvesQuantPointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halvesQuants));
 
     /// <summary>Elements of four 32-element blocks: what <see cref="QuadQuantPointer"/> reorders.</summary>
     internal const int QuadElements = 4 * SmallBlockElements;

@@ -102,42 +102,45 @@ internal static unsafe class Int8DotKernel
     {
         TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
         Vector512<short> alphas = alpha.ToVector512Unsafe();
-        sbyte* q = x.Quants + k * Int8Activations.SuperBlockElements;
-        Vector512<int> sums;
-        Vector256<int> offsetSums;
-        if (TFormat.IntegersPerSubBlock)
-        {
-            // 16-bit lane i of step c holds weights 64c + 2i and + 1, of sub-block 2c + i / 16.
-            sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas, SubBlockLanes(0));
-            sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 64), alphas, SubBlockLanes(2));
-            sums += Step512(TFormat.Unsigned64(block, 4), Vector512.Load(q + 128), alphas, SubBlockLanes(4));
-            sums += Step512(TFormat.Unsigned64(block, 6), Vector512.Load(q + 192), alphas, SubBlockLanes(6));
-            offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load(x.SubBlockSums + k * Int8Activations.SlicesPerBlock));
-        }
-        else
-        {
-            // 16-bit lane i of step c holds weights 64c + 2i and + 1, of slice 4c + i / 8.
-            sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas, SliceLanes(0));
-            sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 64), alphas, SliceLanes(4));
-            sums += Step512(TFormat.Unsigned64(block, 4), Vector512.Load(q + 128), alphas, SliceLanes(8));
-            sums += Step512(TFormat.Unsigned64(block, 6), Vector512.Load(q + 192), alphas, SliceLanes(12));
-            offsetSums = Avx2.MultiplyAddAdjacent(beta, Vector256.Load(x.SliceSums + k * Int8Activations.SlicesPerBlock));
-        }
+        // Step s multiplies 64 weights: groups 2s and 2s + 1, or s and s + 4 where the format pairs halves (with the
+        // activations copied in that order); each 16-bit lane takes the integer of its slice or sub-block.
+        sbyte* q = (TFormat.PairsHalves ? x.HalvesQuants : x.Quants) + k * Int8Activations.SuperBlockElements;
+        Vector512<int> sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas, IntegerLanes<TFormat>(0));
+        sums += Step512(TFormat.Unsigned64(block, 1), Vector512.Load(q + 64), alphas, IntegerLanes<TFormat>(1));
+        sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 128), alphas, IntegerLanes<TFormat>(2));
+        sums += Step512(TFormat.Unsigned64(block, 3), Vector512.Load(q + 192), alphas, IntegerLanes<TFormat>(3));
+        Vector256<int> offsetSums = Avx2.MultiplyAddAdjacent(beta,
+            Vector256.Load((TFormat.IntegersPerSubBlock ? x.SubBlockSums : x.SliceSums) + k * Int8Activations.SlicesPerBlock));
         float dx = x.Scales[k];
         acc = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(sums), Vector512.Create(a * dx), acc);
         offsets = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(offsetSums), Vector256.Create(b * dx), offsets);
     }
 
-    /// <summary>Permute indices: lanes 0..7 read integer <paramref name="first"/>, lanes 8..15 the next, and so on
-    /// (four integers, eight 16-bit lanes each).</summary>
+    /// <summary>The permute indices of step <paramref name="step"/>: which of the block's integers each 16-bit lane
+    /// (two weights) multiplies. The step's lower 32 weights are group <see cref="LowerGroup"/>, its upper 32 the next
+    /// group or, where the format pairs halves, the group 128 weights on; a group is one sub-block, or two slices of
+    /// eight lanes each. A broadcast plus a constant, which the JIT folds into one constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> SliceLanes(short first)
-        => Vector512.Create(first) + Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    private static Vector512<short> IntegerLanes<TFormat>(int step)
+        where TFormat : IInt8DotFormat
+    {
+        int group = LowerGroup<TFormat>(step);
+        if (TFormat.IntegersPerSubBlock)
+        {
+            return Vector512.Create((short)group) + (TFormat.PairsHalves
+                ? Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4)
+                : Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+        }
+        return Vector512.Create((short)(2 * group)) + (TFormat.PairsHalves
+            ? Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9)
+            : Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    }
 
-    /// <summary>Permute indices: lanes 0..15 read integer <paramref name="first"/>, lanes 16..31 the next.</summary>
+    /// <summary>The first group (32 weights) of step <paramref name="step"/>: 2·step, or step where the format pairs halves.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> SubBlockLanes(short first)
-        => Vector512.Create(first) + Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+    private static int LowerGroup<TFormat>(int step)
+        where TFormat : IInt8DotFormat
+        => TFormat.PairsHalves ? step : 2 * step;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Step512(Vector512<byte> u, Vector512<sbyte> q, Vector512<short> alphas, Vector512<short> slices)
@@ -205,7 +208,7 @@ internal static unsafe class Int8DotKernel
 }
 
 /// <summary>The activations as <see cref="Int8DotKernel"/> reads them (<see cref="Int8Activations"/>' pinned arrays).</summary>
-internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums, sbyte* quadQuants)
+internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums, sbyte* quadQuants, sbyte* halvesQuants)
 {
     public readonly sbyte* Quants = quants;
     public readonly float* Scales = scales;
@@ -213,4 +216,5 @@ internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* 
     public readonly short* SubBlockSums = subBlockSums;
     public readonly float* ScaledSums = scaledSums;
     public readonly sbyte* QuadQuants = quadQuants;
+    public readonly sbyte* HalvesQuants = halvesQuants;
 }

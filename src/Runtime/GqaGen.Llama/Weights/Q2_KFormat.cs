@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Llama;
 
@@ -118,28 +119,29 @@ internal readonly unsafe struct Q2_KFormat : IInt8DotFormat
 
     public static bool IntegersPerSubBlock => false;
 
+    public static bool PairsHalves => true;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
     {
         a = QuantBits.Half(block + ScaleOffset);
         b = -QuantBits.Half(block + ScaleOffset + 2);
-        Vector128<byte> bytes = Vector128.Load(block);
-        alpha = Widen16(bytes & Vector128.Create((byte)0xF));
-        beta = Widen16(bytes >>> 4);
+        // The 16 scale bytes widened once (one vpmovzxbw), then split into their nibbles in 16-bit lanes.
+        Vector256<short> bytes = Avx2.IsSupported
+            ? Avx2.ConvertToVector256Int16(block)
+            : Vector256.Create(Vector128.WidenLower(Vector128.Load(block)), Vector128.WidenUpper(Vector128.Load(block))).AsInt16();
+        alpha = bytes & Vector256.Create((short)0xF);
+        beta = bytes >>> 4;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Widen16(Vector128<byte> bytes)
-        => Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes)).AsInt16();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Unsigned32(byte* block, int group)
         => (Vector256.Load(block + QuantsOffset + 32 * (group >> 2)) >>> (2 * (group & 3))) & Vector256.Create((byte)3);
 
-    /// <summary>Groups <paramref name="group"/> (even) and + 1: one 32-byte run of quants, two bit fields of it.</summary>
+    /// <summary>Groups <paramref name="step"/> and + 4: the same bit field of both 32-byte runs of quants.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block, int group)
-        => QuantBits.TwoBitFields64(block + QuantsOffset + 32 * (group >> 2), 2 * (group & 3));
+    public static Vector512<byte> Unsigned64(byte* block, int step)
+        => QuantBits.TwoBitFieldsOf64(block + QuantsOffset, 2 * step);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

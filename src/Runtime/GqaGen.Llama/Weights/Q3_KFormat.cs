@@ -167,6 +167,8 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
 
     public static bool IntegersPerSubBlock => false;
 
+    public static bool PairsHalves => true;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)
     {
@@ -196,16 +198,16 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         return quants | (high << 2);
     }
 
-    /// <summary>Groups <paramref name="group"/> (even) and + 1: two bit fields of one 32-byte run of quants and two
-    /// bits of the 32 bytes of <c>hmask</c>.</summary>
+    /// <summary>Groups <paramref name="step"/> and + 4: the same bit field of both 32-byte runs of quants, and bits
+    /// <paramref name="step"/> and + 4 of the 32 bytes of <c>hmask</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block, int group)
+    public static Vector512<byte> Unsigned64(byte* block, int step)
     {
         // Bits 0..1: the quant's two bits; bit 2: the hmask bit of its group (bit group of hmask[l]); all else 0.
-        Vector512<byte> quants = QuantBits.TwoBitFields64(block + QuantsOffset + 32 * (group >> 2), 2 * (group & 3));
+        Vector512<byte> quants = QuantBits.TwoBitFieldsOf64(block + QuantsOffset, 2 * step);
         Vector512<byte> high = Gfni.V512.IsSupported
-            ? QuantBits.MoveBits64(block, QuantBits.BitRow(group, 2), QuantBits.BitRow(group + 1, 2))
-            : (QuantBits.Halves64(block, group, group + 1) & Vector512.Create((byte)1)) << 2;
+            ? QuantBits.MoveBits64(block, QuantBits.BitRow(step, 2), QuantBits.BitRow(step + 4, 2))
+            : (QuantBits.Halves64(block, step, step + 4) & Vector512.Create((byte)1)) << 2;
         return quants | high;
     }
 

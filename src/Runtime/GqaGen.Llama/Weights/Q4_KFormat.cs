@@ -94,6 +94,8 @@ internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
 
     public static bool TilesInt8Rows => true;
 
+    public static bool PairsHalves => false;
+
     public static bool IntegersPerSubBlock => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -104,10 +106,10 @@ internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
     public static Vector256<byte> Unsigned32(byte* block, int group)
         => (Vector256.Load(block + NibblesOffset + 32 * (group >> 1)) >>> (4 * (group & 1))) & Vector256.Create((byte)0xF);
 
-    /// <summary>Sub-blocks <paramref name="group"/> (even) and + 1 share 32 bytes: their low nibbles, then their high.</summary>
+    /// <summary>Sub-blocks 2·<paramref name="step"/> and + 1 share 32 bytes: their low nibbles, then their high.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block, int group)
-        => QuantBits.Halves64(block + NibblesOffset + 32 * (group >> 1), 0, 4) & Vector512.Create((byte)0xF);
+    public static Vector512<byte> Unsigned64(byte* block, int step)
+        => QuantBits.Halves64(block + NibblesOffset + 32 * step, 0, 4) & Vector512.Create((byte)0xF);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

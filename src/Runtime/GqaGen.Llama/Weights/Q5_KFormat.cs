@@ -103,6 +103,8 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
 
     public static bool TilesInt8Rows => true;
 
+    public static bool PairsHalves => false;
+
     public static bool IntegersPerSubBlock => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -117,13 +119,13 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
         return nibbles | (fifth << 4);
     }
 
-    /// <summary>Sub-blocks <paramref name="group"/> (even) and + 1: one 32-byte run of nibbles (low, then high) and
-    /// bits <paramref name="group"/> and + 1 of <c>qh</c>.</summary>
+    /// <summary>Sub-blocks 2·<paramref name="step"/> and + 1: one 32-byte run of nibbles (low, then high) and bits
+    /// 2·<paramref name="step"/> and + 1 of <c>qh</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block, int group)
+    public static Vector512<byte> Unsigned64(byte* block, int step)
     {
-        Vector512<byte> nibbles = QuantBits.Halves64(block + NibblesOffset + 32 * (group >> 1), 0, 4) & Vector512.Create((byte)0xF);
-        Vector512<byte> fifth = QuantBits.Halves64(block + HighBitsOffset, group, group + 1) & Vector512.Create((byte)1);
+        Vector512<byte> nibbles = QuantBits.Halves64(block + NibblesOffset + 32 * step, 0, 4) & Vector512.Create((byte)0xF);
+        Vector512<byte> fifth = QuantBits.Halves64(block + HighBitsOffset, 2 * step, 2 * step + 1) & Vector512.Create((byte)1);
         return nibbles | (fifth << 4);
     }
 

@@ -121,6 +121,8 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
 
     public static bool TilesInt8Rows => true;
 
+    public static bool PairsHalves => false;
+
     public static bool IntegersPerSubBlock => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -142,12 +144,12 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
         return low | (high << 4);
     }
 
-    /// <summary>Groups <paramref name="group"/> (even) and + 1: 64 consecutive bytes of <c>ql</c> and one 32-byte run
-    /// of <c>qh</c>, shifted two ways.</summary>
+    /// <summary>Groups 2·<paramref name="step"/> and + 1: 64 consecutive bytes of <c>ql</c> and one 32-byte run of
+    /// <c>qh</c>, shifted two ways.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Unsigned64(byte* block, int group)
+    public static Vector512<byte> Unsigned64(byte* block, int step)
     {
-        int half = group >> 2, p = group & 3;
+        int half = step >> 1, p = 2 * (step & 1);
         Vector512<byte> low = (Vector512.Load(block + 64 * half) >>> (4 * (p >> 1))) & Vector512.Create((byte)0xF);
         Vector512<byte> high = QuantBits.Halves64(block + HighBitsOffset + 32 * half, 2 * p, 2 * p + 2) & Vector512.Create((byte)3);
         return low | (high << 4);

@@ -12,9 +12,10 @@ namespace GqaGen.Llama;
 /// </summary>
 internal static unsafe class QuantBits
 {
-    /// <summary>The IEEE half at <paramref name="source"/> (unaligned), as <see cref="HalfBits"/> converts it.</summary>
+    /// <summary>The IEEE half at <paramref name="source"/> (unaligned), exactly: its entry in
+    /// <see cref="HalfBits.FromTable"/>'s table, which every <see cref="WeightMatrix"/> initializes when created.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Half(byte* source) => HalfBits.ToSingle(Unsafe.ReadUnaligned<ushort>(source));
+    public static float Half(byte* source) => HalfBits.FromTable(Unsafe.ReadUnaligned<ushort>(source));
 
     /// <summary>
     /// Two 4-byte fields of eight consecutive blocks of <paramref name="blockBytes"/> bytes (18 to 24) at
@@ -163,15 +164,16 @@ internal static unsafe class QuantBits
         return Gfni.V512.GaloisFieldAffineTransform(both, matrices.AsByte(), 0);
     }
 
-    /// <summary>The 2-bit fields at bits <paramref name="shift"/>, + 1 of the 32 bytes at <paramref name="run"/> in the
-    /// lower half and at bits <paramref name="shift"/> + 2, + 3 in the upper half, as bytes 0..3: two consecutive groups'
-    /// quants of a K-quant super-block (Q2_K, Q3_K). One bit move with GFNI, else two shifts and a mask.</summary>
+    /// <summary>The 2-bit fields at bits <paramref name="shift"/>, + 1 of the 64 bytes at <paramref name="run"/>, as
+    /// bytes 0..3: one group of each 128-weight half of a Q2_K or Q3_K super-block, whose two 32-byte runs of quants
+    /// follow each other. One bit move with GFNI, else a shift and a mask.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> TwoBitFields64(byte* run, int shift)
+    public static Vector512<byte> TwoBitFieldsOf64(byte* run, int shift)
     {
+        Vector512<byte> bytes = Vector512.Load(run);
         if (Gfni.V512.IsSupported)
-            return MoveBits64(run, BitRow(shift, 0) | BitRow(shift + 1, 1), BitRow(shift + 2, 0) | BitRow(shift + 3, 1));
-        return Halves64(run, shift, shift + 2) & Vector512.Create((byte)3);
+            return Gfni.V512.GaloisFieldAffineTransform(bytes, Vector512.Create(BitRow(shift, 0) | BitRow(shift + 1, 1)).AsByte(), 0);
+        return (bytes >>> shift) & Vector512.Create((byte)3);
     }
 
     /// <summary>The bit matrix row for <see cref="MoveBits64"/> that copies bit <paramref name="from"/> of a byte to

@@ -62,6 +62,8 @@ public sealed unsafe class WeightMatrix
         _data = data;
         _rowBytes = (nint)rowBytes;
         _keepAlive = keepAlive;
+        // Before any kernel reading this matrix is compiled, so the JIT sees the half table's address as a constant.
+        HalfBits.InitializeTable();
     }
 
     /// <summary>
@@ -298,7 +300,7 @@ public sealed unsafe class WeightMatrix
                 Rows = _data,
                 RowBytes = _rowBytes,
                 Columns = Columns,
-                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer, x.QuadQuantPointer),
+                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer, x.QuadQuantPointer, x.HalvesQuantPointer),
                 Y = py,
                 Type = Type,
                 Path = path,

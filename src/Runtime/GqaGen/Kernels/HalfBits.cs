@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GqaGen.Kernels;
@@ -37,7 +38,7 @@ public static class HalfBits
     /// keep their scale <c>d</c> as a half that is often subnormal (Q6_K: <c>d = max scale / 127</c>, about 1e-5 for
     /// typical weights), so a kernel converting one per block ran up to 2× slower on a llama-quantize'd file than on the
     /// same shapes with larger weights (measured 2026-12-04: the Q6_K output head with int8 activations, 7.4 GB/s
-    /// before, 15.8 after).
+    /// before, 15.8 after). Those block scales now come from <see cref="FromTable"/>, which avoids it too.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort bits)
@@ -49,6 +50,42 @@ public static class HalfBits
         return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) | ((bits & 0x8000) << 16));
     }
 
+    /// <summary>
+    /// The half with bits <paramref name="bits"/> as a single, exactly (NaN, infinities and subnormals included): its
+    /// entry in a table of every half's value, one load and no arithmetic.
+    /// </summary>
+    /// <remarks>
+    /// For the kernels bound by their instruction count that convert one half per block: the q8_0 KV cache's block scales
+    /// and the quantized weight formats' block scales. A conversion in vector registers costs about eight vector
+    /// instructions, <see cref="ToSingle(ushort)"/> about nine scalar and vector ones; measured with generated q8_0 decode
+    /// kernels (1 thread, ns per Llama-3-8B K+V row in L2: table 18.6–19.3, scalar 21.5–21.9, vector 25.2–25.7) and the
+    /// Q2_K and Q6_K integer products from L3 (12 % and 8 % more weights per second than the scalar conversion; Zen 5 VM,
+    /// 2026-12-05). The table is 256 KiB of native memory kept for the process's life; a kernel touches only the lines its
+    /// scales fall in. Call <see cref="InitializeTable"/> before the first call of a kernel that reads it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe float FromTable(ushort bits) => SingleTable.Entries[bits];
+
+    /// <summary>Runs the table's initializer (once per process), so that a kernel compiled afterwards reads the table's
+    /// address as a constant: compiled before, it keeps a class-initialization check, whose call in an inlined load makes
+    /// the JIT spill every vector register around it (measured: q8_0 decode 3× slower).</summary>
+    public static void InitializeTable() => RuntimeHelpers.RunClassConstructor(typeof(SingleTable).TypeHandle);
+
+    /// <summary>Every half's value as a single, indexed by the half's bits. A pointer, not an array: the JIT reads a
+    /// static readonly pointer of an initialized class as a constant, where each load from an array kept a null check.</summary>
+    private static unsafe class SingleTable
+    {
+        public static readonly float* Entries = Build();
+
+        private static float* Build()
+        {
+            float* table = (float*)NativeMemory.AlignedAlloc((nuint)(sizeof(float) << 16), 64);
+            for (int bits = 0; bits < 1 << 16; bits++)
+                table[bits] = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+            return table;
+        }
+    }
+
     /// <summary>2^-14, the smallest normal half: the offset <see cref="ToSingle(ushort)"/> removes from a subnormal.</summary>
     private const float SubnormalBase = 6.103515625e-05f;
 
@@ -57,8 +94,8 @@ public static class HalfBits
     /// an F16 matrix whose weights are uniform in ±0.002 (a sixth of them subnormal halves) streamed 14.6 GB/s against
     /// 26.7 for ±1 (2026-12-04, 8192 × 4096, 1 thread). A form that avoids it (rebias with an integer add, fix the
     /// subnormal lanes with a select) cost 25 % on the TinyLlama-shaped F16 file (90 against 72 ms per pass of all
-    /// matrices), whose weights are rarely subnormal, so the kernels keep this one; the scalar form, one per K-quant
-    /// block, avoids it (<see cref="ToSingle(ushort)"/>).</remarks>
+    /// matrices), whose weights are rarely subnormal, so the kernels keep this one; the block scales converted one at a
+    /// time avoid it (<see cref="FromTable"/>, <see cref="ToSingle(ushort)"/>).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ToSingle(Vector512<int> signExtendedBits)
         => ((signExtendedBits << 13) & Vector512.Create(SignExponentMantissaMask)).AsSingle() * Vector512.Create(TwoPow112);

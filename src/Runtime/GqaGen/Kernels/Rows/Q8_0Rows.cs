@@ -126,40 +126,18 @@ public readonly struct Q8_0Rows : IKvRowFormat
         }
     }
 
-    /// <summary>The block's scale as a single: the half's entry in <see cref="HalfSingles"/>, exact (a NaN scale, from a
-    /// block that held a NaN, reads back as NaN).</summary>
+    /// <summary>The block's scale as a single, from <see cref="HalfBits.FromTable"/>: exact (a NaN scale, from a block
+    /// that held a NaN, reads back as NaN).</summary>
     /// <remarks>A table load that the vector loads broadcast: the decode kernels are bound by their vector arithmetic, and
     /// converting the half in vector registers (about eight vector instructions per 16-lane load) or with scalar integer
     /// operations and a multiply (about nine instructions, three of them vector ones) left less room for the FMAs.
     /// Measured with the generated kernels alternated in one process (1 thread, ns per K+V row; this table, the scalar
     /// conversion, the vector one): Llama-3-8B layout with the K/V in L2 18.6–19.3, 21.5–21.9, 25.2–25.7; from DRAM
-    /// 19.3–19.6, 22.0–22.2, 24.9–25.0; TinyLlama in L2 20.7–21.0, 22.8–22.9, 24.9–25.2 (Zen 5 VM, 2026-12-05). Keep
-    /// calls out of this load: a call in an inlined load, even on a branch never taken, makes the JIT spill every
-    /// vector register around it (measured: q8_0 decode 3× slower).</remarks>
+    /// 19.3–19.6, 22.0–22.2, 24.9–25.0; TinyLlama in L2 20.7–21.0, 22.8–22.9, 24.9–25.2 (Zen 5 VM, 2026-12-05). A q8_0
+    /// <see cref="KvCache"/> initializes the table when created (<see cref="HalfBits.InitializeTable"/>), before any
+    /// kernel reading it is compiled.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe float Scale(ref byte block) => HalfSingles.Table[Unsafe.ReadUnaligned<ushort>(ref block)];
-
-    /// <summary>Runs the scale table's initializer, so that a kernel compiled afterwards reads the table's address as a
-    /// constant; a q8_0 <see cref="KvCache"/> calls it when created, before any kernel reads it.</summary>
-    internal static void InitializeScaleTable() => RuntimeHelpers.RunClassConstructor(typeof(HalfSingles).TypeHandle);
-
-    /// <summary>Every half's value as a single, indexed by the half's bits: 256 KiB of native memory, kept for the process's
-    /// life; a decode touches only the lines its caches' scales fall in (few for blocks of similar magnitudes, as in the
-    /// benchmarks' uniform K/V; more for caches whose scales span many exponents). A pointer, not an array: the JIT reads
-    /// a static readonly pointer of an initialized class as a constant, where each load from an array kept a null check
-    /// and the kernels spilled vector registers.</summary>
-    private static unsafe class HalfSingles
-    {
-        public static readonly float* Table = Build();
-
-        private static float* Build()
-        {
-            float* table = (float*)NativeMemory.AlignedAlloc((nuint)(sizeof(float) << 16), 64);
-            for (int bits = 0; bits < 1 << 16; bits++)
-                table[bits] = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
-            return table;
-        }
-    }
+    private static float Scale(ref byte block) => HalfBits.FromTable(Unsafe.ReadUnaligned<ushort>(ref block));
 
     /// <summary>The block's scale in all sixteen lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
