@@ -23,11 +23,6 @@ internal unsafe interface IInt8DotFormat : IWeightFormat
     /// 16-weight slice (Q6_K: 16 per block).</summary>
     static abstract bool IntegersPerSubBlock { get; }
 
-    /// <summary>Whether the AVX-512 path multiplies four rows at a time (sharing each activation load); false where the
-    /// format's unpack needs so many registers that four rows spill (Q3_K: measured 2026-12-04, single rows 50–55 % of a
-    /// plain read against 34–41 % in tiles, one core, alternated builds).</summary>
-    static abstract bool TilesInt8Rows { get; }
-
     /// <summary>The block's <c>A</c> and <c>B</c>, and its <c>α</c> and <c>β</c> in weight order: 16 per-slice values,
     /// or, where <see cref="IntegersPerSubBlock"/>, 8 per-sub-block values in lanes 0..7 (lanes 8..15 any finite
     /// value: the kernels multiply them by zero).</summary>
@@ -36,12 +31,11 @@ internal unsafe interface IInt8DotFormat : IWeightFormat
     /// <summary>The unsigned quants <c>u</c> of group <paramref name="group"/> (32 weights) of the block, in order.</summary>
     static abstract Vector256<byte> Unsigned32(byte* block, int group);
 
-    /// <summary>Whether the AVX-512 path's step s takes groups s and s + 4 (the same bits of the two 128-weight halves'
-    /// 32-byte runs, Q2_K and Q3_K: one 64-byte load then serves all four steps) rather than groups 2s and 2s + 1.</summary>
-    static abstract bool PairsHalves { get; }
+    /// <summary>Which two groups each 64-weight step of the AVX-512 path takes.</summary>
+    static abstract Int8StepOrder StepOrder { get; }
 
-    /// <summary>The unsigned quants of the AVX-512 path's step <paramref name="step"/> (0..3), 64 weights: groups
-    /// 2·step and 2·step + 1, or step and step + 4 where <see cref="PairsHalves"/>.</summary>
+    /// <summary>The unsigned quants of the AVX-512 path's step <paramref name="step"/> (0..3), 64 weights: the two
+    /// groups <see cref="StepOrder"/> gives it, lower then upper.</summary>
     static abstract Vector512<byte> Unsigned64(byte* block, int step);
 
     /// <summary>The unsigned quant of weight <paramref name="index"/> (0 to 255) of the block.</summary>

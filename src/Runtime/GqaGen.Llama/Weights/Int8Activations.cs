@@ -46,6 +46,7 @@ public sealed unsafe class Int8Activations
     private readonly float[] _scaledSums;
     private readonly sbyte[] _quadQuants;
     private readonly sbyte[] _halvesQuants;
+    private readonly sbyte[] _nibblePairQuants;
 
     /// <summary>Room for a vector of <paramref name="length"/> elements in blocks of <paramref name="blockElements"/>
     /// (<see cref="SuperBlockElements"/> or <see cref="SmallBlockElements"/>); the length must be a multiple of it.</summary>
@@ -67,6 +68,7 @@ public sealed unsafe class Int8Activations
         _scaledSums = GC.AllocateArray<float>(blocks, pinned: true);
         _quadQuants = GC.AllocateArray<sbyte>(blockElements == SmallBlockElements ? length / QuadElements * QuadElements : 0, pinned: true);
         _halvesQuants = GC.AllocateArray<sbyte>(blockElements == SuperBlockElements ? length : 0, pinned: true);
+        _nibblePairQuants = GC.AllocateArray<sbyte>(blockElements == SuperBlockElements ? length : 0, pinned: true);
     }
 
     /// <summary>Elements in the vector.</summary>
@@ -112,26 +114,30 @@ public sealed unsafe class Int8Activations
         if (BlockElements == SmallBlockElements)
             CopyInQuadOrder();
         else
-            CopyInHalvesOrder();
+        {
+            CopyInStepOrder(Int8StepOrder.Halves);
+            CopyInStepOrder(Int8StepOrder.NibblePairs);
+        }
     }
 
     /// <summary>
-    /// Copies the quants of each 256-element block into <see cref="HalvesQuantPointer"/> in halves order: four runs of
-    /// 64, run s holding elements 32s..32s + 31 (group s), then 128 + 32s..128 + 32s + 31 (group s + 4). That is the order
-    /// in which the AVX-512 kernel unpacks the formats whose two 128-weight halves keep their quants at the same bits of
-    /// two 32-byte runs (Q2_K, Q3_K: <see cref="IInt8DotFormat.PairsHalves"/>), so one 64-byte load serves four steps.
+    /// Copies the quants of each 256-element block into <see cref="StepQuantPointer"/>'s array for
+    /// <paramref name="order"/>: four runs of 64, run s holding the two groups (32 elements each) that the AVX-512 kernel's
+    /// step s multiplies, so that it loads them with one load (<see cref="Int8StepOrder"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CopyInHalvesOrder()
+    private void CopyInStepOrder(Int8StepOrder order)
     {
+        int upper = Int8StepOrders.UpperGroupDistance(order);
         for (int block = 0; block < Length / SuperBlockElements; block++)
         {
             sbyte* source = QuantPointer + block * SuperBlockElements;
-            sbyte* destination = HalvesQuantPointer + block * SuperBlockElements;
-            for (int step = 0; step < 4; step++)
+            sbyte* destination = StepQuantPointer(order) + block * SuperBlockElements;
+            for (int step = 0; step < Int8StepOrders.Steps; step++)
             {
-                Vector256.Load(source + 32 * step).Store(destination + 64 * step);
-                Vector256.Load(source + 128 + 32 * step).Store(destination + 64 * step + 32);
+                int group = Int8StepOrders.LowerGroup(order, step);
+                Vector256.Load(source + 32 * group).Store(destination + 64 * step);
+                Vector256.Load(source + 32 * (group + upper)).Store(destination + 64 * step + 32);
             }
         }
     }
@@ -188,8 +194,14 @@ public sealed unsafe class Int8Activations
     /// <summary>In 32-element blocks, the quants of every whole four blocks in quad order (see <see cref="CopyInQuadOrder"/>).</summary>
     internal sbyte* QuadQuantPointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_quadQuants));
 
-    /// <summary>In 256-element blocks, the quants of each block in halves order (see <see cref="CopyInHalvesOrder"/>).</summary>
-    internal sbyte* HalvesQuantPointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halvesQuants));
+    /// <summary>In 256-element blocks, the quants of each block in the order of <paramref name="order"/>'s steps (see
+    /// <see cref="CopyInStepOrder"/>; <see cref="Int8StepOrder.Consecutive"/> is <see cref="QuantPointer"/>).</summary>
+    internal sbyte* StepQuantPointer(Int8StepOrder order) => order switch
+    {
+        Int8StepOrder.Halves => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halvesQuants)),
+        Int8StepOrder.NibblePairs => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nibblePairQuants)),
+        _ => QuantPointer,
+    };
 
     /// <summary>Elements of four 32-element blocks: what <see cref="QuadQuantPointer"/> reorders.</summary>
     internal const int QuadElements = 4 * SmallBlockElements;

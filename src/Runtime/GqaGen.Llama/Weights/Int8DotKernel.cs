@@ -10,15 +10,16 @@ namespace GqaGen.Llama;
 /// format (<see cref="IInt8DotFormat"/>): an AVX-512 path, an AVX2 path and a scalar path.
 /// </summary>
 /// <remarks>
-/// <para>Plan of the AVX-512 path, per row and super-block: four steps of 64 weights, each the format's unsigned quants
-/// <c>u</c> times the activation quants with <c>vpmaddubsw</c> (pairs into 16-bit lanes), then <c>vpmaddwd</c> by each
-/// lane's slice or sub-block integer <c>α</c> (one <c>vpermw</c> of the block's α's) into the block's 32-bit sums;
+/// <para>Plan of the AVX-512 path, per row and super-block: four steps of 64 weights (two 32-weight groups each, paired
+/// as the format unpacks them most cheaply: <see cref="Int8StepOrder"/>, with the activations copied in that order),
+/// each the format's unsigned quants <c>u</c> times the activation quants with <c>vpmaddubsw</c> (pairs into 16-bit
+/// lanes), then <c>vpmaddwd</c> by each lane's slice or sub-block integer <c>α</c> (one <c>vpermw</c> of the block's
+/// α's) into the block's 32-bit sums;
 /// then, once per block, <c>vpmaddwd</c> of the <c>β</c>'s with the activations' slice or sub-block sums, both sums converted to float and added
 /// into the row's accumulators times <c>A · dx</c> and <c>B · dx</c>. Integers are exact (see
 /// <see cref="IInt8DotFormat"/>), so the only rounding is in those two products and the fp32 accumulation. Rows go
 /// four at a time, the next four requested into L2 meanwhile, as <see cref="MatVecKernel"/>'s quantized rows do. The
-/// AVX2 path does the same 32 weights per step; the scalar path one slice at a time. Q3_K's AVX-512 rows go one at a time
-/// (<see cref="IInt8DotFormat.TilesInt8Rows"/>).</para>
+/// AVX2 path does the same 32 weights per step, in order; the scalar path one slice at a time.</para>
 /// <para>Every row's result is the same bits whichever tile computes it, so it does not depend on the thread count or
 /// the rows asked for; it depends on the path.</para>
 /// </remarks>
@@ -40,11 +41,8 @@ internal static unsafe class Int8DotKernel
             case GqaKernelPath.Avx512:
             {
                 int r = 0;
-                if (TFormat.TilesInt8Rows)
-                {
-                    for (; r <= rowCount - MatVecKernel.RowTile; r += MatVecKernel.RowTile)
-                        Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, blocks, x, y + r);
-                }
+                for (; r <= rowCount - MatVecKernel.RowTile; r += MatVecKernel.RowTile)
+                    Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, blocks, x, y + r);
                 for (; r < rowCount; r++)
                     y[r] = DotVector512<TFormat>(rows + r * rowBytes, blocks, x);
                 break;
@@ -102,9 +100,9 @@ internal static unsafe class Int8DotKernel
     {
         TFormat.DecodeIntegers(block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta);
         Vector512<short> alphas = alpha.ToVector512Unsafe();
-        // Step s multiplies 64 weights: groups 2s and 2s + 1, or s and s + 4 where the format pairs halves (with the
-        // activations copied in that order); each 16-bit lane takes the integer of its slice or sub-block.
-        sbyte* q = (TFormat.PairsHalves ? x.HalvesQuants : x.Quants) + k * Int8Activations.SuperBlockElements;
+        // Step s multiplies 64 weights: the two groups of the format's step order, with the activations copied in that
+        // order; each 16-bit lane takes the integer of its slice or sub-block.
+        sbyte* q = x.StepQuants(TFormat.StepOrder) + k * Int8Activations.SuperBlockElements;
         Vector512<int> sums = Step512(TFormat.Unsigned64(block, 0), Vector512.Load(q), alphas, IntegerLanes<TFormat>(0));
         sums += Step512(TFormat.Unsigned64(block, 1), Vector512.Load(q + 64), alphas, IntegerLanes<TFormat>(1));
         sums += Step512(TFormat.Unsigned64(block, 2), Vector512.Load(q + 128), alphas, IntegerLanes<TFormat>(2));
@@ -117,30 +115,22 @@ internal static unsafe class Int8DotKernel
     }
 
     /// <summary>The permute indices of step <paramref name="step"/>: which of the block's integers each 16-bit lane
-    /// (two weights) multiplies. The step's lower 32 weights are group <see cref="LowerGroup"/>, its upper 32 the next
-    /// group or, where the format pairs halves, the group 128 weights on; a group is one sub-block, or two slices of
-    /// eight lanes each. A broadcast plus a constant, which the JIT folds into one constant.</summary>
+    /// (two weights) multiplies. The step's lower 32 weights are one group, its upper 32 the group
+    /// <see cref="Int8StepOrders.UpperGroupDistance"/> on; a group is one sub-block, or two slices of eight lanes each.
+    /// A broadcast plus a constant, which the JIT folds into one constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> IntegerLanes<TFormat>(int step)
         where TFormat : IInt8DotFormat
     {
-        int group = LowerGroup<TFormat>(step);
+        int group = Int8StepOrders.LowerGroup(TFormat.StepOrder, step);
+        int upper = Int8StepOrders.UpperGroupDistance(TFormat.StepOrder);
+        // Lanes 16..31 (the upper group) get the distance added; written as broadcasts and constants only, which fold.
+        Vector512<short> upperLanes = Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
         if (TFormat.IntegersPerSubBlock)
-        {
-            return Vector512.Create((short)group) + (TFormat.PairsHalves
-                ? Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4)
-                : Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
-        }
-        return Vector512.Create((short)(2 * group)) + (TFormat.PairsHalves
-            ? Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9)
-            : Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+            return Vector512.Create((short)group) + (Vector512.Create((short)upper) & upperLanes);
+        Vector512<short> slices = Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        return Vector512.Create((short)(2 * group)) + slices + (Vector512.Create((short)(2 * upper - 2)) & upperLanes);
     }
-
-    /// <summary>The first group (32 weights) of step <paramref name="step"/>: 2·step, or step where the format pairs halves.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int LowerGroup<TFormat>(int step)
-        where TFormat : IInt8DotFormat
-        => TFormat.PairsHalves ? step : 2 * step;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Step512(Vector512<byte> u, Vector512<sbyte> q, Vector512<short> alphas, Vector512<short> slices)
@@ -208,7 +198,7 @@ internal static unsafe class Int8DotKernel
 }
 
 /// <summary>The activations as <see cref="Int8DotKernel"/> reads them (<see cref="Int8Activations"/>' pinned arrays).</summary>
-internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums, sbyte* quadQuants, sbyte* halvesQuants)
+internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* sliceSums, short* subBlockSums, float* scaledSums, sbyte* quadQuants, sbyte* halvesQuants, sbyte* nibblePairQuants)
 {
     public readonly sbyte* Quants = quants;
     public readonly float* Scales = scales;
@@ -217,4 +207,14 @@ internal readonly unsafe struct Int8Source(sbyte* quants, float* scales, short* 
     public readonly float* ScaledSums = scaledSums;
     public readonly sbyte* QuadQuants = quadQuants;
     public readonly sbyte* HalvesQuants = halvesQuants;
+    public readonly sbyte* NibblePairQuants = nibblePairQuants;
+
+    /// <summary>The quants in the order of <paramref name="order"/>'s steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public sbyte* StepQuants(Int8StepOrder order) => order switch
+    {
+        Int8StepOrder.Halves => HalvesQuants,
+        Int8StepOrder.NibblePairs => NibblePairQuants,
+        _ => Quants,
+    };
 }

@@ -115,11 +115,9 @@ internal readonly unsafe struct Q2_KFormat : IInt8DotFormat
 
     // Integer dot products (IInt8DotFormat): u = the 2-bit quant; A = d, α = sc[s]; B = −dmin, β = m[s], per slice.
 
-    public static bool TilesInt8Rows => true;
-
     public static bool IntegersPerSubBlock => false;
 
-    public static bool PairsHalves => true;
+    public static Int8StepOrder StepOrder => Int8StepOrder.Halves;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)

@@ -163,11 +163,9 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
     // Integer dot products (IInt8DotFormat): u = the 2-bit quant plus 4 · its hmask bit (0..7, the weight's q + 4);
     // A = d, α = sc[s] − 32; B = −4d, β = α, per slice.
 
-    public static bool TilesInt8Rows => false;
-
     public static bool IntegersPerSubBlock => false;
 
-    public static bool PairsHalves => true;
+    public static Int8StepOrder StepOrder => Int8StepOrder.Halves;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DecodeIntegers(byte* block, out float a, out float b, out Vector256<short> alpha, out Vector256<short> beta)

@@ -92,9 +92,7 @@ internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
 
     // Integer dot products (IInt8DotFormat): u = the nibble; A = d, α = sc[j]; B = −dmin, β = m[j], per sub-block j.
 
-    public static bool TilesInt8Rows => true;
-
-    public static bool PairsHalves => false;
+    public static Int8StepOrder StepOrder => Int8StepOrder.NibblePairs;
 
     public static bool IntegersPerSubBlock => true;
 
@@ -106,10 +104,11 @@ internal readonly unsafe struct Q4_KFormat : IInt8DotFormat
     public static Vector256<byte> Unsigned32(byte* block, int group)
         => (Vector256.Load(block + NibblesOffset + 32 * (group >> 1)) >>> (4 * (group & 1))) & Vector256.Create((byte)0xF);
 
-    /// <summary>Sub-blocks 2·<paramref name="step"/> and + 1 share 32 bytes: their low nibbles, then their high.</summary>
+    /// <summary>Sub-blocks 4t + n and 4t + 2 + n (step 2t + n): nibble n of the 64 bytes at 64t, whose two 32-byte runs
+    /// hold sub-blocks 4t, 4t + 1 and 4t + 2, 4t + 3 as low and high nibbles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Unsigned64(byte* block, int step)
-        => QuantBits.Halves64(block + NibblesOffset + 32 * step, 0, 4) & Vector512.Create((byte)0xF);
+        => QuantBits.Nibbles64(block + NibblesOffset + 64 * (step >> 1), step & 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnsignedElement(byte* block, int index)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Llama;
 
@@ -101,9 +102,7 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
     // Integer dot products (IInt8DotFormat): u = nibble + 16 · fifth bit; A = d, α = sc[j]; B = −dmin, β = m[j], per
     // sub-block j (as Q4_K).
 
-    public static bool TilesInt8Rows => true;
-
-    public static bool PairsHalves => false;
+    public static Int8StepOrder StepOrder => Int8StepOrder.NibblePairs;
 
     public static bool IntegersPerSubBlock => true;
 
@@ -119,14 +118,17 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
         return nibbles | (fifth << 4);
     }
 
-    /// <summary>Sub-blocks 2·<paramref name="step"/> and + 1: one 32-byte run of nibbles (low, then high) and bits
-    /// 2·<paramref name="step"/> and + 1 of <c>qh</c>.</summary>
+    /// <summary>Sub-blocks 4t + n and 4t + 2 + n (step 2t + n): nibble n of the 64 bytes at 64t (as Q4_K) and bits
+    /// 4t + n and 4t + 2 + n of <c>qh</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Unsigned64(byte* block, int step)
     {
-        Vector512<byte> nibbles = QuantBits.Halves64(block + NibblesOffset + 32 * step, 0, 4) & Vector512.Create((byte)0xF);
-        Vector512<byte> fifth = QuantBits.Halves64(block + HighBitsOffset, 2 * step, 2 * step + 1) & Vector512.Create((byte)1);
-        return nibbles | (fifth << 4);
+        int group = Int8StepOrders.LowerGroup(Int8StepOrder.NibblePairs, step);
+        Vector512<byte> nibbles = QuantBits.Nibbles64(block + NibblesOffset + 64 * (step >> 1), step & 1);
+        Vector512<byte> fifth = Gfni.V512.IsSupported
+            ? QuantBits.MoveBits64(block + HighBitsOffset, QuantBits.BitRow(group, 4), QuantBits.BitRow(group + 2, 4))
+            : (QuantBits.Halves64(block + HighBitsOffset, group, group + 2) & Vector512.Create((byte)1)) << 4;
+        return nibbles | fifth;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -119,9 +119,7 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
 
     // Integer dot products (IInt8DotFormat): u = the 6-bit quant; A = d, α = sc[s]; B = −32d, β = sc[s].
 
-    public static bool TilesInt8Rows => true;
-
-    public static bool PairsHalves => false;
+    public static Int8StepOrder StepOrder => Int8StepOrder.Consecutive;
 
     public static bool IntegersPerSubBlock => false;
 

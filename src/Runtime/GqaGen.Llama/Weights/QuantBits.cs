@@ -176,6 +176,15 @@ internal static unsafe class QuantBits
         return (bytes >>> shift) & Vector512.Create((byte)3);
     }
 
+    /// <summary>Nibble <paramref name="nibble"/> (0: low, 1: high) of each of the 64 bytes at <paramref name="source"/>:
+    /// two groups of a Q4_K or Q5_K super-block (<see cref="Int8StepOrder.NibblePairs"/>). A mask, or a shift and a mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Nibbles64(byte* source, int nibble)
+    {
+        Vector512<byte> bytes = Vector512.Load(source);
+        return (nibble == 0 ? bytes : (bytes.AsUInt16() >>> 4).AsByte()) & Vector512.Create((byte)0xF);
+    }
+
     /// <summary>The bit matrix row for <see cref="MoveBits64"/> that copies bit <paramref name="from"/> of a byte to
     /// bit <paramref name="to"/> of the result (row <c>to</c> is byte <c>7 − to</c> of the matrix); OR several to move
     /// several bits, and bits no row names are 0.</summary>

@@ -300,7 +300,7 @@ public sealed unsafe class WeightMatrix
                 Rows = _data,
                 RowBytes = _rowBytes,
                 Columns = Columns,
-                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer, x.QuadQuantPointer, x.HalvesQuantPointer),
+                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer, x.QuadQuantPointer, x.StepQuantPointer(Int8StepOrder.Halves), x.StepQuantPointer(Int8StepOrder.NibblePairs)),
                 Y = py,
                 Type = Type,
                 Path = path,
