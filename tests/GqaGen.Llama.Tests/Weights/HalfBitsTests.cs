@@ -4,7 +4,8 @@ using GqaGen.Kernels;
 
 namespace GqaGen.Llama.Tests.Weights;
 
-/// <summary>The integer half → single conversion against the BCL's <see cref="Half"/>, for every finite half.</summary>
+/// <summary>The integer half → single conversion against the BCL's <see cref="Half"/>, for every finite half, and the
+/// table the block scales read, for every half.</summary>
 [Trait("Category", "Kernel")]
 public sealed unsafe class HalfBitsTests
 {
@@ -37,6 +38,19 @@ public sealed unsafe class HalfBitsTests
                     Assert.True(expected == BitConverter.SingleToInt32Bits(narrow), $"Vector256: half 0x{h:X4} ({half}) became {narrow:R}.");
                 }
             }
+        }
+    }
+
+    [Fact]
+    public void Every_half_reads_back_from_the_table_as_its_exact_single_NaN_and_infinities_included()
+    {
+        HalfBits.InitializeTable();
+        for (int i = 0; i < 1 << 16; i++)
+        {
+            ushort h = (ushort)i;
+            Half half = BitConverter.UInt16BitsToHalf(h);
+            int expected = BitConverter.SingleToInt32Bits((float)half);
+            Assert.True(expected == BitConverter.SingleToInt32Bits(HalfBits.FromTable(h)), $"Half 0x{h:X4} ({half}) read back as {HalfBits.FromTable(h):R}.");
         }
     }
 

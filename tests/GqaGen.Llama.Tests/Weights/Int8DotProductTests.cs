@@ -10,7 +10,7 @@ namespace GqaGen.Llama.Tests.Weights;
 /// 32-element blocks) with 8-bit activations, on every instruction-set path this machine runs (the AVX-512 and AVX2
 /// paths call their intrinsics directly, so a path the hardware lacks is left out rather than emulated; run the tests
 /// again with <c>DOTNET_EnableAVX512=0</c> and <c>DOTNET_EnableHWIntrinsic=0</c> to take the others through the public
-/// overload too), against a double-precision product of the dequantized weights with the dequantized activations.
+/// overload too, and with <c>DOTNET_EnableGFNI=0</c> for the AVX-512 path's unpacking without GFNI), against a double-precision product of the dequantized weights with the dequantized activations.
 /// </summary>
 [Trait("Category", "Kernel")]
 public sealed class Int8DotProductTests
@@ -183,6 +183,27 @@ public sealed class Int8DotProductTests
             Assert.True(BitConverter.SingleToInt32Bits(alone[0]) == BitConverter.SingleToInt32Bits(y[r]),
                 $"{type} on {path}: row {r} alone is {alone[0]:R}, in the {Rows}-row multiply {y[r]:R}.");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndPaths))]
+    public void Activations_quantized_again_give_the_products_of_fresh_ones(GgmlType type, GqaKernelPath path)
+    {
+        // The AVX-512 path reads copies of the quants in its step order; a second Quantize must refresh them.
+        const int Rows = 9, Columns = 768;
+        WeightMatrix matrix = RandomMatrix(type, Rows, Columns, HashCode.Combine(type, 111));
+        var reused = ActivationsFor(type, Columns);
+        reused.Quantize(Int8ActivationsTests.RandomActivations(Columns, 112));
+        matrix.MultiplyVector(reused, Poisoned(Rows), null, path);
+        float[] second = Int8ActivationsTests.RandomActivations(Columns, 113);
+        reused.Quantize(second);
+        var fresh = ActivationsFor(type, Columns);
+        fresh.Quantize(second);
+        var y = Poisoned(Rows);
+        matrix.MultiplyVector(reused, y, null, path);
+        var expected = Poisoned(Rows);
+        matrix.MultiplyVector(fresh, expected, null, path);
+        MatVecAssert.Identical(expected, y, $"{type} on {path}, activations quantized twice");
     }
 
     [Theory]

@@ -121,21 +121,22 @@ public sealed unsafe class Int8Activations
     }
 
     /// <summary>
-    /// Copies the quants of each 256-element block into <see cref="StepQuantPointer"/>'s array for
-    /// <paramref name="order"/>: four runs of 64, run s holding the two groups (32 elements each) that the AVX-512 kernel's
+    /// Copies the quants of each 256-element block into the array for <paramref name="order"/>
+    /// (<see cref="Int8Source.StepQuants"/>): four runs of 64, run s holding the two groups (32 elements each) that the AVX-512 kernel's
     /// step s multiplies, so that it loads them with one load (<see cref="Int8StepOrder"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyInStepOrder(Int8StepOrder order)
     {
-        int upper = Int8StepOrders.UpperGroupDistance(order);
+        int upper = order.UpperGroupDistance();
+        sbyte* copy = Source().StepQuants(order);
         for (int block = 0; block < Length / SuperBlockElements; block++)
         {
             sbyte* source = QuantPointer + block * SuperBlockElements;
-            sbyte* destination = StepQuantPointer(order) + block * SuperBlockElements;
-            for (int step = 0; step < Int8StepOrders.Steps; step++)
+            sbyte* destination = copy + block * SuperBlockElements;
+            for (int step = 0; step < Int8StepOrderGroups.Steps; step++)
             {
-                int group = Int8StepOrders.LowerGroup(order, step);
+                int group = order.LowerGroup(step);
                 Vector256.Load(source + 32 * group).Store(destination + 64 * step);
                 Vector256.Load(source + 32 * (group + upper)).Store(destination + 64 * step + 32);
             }
@@ -194,14 +195,10 @@ public sealed unsafe class Int8Activations
     /// <summary>In 32-element blocks, the quants of every whole four blocks in quad order (see <see cref="CopyInQuadOrder"/>).</summary>
     internal sbyte* QuadQuantPointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_quadQuants));
 
-    /// <summary>In 256-element blocks, the quants of each block in the order of <paramref name="order"/>'s steps (see
-    /// <see cref="CopyInStepOrder"/>; <see cref="Int8StepOrder.Consecutive"/> is <see cref="QuantPointer"/>).</summary>
-    internal sbyte* StepQuantPointer(Int8StepOrder order) => order switch
-    {
-        Int8StepOrder.Halves => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halvesQuants)),
-        Int8StepOrder.NibblePairs => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nibblePairQuants)),
-        _ => QuantPointer,
-    };
+    /// <summary>The pointers the integer kernels read (the arrays are pinned for the object's lifetime).</summary>
+    internal Int8Source Source() => new(QuantPointer, ScalePointer, SliceSumPointer, SubBlockSumPointer, ScaledSumPointer, QuadQuantPointer,
+        (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halvesQuants)),
+        (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nibblePairQuants)));
 
     /// <summary>Elements of four 32-element blocks: what <see cref="QuadQuantPointer"/> reorders.</summary>
     internal const int QuadElements = 4 * SmallBlockElements;

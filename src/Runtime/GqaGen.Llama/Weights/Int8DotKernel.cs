@@ -116,14 +116,14 @@ internal static unsafe class Int8DotKernel
 
     /// <summary>The permute indices of step <paramref name="step"/>: which of the block's integers each 16-bit lane
     /// (two weights) multiplies. The step's lower 32 weights are one group, its upper 32 the group
-    /// <see cref="Int8StepOrders.UpperGroupDistance"/> on; a group is one sub-block, or two slices of eight lanes each.
+    /// <see cref="Int8StepOrderGroups.UpperGroupDistance"/> on; a group is one sub-block, or two slices of eight lanes each.
     /// A broadcast plus a constant, which the JIT folds into one constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> IntegerLanes<TFormat>(int step)
         where TFormat : IInt8DotFormat
     {
-        int group = Int8StepOrders.LowerGroup(TFormat.StepOrder, step);
-        int upper = Int8StepOrders.UpperGroupDistance(TFormat.StepOrder);
+        int group = TFormat.StepOrder.LowerGroup(step);
+        int upper = TFormat.StepOrder.UpperGroupDistance();
         // Lanes 16..31 (the upper group) get the distance added; written as broadcasts and constants only, which fold.
         Vector512<short> upperLanes = Vector512.Create((short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
         if (TFormat.IntegersPerSubBlock)

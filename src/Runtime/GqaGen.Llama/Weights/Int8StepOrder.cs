@@ -23,14 +23,14 @@ internal enum Int8StepOrder
 }
 
 /// <summary>The groups of each <see cref="Int8StepOrder"/>'s steps, for the kernel and the activations' copy alike.</summary>
-internal static class Int8StepOrders
+internal static class Int8StepOrderGroups
 {
     /// <summary>Steps of 64 weights per 256-weight super-block.</summary>
     public const int Steps = 4;
 
     /// <summary>The group of step <paramref name="step"/>'s lower 32 weights.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LowerGroup(Int8StepOrder order, int step) => order switch
+    public static int LowerGroup(this Int8StepOrder order, int step) => order switch
     {
         Int8StepOrder.Halves => step,
         Int8StepOrder.NibblePairs => 4 * (step >> 1) + (step & 1),
@@ -39,7 +39,7 @@ internal static class Int8StepOrders
 
     /// <summary>How many groups after the lower one the step's upper 32 weights are.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int UpperGroupDistance(Int8StepOrder order) => order switch
+    public static int UpperGroupDistance(this Int8StepOrder order) => order switch
     {
         Int8StepOrder.Halves => 4,
         Int8StepOrder.NibblePairs => 2,

@@ -85,6 +85,28 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         return (low | (high << 4)) - Vector512.Create(32);
     }
 
+    /// <summary>All sixteen <see cref="SubScale"/> values as signed bytes (AVX-512VL), in 128-bit lanes: with the scale
+    /// bytes as three words <c>w0, w1, w2</c>, bytes 0..3 of the result are the low nibbles of <c>w0</c>, 4..7 of
+    /// <c>w1</c>, 8..11 the high nibbles of <c>w0</c>, 12..15 of <c>w1</c> (a byte shuffle, then a per-word shift), and
+    /// each byte's top two bits are bits 0–1, 2–3, 4–5 or 6–7 of the same byte of <c>w2</c>, rotated to bits 4–5 (a
+    /// broadcast shuffle, a per-word rotate); then the bias of 32 comes off.</summary>
+    /// <remarks>About half the vector work of <see cref="SubScales"/>' 16 lanes of 32 bits, which one row's step of the
+    /// integer products repeats per block. The one load ends at the last scale byte (it starts in the quants before them),
+    /// so it stays inside the block.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<sbyte> SubScaleBytes(byte* block)
+    {
+        Vector128<byte> bytes = Vector128.Load(block + ScalesOffset - 4); // quants 60..63, then the 12 scale bytes
+        Vector128<uint> nibbles = Avx2.ShiftRightLogicalVariable(
+            Ssse3.Shuffle(bytes, Vector128.Create((byte)4, 5, 6, 7, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11)).AsUInt32(),
+            Vector128.Create(0u, 0, 4, 4));
+        Vector128<uint> tops = Avx512F.VL.RotateLeftVariable(
+            Ssse3.Shuffle(bytes, Vector128.Create((byte)12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15)).AsUInt32(),
+            Vector128.Create(4u, 2, 0, 30));
+        Vector128<uint> unbiased = (nibbles & Vector128.Create(0x0F0F0F0Fu)) | (tops & Vector128.Create(0x30303030u));
+        return unbiased.AsSByte() - Vector128.Create((sbyte)32);
+    }
+
     /// <summary>
     /// Scale <paramref name="index"/> (0..15), unpacked as ggml's kmask1/kmask2 shuffle does: its low 4 bits are the
     /// low (index &lt; 8) or high nibble of byte <c>index mod 8</c>, its top 2 bits are bits <c>2·(index/4)</c> and up
@@ -173,9 +195,9 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
         a = QuantBits.Half(block + ScaleOffset);
         b = -4 * a;
         byte* scales = block + ScalesOffset;
-        if (Avx512F.IsSupported)
+        if (Avx512F.VL.IsSupported)
         {
-            alpha = Avx512F.ConvertToVector256Int16(SubScales(scales));
+            alpha = Avx2.ConvertToVector256Int16(SubScaleBytes(block));
         }
         else
         {

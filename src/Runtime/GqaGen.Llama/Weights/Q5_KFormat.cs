@@ -123,7 +123,7 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Unsigned64(byte* block, int step)
     {
-        int group = Int8StepOrders.LowerGroup(Int8StepOrder.NibblePairs, step);
+        int group = StepOrder.LowerGroup(step);
         Vector512<byte> nibbles = QuantBits.Nibbles64(block + NibblesOffset + 64 * (step >> 1), step & 1);
         Vector512<byte> fifth = Gfni.V512.IsSupported
             ? QuantBits.MoveBits64(block + HighBitsOffset, QuantBits.BitRow(group, 4), QuantBits.BitRow(group + 2, 4))

@@ -62,8 +62,10 @@ public sealed unsafe class WeightMatrix
         _data = data;
         _rowBytes = (nint)rowBytes;
         _keepAlive = keepAlive;
-        // Before any kernel reading this matrix is compiled, so the JIT sees the half table's address as a constant.
-        HalfBits.InitializeTable();
+        // Before any kernel reading this matrix is compiled, so that the JIT sees the half table's address as a constant:
+        // the 4- to 6-bit formats read their block scales from it (QuantBits.Half); F32, F16, BF16 and Q8_0 do not.
+        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0))
+            HalfBits.InitializeTable();
     }
 
     /// <summary>
@@ -300,7 +302,7 @@ public sealed unsafe class WeightMatrix
                 Rows = _data,
                 RowBytes = _rowBytes,
                 Columns = Columns,
-                X = new Int8Source(x.QuantPointer, x.ScalePointer, x.SliceSumPointer, x.SubBlockSumPointer, x.ScaledSumPointer, x.QuadQuantPointer, x.StepQuantPointer(Int8StepOrder.Halves), x.StepQuantPointer(Int8StepOrder.NibblePairs)),
+                X = x.Source(),
                 Y = py,
                 Type = Type,
                 Path = path,

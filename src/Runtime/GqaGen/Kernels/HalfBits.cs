@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics;
 namespace GqaGen.Kernels;
 
 /// <summary>
-/// Exact IEEE half → single conversion with integer operations and one multiply, for scalars and vectors.
+/// Exact IEEE half → single conversion with integer operations and one multiply, for scalars and vectors, and a table
+/// of every half's single for the kernels that convert one block scale at a time (<see cref="FromTable"/>).
 /// </summary>
 /// <remarks>
 /// .NET 10 exposes no F16C intrinsic (<c>vcvtph2ps</c>), and <see cref="Half"/>'s conversion is a software routine,
@@ -16,7 +17,7 @@ namespace GqaGen.Kernels;
 /// (the exponent biases are 127 and 15). Multiplying by 2^112 rescales it exactly, subnormal halves included (they
 /// become single subnormals, which the multiply normalizes). Zeros keep their sign.
 /// Infinities and NaNs are not preserved: exponent 31 becomes the finite 2^16·(1 + m/1024), so ±∞ reads as ±65536.
-/// GGUF weights are finite, so no kernel pays for a check.
+/// GGUF weights are finite, so no kernel pays for a check. The table keeps them (it is built with the BCL's conversion).
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class HalfBits
