@@ -10,7 +10,8 @@ namespace GqaGen.Llama.Tests.Weights;
 /// 32-element blocks) with 8-bit activations, on every instruction-set path this machine runs (the AVX-512 and AVX2
 /// paths call their intrinsics directly, so a path the hardware lacks is left out rather than emulated; run the tests
 /// again with <c>DOTNET_EnableAVX512=0</c> and <c>DOTNET_EnableHWIntrinsic=0</c> to take the others through the public
-/// overload too, and with <c>DOTNET_EnableGFNI=0</c> for the AVX-512 path's unpacking without GFNI), against a double-precision product of the dequantized weights with the dequantized activations.
+/// overload too, and with <c>DOTNET_EnableGFNI=0</c> and <c>DOTNET_EnableAVX512v2=0</c> (VBMI off) for the AVX-512
+/// path's unpacking without them), against a double-precision product of the dequantized weights with the dequantized activations.
 /// </summary>
 [Trait("Category", "Kernel")]
 public sealed class Int8DotProductTests

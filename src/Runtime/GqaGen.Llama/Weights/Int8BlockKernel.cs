@@ -132,9 +132,10 @@ internal static unsafe class Int8BlockKernel
         offsets = Vector256.MultiplyAddEstimate(b, Vector256.Load(x.ScaledSums + k), offsets);
         Vector512<float> scales = (d * dx).ToVector512Unsafe();
         sbyte* q = x.QuadQuants + k * Int8Activations.SmallBlockElements;
-        // Each quad's fifth-bit words (lanes 8..11 and 12..15 of words) in every 128-bit lane, where the format has them.
-        Vector512<byte> fifth0 = HasFifthBits<TFormat>() ? Vector512.Create(Avx512F.ExtractVector128(words, 2).AsByte()) : default;
-        Vector512<byte> fifth1 = HasFifthBits<TFormat>() ? Vector512.Create(Avx512F.ExtractVector128(words, 3).AsByte()) : default;
+        // Each quad's fifth-bit words (lanes 8..11 and 12..15 of words), where the format has them, as the quad's unpack
+        // reads them (QuantBits.FifthBitWords128).
+        Vector512<byte> fifth0 = HasFifthBits<TFormat>() ? QuantBits.FifthBitWords128(words, 0) : default;
+        Vector512<byte> fifth1 = HasFifthBits<TFormat>() ? QuantBits.FifthBitWords128(words, 1) : default;
         acc = Quad512<TFormat>(block, q, 0, fifth0, scales, acc);
         acc = Quad512<TFormat>(block + 4 * blockBytes, q + Int8Activations.QuadElements, 1, fifth1, scales, acc);
     }

@@ -90,14 +90,41 @@ internal static unsafe class QuantBits
     public static Vector512<byte> HighNibbles(Vector512<byte> bytes) => (bytes.AsUInt16() >>> 4).AsByte() & Vector512.Create((byte)0xF);
 
     /// <summary>
-    /// The fifth bits, at their place value 16, of weights 0..15 (<paramref name="upperHalves"/> false) or 16..31 (true)
-    /// of four blocks in <see cref="NibbleBytes128"/>'s quad order, from their words in each 128-bit lane of
-    /// <paramref name="words"/>:
-    /// each byte given the byte of its block's word that holds its bit (<c>vpshufb</c>), then tested.
+    /// The fifth-bit words of quad <paramref name="quad"/> (0 or 1: lanes 8..11 or 12..15 of <paramref name="words"/>,
+    /// <see cref="Words16"/>), placed for <see cref="FifthBits128"/>: with VBMI, block L's word in both 64-bit lanes of
+    /// 128-bit lane L (one <c>vpermd</c>); without, all four words in every 128-bit lane (an extract and a broadcast).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> FifthBitWords128(Vector512<int> words, int quad)
+    {
+        if (Avx512Vbmi.IsSupported)
+            return Avx512F.PermuteVar16x32(words, Vector512.Create(8 + 4 * quad) + Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3)).AsByte();
+        return Vector512.Create((quad == 0 ? Avx512F.ExtractVector128(words, 2) : Avx512F.ExtractVector128(words, 3)).AsByte());
+    }
+
+    /// <summary>
+    /// The fifth bits, at their place value 16, of weights 0..15 (<paramref name="upperHalves"/> false) or 16..31 (true)
+    /// of four blocks in <see cref="NibbleBytes128"/>'s quad order, from their words as <see cref="FifthBitWords128"/>
+    /// placed them. With VBMI one <c>vpmultishiftqb</c> gives byte k of lane L the eight bits of block L's word that
+    /// end with bit k (or k + 16) at bit 4, and a mask keeps that bit; otherwise each byte is given the byte of its
+    /// block's word that holds its bit (<c>vpshufb</c>), then tested.
+    /// </summary>
+    /// <remarks>The multishift form is two instructions per half where the shuffle form is three (and the words' placing
+    /// one instead of two).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> FifthBits128(Vector512<byte> words, bool upperHalves)
     {
+        if (Avx512Vbmi.IsSupported)
+        {
+            // Byte k of each 128-bit lane starts its eight bits at bit k - 4 (mod 64) of its 64-bit lane, or k + 12 for
+            // weights 16..31, so that bit k (or k + 16) of the word lands on bit 4.
+            Vector512<byte> offsets = Vector512.Create(
+                (byte)60, 61, 62, 63, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 60, 61, 62, 63, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                60, 61, 62, 63, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 60, 61, 62, 63, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+            if (upperHalves)
+                offsets = (offsets + Vector512.Create((byte)16)) & Vector512.Create((byte)63);
+            return Avx512Vbmi.MultiShift(offsets, words.AsUInt64()) & Vector512.Create((byte)16);
+        }
         // Lane L (block L) byte k reads byte k / 8 (+ 2 for weights 16..31) of word L.
         Vector512<byte> indices = Vector512.Create(
             (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
