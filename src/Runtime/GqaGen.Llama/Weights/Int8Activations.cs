@@ -122,8 +122,9 @@ public sealed unsafe class Int8Activations
 
     /// <summary>
     /// Copies the quants of each 256-element block into the array for <paramref name="order"/>
-    /// (<see cref="Int8Source.StepQuants"/>): four runs of 64, run s holding the two groups (32 elements each) that the AVX-512 kernel's
-    /// step s multiplies, so that it loads them with one load (<see cref="Int8StepOrder"/>).
+    /// (<see cref="Int8Source.StepQuants"/>): four runs of 64, run s holding the two groups (32 elements each) that the
+    /// AVX-512 kernel's step s multiplies, so that it loads them with one load (<see cref="Int8StepOrder"/>). Both orders
+    /// are copied on every path (2 × 256 bytes per block), though only the AVX-512 path reads them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyInStepOrder(Int8StepOrder order)
