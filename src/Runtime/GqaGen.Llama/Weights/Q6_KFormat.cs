@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using GqaGen.Kernels;
 
 namespace GqaGen.Llama;
@@ -149,8 +150,13 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
     {
         int half = step >> 1, p = 2 * (step & 1);
         Vector512<byte> low = (Vector512.Load(block + 64 * half) >>> (4 * (p >> 1))) & Vector512.Create((byte)0xF);
-        Vector512<byte> high = QuantBits.Halves64(block + HighBitsOffset + 32 * half, 2 * p, 2 * p + 2) & Vector512.Create((byte)3);
-        return low | (high << 4);
+        // The two high bits of group p at bits 2p, 2p + 1 of qh (lower half) and of group p + 1 at 2p + 2, 2p + 3 (upper),
+        // moved to bits 4 and 5: one bit move with GFNI, else a shift per half, a mask and a shift.
+        Vector512<byte> high = Gfni.V512.IsSupported
+            ? QuantBits.MoveBits64(block + HighBitsOffset + 32 * half,
+                QuantBits.BitRow(2 * p, 4) | QuantBits.BitRow(2 * p + 1, 5), QuantBits.BitRow(2 * p + 2, 4) | QuantBits.BitRow(2 * p + 3, 5))
+            : (QuantBits.Halves64(block + HighBitsOffset + 32 * half, 2 * p, 2 * p + 2) & Vector512.Create((byte)3)) << 4;
+        return low | high;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
