@@ -225,10 +225,7 @@ internal readonly unsafe struct Q3_KFormat : IInt8DotFormat
     {
         // Bits 0..1: the quant's two bits; bit 2: the hmask bit of its group (bit group of hmask[l]); all else 0.
         Vector512<byte> quants = QuantBits.TwoBitFieldsOf64(block + QuantsOffset, 2 * step);
-        Vector512<byte> high = Gfni.V512.IsSupported
-            ? QuantBits.MoveBits64(block, QuantBits.BitRow(step, 2), QuantBits.BitRow(step + 4, 2))
-            : (QuantBits.Halves64(block, step, step + 4) & Vector512.Create((byte)1)) << 2;
-        return quants | high;
+        return quants | QuantBits.BitFields64(block, step, step + 4, width: 1, to: 2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

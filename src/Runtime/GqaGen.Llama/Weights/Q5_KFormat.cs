@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GqaGen.Llama;
 
@@ -125,10 +124,7 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
     {
         int group = StepOrder.LowerGroup(step);
         Vector512<byte> nibbles = QuantBits.Nibbles64(block + NibblesOffset + 64 * (step >> 1), step & 1);
-        Vector512<byte> fifth = Gfni.V512.IsSupported
-            ? QuantBits.MoveBits64(block + HighBitsOffset, QuantBits.BitRow(group, 4), QuantBits.BitRow(group + 2, 4))
-            : (QuantBits.Halves64(block + HighBitsOffset, group, group + 2) & Vector512.Create((byte)1)) << 4;
-        return nibbles | fifth;
+        return nibbles | QuantBits.BitFields64(block + HighBitsOffset, group, group + 2, width: 1, to: 4);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using GqaGen.Kernels;
 
 namespace GqaGen.Llama;
@@ -143,20 +142,15 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
         return low | (high << 4);
     }
 
-    /// <summary>Groups 2·<paramref name="step"/> and + 1: 64 consecutive bytes of <c>ql</c> and one 32-byte run of
-    /// <c>qh</c>, shifted two ways.</summary>
+    /// <summary>Groups 2·<paramref name="step"/> and + 1: 64 consecutive bytes of <c>ql</c> and two bit fields of one
+    /// 32-byte run of <c>qh</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Unsigned64(byte* block, int step)
     {
         int half = step >> 1, p = 2 * (step & 1);
         Vector512<byte> low = (Vector512.Load(block + 64 * half) >>> (4 * (p >> 1))) & Vector512.Create((byte)0xF);
-        // The two high bits of group p at bits 2p, 2p + 1 of qh (lower half) and of group p + 1 at 2p + 2, 2p + 3 (upper),
-        // moved to bits 4 and 5: one bit move with GFNI, else a shift per half, a mask and a shift.
-        Vector512<byte> high = Gfni.V512.IsSupported
-            ? QuantBits.MoveBits64(block + HighBitsOffset + 32 * half,
-                QuantBits.BitRow(2 * p, 4) | QuantBits.BitRow(2 * p + 1, 5), QuantBits.BitRow(2 * p + 2, 4) | QuantBits.BitRow(2 * p + 3, 5))
-            : (QuantBits.Halves64(block + HighBitsOffset + 32 * half, 2 * p, 2 * p + 2) & Vector512.Create((byte)3)) << 4;
-        return low | high;
+        // The two high bits of group p at bits 2p, 2p + 1 of qh (lower half) and of group p + 1 at 2p + 2, 2p + 3 (upper).
+        return low | QuantBits.BitFields64(block + HighBitsOffset + 32 * half, 2 * p, 2 * p + 2, width: 2, to: 4);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -177,13 +177,33 @@ internal static unsafe class QuantBits
     }
 
     /// <summary>
+    /// The <paramref name="width"/>-bit field (1 or 2 bits) at bit <paramref name="lowShift"/> of each of the 32 bytes at
+    /// <paramref name="run"/> in the lower half and at bit <paramref name="highShift"/> in the upper half, placed at bit
+    /// <paramref name="to"/> with every other bit 0: the high bits the K-quants keep apart from their low ones (Q3_K's
+    /// <c>hmask</c>, Q5_K's fifth bits, Q6_K's top two), ready to OR in. One bit move with GFNI
+    /// (<see cref="MoveBits64"/>), else a per-half shift, a mask and a shift.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> BitFields64(byte* run, int lowShift, int highShift, int width, int to)
+    {
+        if (Gfni.V512.IsSupported)
+            return MoveBits64(run, FieldRows(lowShift, width, to), FieldRows(highShift, width, to));
+        return (Halves64(run, lowShift, highShift) & Vector512.Create((byte)((1 << width) - 1))) << to;
+    }
+
+    /// <summary>The <see cref="BitRow"/>s that move a 1- or 2-bit field at bit <paramref name="from"/> to bit <paramref name="to"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong FieldRows(int from, int width, int to)
+        => width == 1 ? BitRow(from, to) : BitRow(from, to) | BitRow(from + 1, to + 1);
+
+    /// <summary>
     /// The 32 bytes at <paramref name="source"/> in both halves of a vector, each byte's bits moved by an 8 × 8 bit
     /// matrix (<c>GF2P8AFFINEQB</c>): <paramref name="lowMatrix"/> in the lower half, <paramref name="highMatrix"/> in
     /// the upper half (build them with <see cref="BitRow"/>). One load, one insert and one instruction where
     /// <c>Gfni.V512</c> is supported, against a per-lane shift and masks; callers check <c>Gfni.V512.IsSupported</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> MoveBits64(byte* source, ulong lowMatrix, ulong highMatrix)
+    private static Vector512<byte> MoveBits64(byte* source, ulong lowMatrix, ulong highMatrix)
     {
         Vector256<byte> bytes = Vector256.Load(source);
         Vector512<byte> both = Avx512F.InsertVector256(bytes.ToVector512Unsafe(), bytes, 1);
@@ -216,7 +236,7 @@ internal static unsafe class QuantBits
     /// bit <paramref name="to"/> of the result (row <c>to</c> is byte <c>7 − to</c> of the matrix); OR several to move
     /// several bits, and bits no row names are 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong BitRow(int from, int to) => (1ul << from) << (8 * (7 - to));
+    private static ulong BitRow(int from, int to) => (1ul << from) << (8 * (7 - to));
 
     /// <summary>
     /// The 32 bytes at <paramref name="source"/> shifted right by <paramref name="lowShift"/> in the lower half and by
@@ -226,7 +246,7 @@ internal static unsafe class QuantBits
     /// previous call used, a chain through every row and step of a kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Halves64(byte* source, int lowShift, int highShift)
+    private static Vector512<byte> Halves64(byte* source, int lowShift, int highShift)
     {
         if (Avx512BW.IsSupported)
         {
