@@ -423,10 +423,25 @@ internal static unsafe class QuantBits
     /// Bytes 0..3 hold the low 6 bits of scales 0..3, bytes 4..7 those of minimums 0..3; bytes 8..11 the low nibbles
     /// of scales 4..7 and the high nibbles of minimums 4..7, whose top two bits are the high bits of bytes 0..3 and 4..7.
     /// </summary>
+    /// <remarks>With AVX2 the four words are built in one 128-bit register (two byte shuffles, a shift per word, masks),
+    /// which reads 16 bytes from <paramref name="scales"/>: the 12 packed bytes and the first 4 of the quants (Q4_K)
+    /// or high bits (Q5_K) after them in the same super-block. That replaced about 20 scalar integer instructions and
+    /// three inserts per super-block and row: from L3, 1 thread, the two builds alternated four times, Q4_K 28.0–30.3 →
+    /// 32.4–32.8 GB/s and Q5_K 27.1–31.7 → 31.8–34.1 (Zen 5 VM, 2026-12-05).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<short> ScalesMinsK4Words(byte* scales)
     {
         const uint Low6 = 0x3F3F3F3F, LowNibbles = 0x0F0F0F0F, Top2 = 0x03030303;
+        if (Avx2.IsSupported)
+        {
+            // The same four words in one 128-bit register: bytes 0..11 (and 4 more of the block, unused) shuffled to
+            // [0..3, 8..11, 4..7, 8..11] for the low bits and [-, 0..3, -, 4..7] for the top two.
+            Vector128<byte> packed = Vector128.Load(scales);
+            Vector128<uint> low = Ssse3.Shuffle(packed, Vector128.Create((byte)0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11)).AsUInt32();
+            low = Avx2.ShiftRightLogicalVariable(low, Vector128.Create(0u, 0, 0, 4)) & Vector128.Create(Low6, LowNibbles, Low6, LowNibbles);
+            Vector128<uint> top = Ssse3.Shuffle(packed, Vector128.Create((byte)0x80, 0x80, 0x80, 0x80, 0, 1, 2, 3, 0x80, 0x80, 0x80, 0x80, 4, 5, 6, 7)).AsUInt32();
+            return Avx2.ConvertToVector256Int16((low | ((top >>> 2) & Vector128.Create(Top2 << 4))).AsByte());
+        }
         uint first = Unsafe.ReadUnaligned<uint>(scales), second = Unsafe.ReadUnaligned<uint>(scales + 4), third = Unsafe.ReadUnaligned<uint>(scales + 8);
         uint scales03 = first & Low6;
         uint scales47 = (third & LowNibbles) | (((first >> 6) & Top2) << 4);
