@@ -24,7 +24,12 @@ internal static unsafe partial class MatVecKernel
         if (TFormat.TilesRows)
         {
             for (; r <= rowCount - RowTile; r += RowTile)
-                Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r, coefficients);
+            {
+                if (TFormat.DecodesBlocks)
+                    Dot4SuperBlocksVector512<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r, coefficients);
+                else
+                    Dot4Vector512<TFormat>(rows + r * rowBytes, rowBytes, columns, x, y + r, coefficients);
+            }
         }
         for (; r < rowCount; r++)
             y[r] = DotVector512<TFormat>(rows + r * rowBytes, columns, x, coefficients);
@@ -81,6 +86,58 @@ internal static unsafe partial class MatVecKernel
         y[1] = Vector512.Sum(a1 + b1) + PartialBlock<TFormat>(row1, groups, columns, x);
         y[2] = Vector512.Sum(a2 + b2) + PartialBlock<TFormat>(row2, groups, columns, x);
         y[3] = Vector512.Sum(a3 + b3) + PartialBlock<TFormat>(row3, groups, columns, x);
+    }
+
+    /// <summary>
+    /// <see cref="Dot4Vector512"/> for the K-quants (<see cref="IWeightFormat.DecodesBlocks"/>): one super-block per
+    /// loop step, the four rows' coefficients decoded together, then its eight groups in a loop of their own; the
+    /// per-group walk's induction variables, its branch on entering a block and its per-group prefetch are gone. Each
+    /// row accumulates its groups in the same order into the same two accumulators as the per-group walk (and so as
+    /// <see cref="DotVector512"/>): the same bits.
+    /// </summary>
+    /// <remarks>Measured from L3 (one copy of a 2048 × 5632 matrix, 1 thread, this and the per-group walk alternated
+    /// three times, Zen 5 VM, 2026-12-05), GB/s: Q2_K 6.7–6.9 → 7.2–7.6, Q3_K 7.5–7.6 → 8.4, Q4_K 11.6–11.7 → 14.3–14.4,
+    /// Q5_K 10.8–11.0 → 12.4–12.5, Q6_K 12.2 → 12.2 (and one slow round of the old build, left out). Writing the eight groups out (constant group indices) was faster still for
+    /// Q2_K and Q4_K but made the JIT stop inlining the heavier formats' loads (Q3_K, Q5_K, Q6_K 2–4× slower).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4SuperBlocksVector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y, float* k0)
+        where TFormat : IWeightFormat
+    {
+        const int Groups = 8;
+        float* k1 = k0 + IWeightFormat.MaxBlockCoefficients, k2 = k1 + IWeightFormat.MaxBlockCoefficients, k3 = k2 + IWeightFormat.MaxBlockCoefficients;
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default;
+        Vector512<float> a2 = default, b2 = default, a3 = default, b3 = default;
+        int blocks = columns / TFormat.BlockElements;
+        for (int k = 0; k < blocks; k++)
+        {
+            nint offset = (nint)k * TFormat.BlockBytes;
+            PrefetchNextTile(row0, rowBytes, offset, TFormat.BlockBytes);
+            byte* block0 = row0 + offset, block1 = block0 + rowBytes, block2 = block1 + rowBytes, block3 = block2 + rowBytes;
+            TFormat.DecodeBlock(block0, k0);
+            TFormat.DecodeBlock(block1, k1);
+            TFormat.DecodeBlock(block2, k2);
+            TFormat.DecodeBlock(block3, k3);
+            float* xb = x + k * TFormat.BlockElements;
+            for (int group = 0; group < Groups; group++, xb += WeightBlock.Elements)
+            {
+                Vector512<float> x0 = Vector512.Load(xb), x1 = Vector512.Load(xb + 16);
+                TFormat.LoadDecoded(block0, group, k0, out Vector512<float> w0, out Vector512<float> w1);
+                Accumulate512<TFormat>(w0, w1, default, x0, x1, ref a0, ref b0);
+                TFormat.LoadDecoded(block1, group, k1, out w0, out w1);
+                Accumulate512<TFormat>(w0, w1, default, x0, x1, ref a1, ref b1);
+                TFormat.LoadDecoded(block2, group, k2, out w0, out w1);
+                Accumulate512<TFormat>(w0, w1, default, x0, x1, ref a2, ref b2);
+                TFormat.LoadDecoded(block3, group, k3, out w0, out w1);
+                Accumulate512<TFormat>(w0, w1, default, x0, x1, ref a3, ref b3);
+            }
+        }
+        // K-quant rows are whole blocks, so there is no partial group; the per-group walk adds its zero sum all the
+        // same, and so does this (x + 0 turns a −0 sum into +0, and the two tiles must agree to the bit).
+        int groups = columns / WeightBlock.Elements;
+        y[0] = Vector512.Sum(a0 + b0) + PartialBlock<TFormat>(row0, groups, columns, x);
+        y[1] = Vector512.Sum(a1 + b1) + PartialBlock<TFormat>(row0 + rowBytes, groups, columns, x);
+        y[2] = Vector512.Sum(a2 + b2) + PartialBlock<TFormat>(row0 + 2 * rowBytes, groups, columns, x);
+        y[3] = Vector512.Sum(a3 + b3) + PartialBlock<TFormat>(row0 + 3 * rowBytes, groups, columns, x);
     }
 
     /// <summary>One 32-weight group of a row, ready for <see cref="Accumulate512"/>: the dequantized weights, or for block
