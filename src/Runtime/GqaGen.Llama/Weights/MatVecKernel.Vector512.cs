@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -96,13 +97,16 @@ internal static unsafe partial class MatVecKernel
     /// <see cref="DotVector512"/>): the same bits.
     /// </summary>
     /// <remarks>Measured from L3 (one copy of a 2048 × 5632 matrix, 1 thread, this and the per-group walk alternated
-    /// three times, Zen 5 VM, 2026-12-05), GB/s: Q2_K 6.7–6.9 → 7.2–7.6, Q3_K 7.5–7.6 → 8.4, Q4_K 11.6–11.7 → 14.3–14.4,
-    /// Q5_K 10.8–11.0 → 12.4–12.5, Q6_K 12.2 → 12.2 (and one slow round of the old build, left out). Writing the eight groups out (constant group indices) was faster still for
+    /// three times, Zen 5 VM, 2026-12-05), GB/s: Q2_K 6.7–6.9 → 7.2–7.6, Q3_K 7.5–7.6 → 8.4, Q4_K 11.6–11.7 →
+    /// 14.3–14.4, Q5_K 10.8–11.0 → 12.4–12.5, Q6_K 12.2 → 12.2 (the old build's second round, 4.4–8.2 GB/s for every
+    /// type in a slow minute, left out). Writing the eight groups out (constant group indices) was faster still for
     /// Q2_K and Q4_K but made the JIT stop inlining the heavier formats' loads (Q3_K, Q5_K, Q6_K 2–4× slower).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4SuperBlocksVector512<TFormat>(byte* row0, nint rowBytes, int columns, float* x, float* y, float* k0)
         where TFormat : IWeightFormat
     {
+        // Accumulate512 is called without a block scale: these formats' loads return the weights themselves.
+        Debug.Assert(!TFormat.ScalesBlockSums);
         const int Groups = 8;
         float* k1 = k0 + IWeightFormat.MaxBlockCoefficients, k2 = k1 + IWeightFormat.MaxBlockCoefficients, k3 = k2 + IWeightFormat.MaxBlockCoefficients;
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default;

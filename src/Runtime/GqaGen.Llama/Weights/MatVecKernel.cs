@@ -13,7 +13,8 @@ namespace GqaGen.Llama;
 /// dequantized in registers, never expanded in memory. Every kernel walks a row in 32-weight groups
 /// (<see cref="WeightBlock.Elements"/>): a 32-weight block, or one of the eight sub-blocks of a K-quant super-block
 /// (the block's offset and the group's index in it are induction variables, <see cref="NextGroup"/>, which for
-/// 32-weight formats compile to the plain pointer walk of one block per group). Element formats (F32, F16, BF16) are read one row at a time, the whole matrix as one
+/// 32-weight formats compile to the plain pointer walk of one block per group; the AVX-512 path's K-quant 4-row tiles
+/// step one super-block at a time and loop over its eight groups instead, in the same order). Element formats (F32, F16, BF16) are read one row at a time, the whole matrix as one
 /// linear stream with software prefetching 8 KB ahead; the quantized formats, whose dequantization costs more than
 /// their memory traffic, are read four rows at a time, each group of x loaded once for the four rows, while the next
 /// four rows are prefetched into L2 (<see cref="IWeightFormat.TilesRows"/> says which, and why). Every row keeps two

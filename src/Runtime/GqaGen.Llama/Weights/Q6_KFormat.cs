@@ -46,8 +46,9 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
     /// moved to bits 4..5, minus 32), then each 16 sign-extended, converted and multiplied by their scale: the same
     /// integers and the same multiply as <see cref="Load(byte*, int, out Vector512{float}, out Vector512{float})"/>, so
     /// the same bits.</summary>
-    /// <remarks>Per 16 weights that is a widening, a conversion and a multiply, where building each weight in 32-bit
-    /// lanes took eleven instructions (two widening loads, two shifts, three masks or shifts, an OR, a subtract, a
+    /// <remarks>Per 32 weights that is about nine byte-wide operations (two loads, three shifts, two masks, an OR, a
+    /// subtract), then per 16 a widening, a conversion and a multiply, where building each 16 weights in 32-bit lanes
+    /// took eleven instructions (two widening loads, two shifts, three masks or shifts, an OR, a subtract, a
     /// conversion and a multiply): from L3, 1 thread, 2048 × 5632, the two builds alternated three times, 12.1–12.4 →
     /// 14.8–15.7 GB/s (Zen 5 VM, 2026-12-05). (A multiply-add <c>q · s − 32 · s</c> would save the subtract but gives
     /// +0 where <c>(q − 32) · s</c> is −0.)</remarks>

@@ -423,7 +423,8 @@ internal static unsafe class QuantBits
     /// Bytes 0..3 hold the low 6 bits of scales 0..3, bytes 4..7 those of minimums 0..3; bytes 8..11 the low nibbles
     /// of scales 4..7 and the high nibbles of minimums 4..7, whose top two bits are the high bits of bytes 0..3 and 4..7.
     /// </summary>
-    /// <remarks>With AVX2 the four words are built in one 128-bit register (two byte shuffles, a shift per word, masks),
+    /// <remarks>With AVX2 the four words are built in one 128-bit register (two byte shuffles, one <c>vpsrlvd</c> that
+    /// shifts the last word by 4, masks),
     /// which reads 16 bytes from <paramref name="scales"/>: the 12 packed bytes and the first 4 of the quants (Q4_K)
     /// or high bits (Q5_K) after them in the same super-block. That replaced about 20 scalar integer instructions and
     /// three inserts per super-block and row: from L3, 1 thread, the two builds alternated four times, Q4_K 28.0–30.3 →
@@ -448,9 +449,7 @@ internal static unsafe class QuantBits
         uint mins03 = second & Low6;
         uint mins47 = ((third >> 4) & LowNibbles) | (((second >> 6) & Top2) << 4);
         Vector128<byte> bytes = Vector128.Create(scales03, scales47, mins03, mins47).AsByte();
-        return Avx2.IsSupported
-            ? Avx2.ConvertToVector256Int16(bytes)
-            : Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes)).AsInt16();
+        return Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes)).AsInt16();
     }
 
     /// <summary>
