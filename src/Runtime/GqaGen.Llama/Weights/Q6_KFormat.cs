@@ -64,9 +64,7 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
             w1 = Quants16(low + 16, 4 * (p >> 1), high + 16, 2 * p) * Vector512.Create(coefficients[2 * group + 1]);
             return;
         }
-        Vector256<byte> nibbles = (Vector256.Load(low).AsUInt16() >>> (4 * (p >> 1))).AsByte() & Vector256.Create((byte)0xF);
-        Vector256<ushort> tops = ((Vector256.Load(high).AsUInt16() >>> (2 * p)) & Vector256.Create((ushort)0x0303)) << 4;
-        Vector256<sbyte> centered = (nibbles | tops.AsByte()).AsSByte() - Vector256.Create((sbyte)32);
+        Vector256<sbyte> centered = CenteredQuants32(low, 4 * (p >> 1), high, 2 * p);
         w0 = Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(centered.GetLower())) * Vector512.Create(coefficients[2 * group]);
         w1 = Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(centered.GetUpper())) * Vector512.Create(coefficients[2 * group + 1]);
     }
@@ -84,6 +82,18 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
         float d = QuantBits.Half(block + ScaleOffset);
         scale0 = d * scales[0];
         scale1 = d * scales[1];
+    }
+
+    /// <summary>A group's 32 values <c>q − 32</c> as signed bytes: the nibbles of <c>ql</c> at <paramref name="low"/>
+    /// (shifted by <paramref name="lowShift"/>) and the bit pairs of <c>qh</c> at <paramref name="high"/> (shifted by
+    /// <paramref name="highShift"/>) moved to bits 4..5. Shifts are on 16-bit lanes: the bits a byte receives from its
+    /// neighbour are masked off.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> CenteredQuants32(byte* low, int lowShift, byte* high, int highShift)
+    {
+        Vector256<byte> nibbles = (Vector256.Load(low).AsUInt16() >>> lowShift).AsByte() & Vector256.Create((byte)0xF);
+        Vector256<ushort> tops = ((Vector256.Load(high).AsUInt16() >>> highShift) & Vector256.Create((ushort)0x0303)) << 4;
+        return (nibbles | tops.AsByte()).AsSByte() - Vector256.Create((sbyte)32);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -110,6 +120,19 @@ internal readonly unsafe struct Q6_KFormat : IInt8DotFormat
         Locate(block, group, out byte* low, out int lowShift, out byte* high, out int highShift, out float scale0, out float scale1);
         var s0 = Vector256.Create(scale0);
         var s1 = Vector256.Create(scale1);
+        if (Avx2.IsSupported)
+        {
+            // As LoadDecoded: the 32 values built as bytes once, then sign-extended 8 at a time (the same integers and
+            // multiplies as Quants8, so the same bits). From L3, 1 thread, 2048 × 5632, AVX-512 off, the builds
+            // alternated four times: 4.6–5.0 → 6.3–6.8 GB/s (Zen 5 VM, 2026-12-05).
+            Vector256<sbyte> centered = CenteredQuants32(low, lowShift, high, highShift);
+            Vector128<sbyte> first = centered.GetLower(), second = centered.GetUpper();
+            w0 = Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(first)) * s0;
+            w1 = Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(first, 8))) * s0;
+            w2 = Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(second)) * s1;
+            w3 = Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(second, 8))) * s1;
+            return;
+        }
         w0 = Quants8(low, lowShift, high, highShift) * s0;
         w1 = Quants8(low + 8, lowShift, high + 8, highShift) * s0;
         w2 = Quants8(low + 16, lowShift, high + 16, highShift) * s1;
