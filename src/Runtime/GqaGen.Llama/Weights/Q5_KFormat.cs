@@ -70,7 +70,6 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
         var m = Vector256.Create(-min);
         byte* q = block + NibblesOffset + 32 * (group >> 1);
         int shift = 4 * (group & 1);
-        var nibble = Vector256.Create(0xF);
         byte* h = block + HighBitsOffset;
         if (Avx2.IsSupported)
         {
@@ -89,6 +88,7 @@ internal readonly unsafe struct Q5_KFormat : IInt8DotFormat
             w3 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(second, 8))), d, m);
             return;
         }
+        var nibble = Vector256.Create(0xF);
         var bit = Vector256.Create(1);
         w0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(((QuantBits.Bytes8(q) >>> shift) & nibble) | (((QuantBits.Bytes8(h) >>> group) & bit) << 4)), d, m);
         w1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(((QuantBits.Bytes8(q + 8) >>> shift) & nibble) | (((QuantBits.Bytes8(h + 8) >>> group) & bit) << 4)), d, m);
