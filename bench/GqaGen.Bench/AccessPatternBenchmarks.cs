@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using BenchmarkDotNet.Attributes;
 using GqaGen.Gguf;
 using GqaGen.Llama;
@@ -11,9 +10,10 @@ namespace GqaGen.Bench;
 /// How fast one core can bring a weight matrix in from DRAM when it reads it the way the matrix-vector kernels do,
 /// with no product at all: the question behind issue 15's "≥ 80 % of a plain read" bar. The baseline is the plain
 /// linear read of <see cref="MatVecBenchmarks"/>; the other rows read the same bytes in the kernels' order (tiles of
-/// four rows, one 144-byte super-block of each row per step, the next tile requested into L2 meanwhile, as
-/// <c>MatVecKernel.PrefetchNextTile</c> does), with and without that prefetch, and with a fixed amount of integer
-/// arithmetic per load (four dependent 32-bit multiply-adds), in tile order and in one linear walk.
+/// <see cref="MatVecKernel.RowTile"/> rows, one 144-byte super-block of each row per step, the next tile requested into
+/// L2 meanwhile by the kernels' own <see cref="MatVecKernel.PrefetchNextTile(byte*, nint, nint, int)"/>), with and
+/// without that prefetch, and with a fixed amount of integer arithmetic per load (four dependent 32-bit
+/// multiply-adds), in tile order and in one linear walk.
 /// </summary>
 /// <remarks>
 /// The matrix is <see cref="MatVecBenchmarks"/>' Q4_K <c>ffn_down</c> of TinyLlama (2,048 rows of 3,168 bytes), made
@@ -25,9 +25,6 @@ namespace GqaGen.Bench;
 [Config(typeof(MatVecBenchmarks.WeightBandwidthConfig))]
 public class AccessPatternBenchmarks
 {
-    /// <summary>Rows read together, as <c>MatVecKernel.RowTile</c>.</summary>
-    private const int RowTile = 4;
-
     /// <summary>Bytes of each row per step: one Q4_K super-block, the integer kernel's step (64 + 64 + 16 bytes loaded).</summary>
     private const int StepBytes = 144;
 
@@ -82,28 +79,24 @@ public class AccessPatternBenchmarks
         return copy;
     }
 
-    /// <summary>The matrix in tiles of <see cref="RowTile"/> rows, <see cref="StepBytes"/> of each row per step; with
-    /// <paramref name="prefetch"/>, the next tile's <c>RowTile · StepBytes</c> bytes requested into L2 per step (its rows
-    /// back to back, one linear stream), as the kernels do.</summary>
+    /// <summary>The matrix in tiles of <see cref="MatVecKernel.RowTile"/> rows, <see cref="StepBytes"/> of each row per
+    /// step; with <paramref name="prefetch"/>, the next tile's bytes requested into L2 step by step, by the kernels'
+    /// own prefetch (its rows back to back, one linear stream).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe uint Tiles(byte[] matrix, int rows, int rowBytes, bool prefetch, int work)
     {
         Vector512<uint> sum = default;
         fixed (byte* start = matrix)
         {
-            for (int r = 0; r + RowTile <= rows; r += RowTile)
+            for (int r = 0; r + MatVecKernel.RowTile <= rows; r += MatVecKernel.RowTile)
             {
                 byte* tile = start + (nint)r * rowBytes;
                 for (int offset = 0; offset + StepBytes <= rowBytes; offset += StepBytes)
                 {
+                    // Past the last tile this asks for lines outside the array, as the kernels do: a prefetch never faults.
                     if (prefetch)
-                    {
-                        // Past the last tile this asks for lines outside the array: a prefetch never faults.
-                        byte* ahead = tile + RowTile * rowBytes + RowTile * offset;
-                        for (int line = 0; line < RowTile * StepBytes; line += 64)
-                            Sse.Prefetch1(ahead + line);
-                    }
-                    for (int row = 0; row < RowTile; row++)
+                        MatVecKernel.PrefetchNextTile(tile, rowBytes, offset, StepBytes);
+                    for (int row = 0; row < MatVecKernel.RowTile; row++)
                     {
                         byte* bytes = tile + row * rowBytes + offset;
                         sum += Step(bytes, work);
